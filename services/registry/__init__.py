@@ -1,0 +1,1 @@
+"""Registry service: households, surveys and eligibility (port 8001)."""

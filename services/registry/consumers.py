@@ -1,0 +1,8 @@
+"""Registry consumers: none. The registry is the source of household facts and learns
+nothing from other services' events; the list stays so every service has the same shape."""
+
+from __future__ import annotations
+
+from shared.consumers import ProjectionConsumer
+
+CONSUMERS: list[tuple[ProjectionConsumer, str]] = []

@@ -1,0 +1,290 @@
+"""Registry decider: households, their members, surveys and eligibility. Pure, no I/O.
+
+Commands carry only what may be published (masked NIK, commitments, RT/RW); the API
+keeps names, NIK and KK in the registry's own store (DESIGN §7).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date
+from typing import Literal
+from uuid import UUID
+
+from services.registry.pmt import FORMULA_VERSION, SurveyAnswers, pmt_score
+from shared.domain import Conflict, DomainError
+from shared.events import EventPayload
+from shared.events.registry import (
+    DeactivationReason,
+    EligibilityDecided,
+    HouseholdDeactivated,
+    HouseholdRegistered,
+    HouseholdUpdated,
+    MemberAdded,
+    MemberFacts,
+    SurveyRecorded,
+    Vulnerability,
+)
+from shared.service import Decider
+
+ELDERLY_AGE = 60
+ADULT_AGE = 18
+
+
+# --- state ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Survey:
+    survey_id: UUID
+    pmt_score: int
+
+
+@dataclass(frozen=True)
+class Household:
+    status: Literal["new", "active", "inactive"] = "new"
+    rt: str = ""
+    rw: str = ""
+    members: tuple[MemberFacts, ...] = ()
+    monthly_income_idr: int = 0
+    desil: int | None = None
+    dtks_listed: bool = False
+    survey: Survey | None = None
+    eligible: bool | None = None
+
+    @property
+    def head(self) -> MemberFacts | None:
+        return next((m for m in self.members if m.relationship == "head"), None)
+
+
+# --- commands ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RegisterHousehold:
+    rt: str
+    rw: str
+    kk_masked: str
+    kk_commitment: str
+    members: tuple[MemberFacts, ...]
+    monthly_income_idr: int
+    today: date
+    desil: int | None = None
+    dtks_listed: bool = False
+
+
+@dataclass(frozen=True)
+class AddMember:
+    member: MemberFacts
+    today: date
+
+
+@dataclass(frozen=True)
+class UpdateHousehold:
+    rt: str | None = None
+    rw: str | None = None
+    monthly_income_idr: int | None = None
+    desil: int | None = None
+    dtks_listed: bool | None = None
+    address_changed: bool = False
+
+
+@dataclass(frozen=True)
+class RecordSurvey:
+    survey_id: UUID
+    surveyed_on: date
+    answers: SurveyAnswers
+
+
+@dataclass(frozen=True)
+class EligibilityPolicy:
+    """Thresholds a programme manager can tune (settings); the version goes into the event."""
+
+    poverty_line_idr: int = 850_000  # per capita per month, DKI Jakarta order of magnitude
+    pmt_cutoff: int = 45
+    desil_max: int = 4
+    near_poor_factor: float = 1.5
+    version: str = "eligibility-2026.1"
+
+
+@dataclass(frozen=True)
+class DecideEligibility:
+    today: date
+    policy: EligibilityPolicy = field(default_factory=EligibilityPolicy)
+
+
+@dataclass(frozen=True)
+class Deactivate:
+    reason: DeactivationReason
+    note: str = ""
+    duplicate_of: UUID | None = None
+    household_id: UUID | None = None  # the one being deactivated, to refuse self-duplicates
+
+
+Command = (
+    RegisterHousehold | AddMember | UpdateHousehold | RecordSurvey | DecideEligibility | Deactivate
+)
+
+
+# --- rules ---------------------------------------------------------------------------------
+def vulnerability(members: tuple[MemberFacts, ...], today: date) -> tuple[Vulnerability, ...]:
+    """Ages are counted by birth year (the age a member reaches this calendar year)."""
+    ages = [today.year - m.birth_year for m in members]
+    flags: list[Vulnerability] = []
+    if any(age >= ELDERLY_AGE for age in ages):
+        flags.append("elderly")
+    if any(m.disabled for m in members):
+        flags.append("disabled")
+    if any(age < ADULT_AGE for age in ages):
+        flags.append("children")
+    return tuple(flags)
+
+
+def _require_active(state: Household) -> None:
+    if state.status == "inactive":
+        raise Conflict("household_inactive", "the household is deactivated")
+    if state.status != "active":
+        raise DomainError("household_not_registered", "the household is not registered")
+
+
+def _check_members(members: tuple[MemberFacts, ...]) -> None:
+    heads = [m for m in members if m.relationship == "head"]
+    if len(heads) != 1:
+        raise DomainError("one_head_required", "a household has exactly one head",
+                          field="members")
+    seen: set[str] = set()
+    for i, m in enumerate(members):
+        if m.nik_commitment in seen:
+            raise DomainError("nik_repeated", "the same NIK appears twice in the household",
+                              field=f"members.{i}.nik")
+        seen.add(m.nik_commitment)
+
+
+def decide(state: Household, command: Command) -> list[EventPayload]:
+    match command:
+        case RegisterHousehold():
+            if state.status != "new":
+                raise Conflict("household_exists", "this household is already registered")
+            _check_members(command.members)
+            return [
+                HouseholdRegistered(
+                    rt=command.rt,
+                    rw=command.rw,
+                    kk_masked=command.kk_masked,
+                    kk_commitment=command.kk_commitment,
+                    members=command.members,
+                    monthly_income_idr=command.monthly_income_idr,
+                    desil=command.desil,
+                    dtks_listed=command.dtks_listed,
+                    vulnerability=vulnerability(command.members, command.today),
+                )
+            ]
+        case AddMember(member=member):
+            _require_active(state)
+            if member.relationship == "head":
+                raise DomainError("one_head_required", "the household already has a head",
+                                  field="relationship")
+            if any(m.nik_commitment == member.nik_commitment for m in state.members):
+                raise Conflict("nik_repeated", "this NIK is already a member of the household",
+                               field="nik")
+            members = (*state.members, member)
+            return [MemberAdded(member=member, vulnerability=vulnerability(members, command.today))]
+        case UpdateHousehold():
+            _require_active(state)
+            return _update(state, command)
+        case RecordSurvey():
+            _require_active(state)
+            return [
+                SurveyRecorded(
+                    survey_id=command.survey_id,
+                    surveyed_on=command.surveyed_on,
+                    answers=command.answers.model_dump(),
+                    pmt_score=pmt_score(command.answers),
+                    formula_version=FORMULA_VERSION,
+                )
+            ]
+        case DecideEligibility():
+            _require_active(state)
+            return [_eligibility(state, command)]
+        case Deactivate():
+            _require_active(state)
+            if command.reason == "duplicate" and command.duplicate_of is None:
+                raise DomainError("duplicate_of_required",
+                                  "name the household this one duplicates",
+                                  field="duplicate_of")
+            if command.duplicate_of is not None and command.duplicate_of == command.household_id:
+                raise DomainError("duplicate_of_self", "a household cannot duplicate itself",
+                                  field="duplicate_of")
+            return [HouseholdDeactivated(reason=command.reason, note=command.note,
+                                         duplicate_of=command.duplicate_of)]
+    raise TypeError(f"unknown command {command!r}")
+
+
+def _update(state: Household, c: UpdateHousehold) -> list[EventPayload]:
+    proposed = {"rt": c.rt, "rw": c.rw, "monthly_income_idr": c.monthly_income_idr,
+                "desil": c.desil, "dtks_listed": c.dtks_listed}
+    changed = {k: v for k, v in proposed.items() if v is not None and getattr(state, k) != v}
+    if not changed and not c.address_changed:
+        return []
+    names = tuple(sorted(changed)) + (("address",) if c.address_changed else ())
+    return [HouseholdUpdated(**changed, address_changed=c.address_changed, changed=names)]
+
+
+def _eligibility(state: Household, c: DecideEligibility) -> EligibilityDecided:
+    """Eligible on economic need; vulnerability makes a near-poor household eligible too."""
+    p = c.policy
+    flags = vulnerability(state.members, c.today)
+    per_capita = state.monthly_income_idr / max(1, len(state.members))
+    need: list[str] = []
+    if per_capita < p.poverty_line_idr:
+        need.append("low_income")
+    if state.survey is not None and state.survey.pmt_score <= p.pmt_cutoff:
+        need.append("low_pmt_score")
+    if state.desil is not None and state.desil <= p.desil_max:
+        need.append(f"desil_{state.desil}")
+    vulnerable = [{"elderly": "elderly_member", "disabled": "disabled_member",
+                   "children": "children"}[f] for f in flags]
+    near_poor = per_capita < p.poverty_line_idr * p.near_poor_factor
+    eligible = bool(need) or (bool(vulnerable) and near_poor)
+    if eligible:
+        reasons = need + vulnerable + ([] if need else ["near_poor"])
+    else:
+        reasons = ["income_above_threshold"]
+        if state.survey is not None:
+            reasons.append("pmt_above_cutoff")
+        if state.survey is None:
+            reasons.append("no_survey")
+    head = state.head
+    assert head is not None  # registration guarantees a head
+    return EligibilityDecided(
+        eligible=eligible,
+        reasons=tuple(reasons),
+        pmt_score=state.survey.pmt_score if state.survey else None,
+        desil=state.desil,
+        survey_id=state.survey.survey_id if state.survey else None,
+        rt=state.rt,
+        rw=state.rw,
+        vulnerability=flags,
+        head_nik_masked=head.nik_masked,
+        member_commitments=tuple(m.nik_commitment for m in state.members),
+        policy_version=p.version,
+    )
+
+
+def evolve(state: Household, event: EventPayload) -> Household:
+    match event:
+        case HouseholdRegistered():
+            return replace(state, status="active", rt=event.rt, rw=event.rw,
+                           members=event.members, monthly_income_idr=event.monthly_income_idr,
+                           desil=event.desil, dtks_listed=event.dtks_listed)
+        case MemberAdded():
+            return replace(state, members=(*state.members, event.member))
+        case HouseholdUpdated():
+            changes = {k: getattr(event, k) for k in event.changed if k != "address"}
+            return replace(state, **changes)
+        case SurveyRecorded():
+            return replace(state, survey=Survey(event.survey_id, event.pmt_score))
+        case EligibilityDecided():
+            return replace(state, eligible=event.eligible)
+        case HouseholdDeactivated():
+            return replace(state, status="inactive")
+    return state
+
+
+households: Decider[Household, Command] = Decider("household", Household(), decide, evolve)

@@ -1,0 +1,101 @@
+"""Bearer JWTs with a role claim (DESIGN §8)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+from typing import Annotated
+
+import jwt
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from shared.domain import DomainError, Forbidden
+from shared.events import utcnow
+from shared.settings import CommonSettings
+
+
+class Role(StrEnum):
+    registry_operator = "registry_operator"
+    distribution_officer = "distribution_officer"
+    programme_manager = "programme_manager"
+    training_coordinator = "training_coordinator"
+    community_facilitator = "community_facilitator"
+    auditor = "auditor"
+    admin = "admin"
+
+
+class Unauthorized(DomainError):
+    status = 401
+
+
+@dataclass(frozen=True)
+class Principal:
+    sub: str
+    role: Role
+
+
+def issue_token(
+    settings: CommonSettings, sub: str, role: Role | str, ttl: timedelta = timedelta(hours=12)
+) -> str:
+    """Development tokens (HS256). Production uses an external issuer's keys instead."""
+    now = utcnow()
+    claims = {
+        "sub": sub,
+        "role": Role(role).value,
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "iat": now,
+        "exp": now + ttl,
+    }
+    return jwt.encode(claims, settings.jwt_secret.get_secret_value(), algorithm="HS256")
+
+
+def verify_token(settings: CommonSettings, token: str) -> Principal:
+    key = settings.jwt_public_key or settings.jwt_secret.get_secret_value()
+    try:
+        claims = jwt.decode(
+            token,
+            key,
+            algorithms=[settings.jwt_algorithm],
+            audience=settings.jwt_audience,
+            issuer=settings.jwt_issuer,
+            options={"require": ["exp", "sub", "role"]},
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise Unauthorized("token_expired", "the bearer token has expired",
+                           field="Authorization") from exc
+    except jwt.PyJWTError as exc:
+        raise Unauthorized("token_invalid", f"the bearer token is not valid: {exc}",
+                           field="Authorization") from exc
+    try:
+        role = Role(claims["role"])
+    except ValueError as exc:
+        raise Unauthorized("token_invalid", f"unknown role {claims['role']!r}",
+                           field="Authorization") from exc
+    return Principal(sub=str(claims["sub"]), role=role)
+
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+def require(*roles: Role) -> object:
+    """FastAPI dependency: a valid token whose role is one of `roles` (admin always passes)."""
+
+    async def dependency(
+        request: Request,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> Principal:
+        if credentials is None:
+            raise Unauthorized("token_missing", "send 'Authorization: Bearer <token>'",
+                               field="Authorization")
+        principal = verify_token(request.app.state.settings, credentials.credentials)
+        if roles and principal.role not in roles and principal.role is not Role.admin:
+            allowed = ", ".join(r.value for r in roles)
+            raise Forbidden("role_not_allowed",
+                            f"role {principal.role.value} may not do this; needs one of: {allowed}",
+                            field="Authorization")
+        return principal
+
+    return Depends(dependency)

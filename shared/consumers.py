@@ -1,0 +1,136 @@
+"""Durable pull consumers for projections (DESIGN §5).
+
+A batch is applied in one transaction with an inbox row per event, so redelivery is
+harmless. A message that cannot be decoded is parked in `dead_letters` and acknowledged:
+it never blocks the stream. A handler that fails on one message is retried on its own,
+and parked once it has failed `max_deliver` times.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from faststream import AckPolicy
+from faststream.nats import NatsBroker, NatsMessage, PullSub
+from nats.aio.msg import Msg
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from shared.db import dead_letters, inbox
+from shared.events import Envelope, EventPayload, UndecodableEvent, decode, utcnow
+from shared.messaging import stream_spec
+from shared.settings import CommonSettings
+
+log = logging.getLogger("bansos.consumers")
+
+Handler = Callable[[AsyncSession, Envelope, EventPayload], Awaitable[None]]
+
+
+class ProjectionConsumer:
+    def __init__(
+        self,
+        name: str,
+        sessions: async_sessionmaker[AsyncSession],
+        handle: Handler,
+        *,
+        max_deliver: int = 5,
+    ) -> None:
+        self.name = name
+        self._sessions = sessions
+        self._handle = handle
+        self._max_deliver = max_deliver
+
+    async def process(self, messages: Sequence[Msg]) -> None:
+        try:
+            async with self._sessions() as session, session.begin():
+                for msg in messages:
+                    await self._apply(session, msg)
+        except Exception:
+            log.exception("%s: batch failed, retrying one by one", self.name)
+            for msg in messages:
+                await self._apply_alone(msg)
+
+    async def _apply_alone(self, msg: Msg) -> None:
+        try:
+            async with self._sessions() as session, session.begin():
+                await self._apply(session, msg)
+        except Exception as exc:
+            if _deliveries(msg) < self._max_deliver:
+                raise
+            async with self._sessions() as session, session.begin():
+                await self._park(session, msg, f"handler failed {self._max_deliver} times: {exc}")
+
+    async def _apply(self, session: AsyncSession, msg: Msg) -> None:
+        try:
+            envelope, payload = decode(msg.data)
+        except UndecodableEvent as exc:
+            await self._park(session, msg, f"undecodable: {exc}")
+            return
+        seen = await session.scalar(
+            select(inbox.c.event_id).where(
+                inbox.c.consumer == self.name, inbox.c.event_id == envelope.event_id
+            )
+        )
+        if seen is not None:
+            return
+        await self._handle(session, envelope, payload)
+        await session.execute(
+            insert(inbox).values(
+                consumer=self.name, event_id=envelope.event_id, processed_at=utcnow()
+            )
+        )
+
+    async def _park(self, session: AsyncSession, msg: Msg, reason: str) -> None:
+        log.warning("%s: dead-lettering %s: %s", self.name, msg.subject, reason[:200])
+        await session.execute(
+            insert(dead_letters).values(
+                consumer=self.name,
+                stream_seq=_stream_seq(msg),
+                subject=msg.subject,
+                raw=msg.data,
+                reason=reason,
+                received_at=utcnow(),
+            )
+        )
+
+    def subscribe(
+        self, broker: NatsBroker, settings: CommonSettings, subject: str, batch_size: int = 200
+    ) -> Any:
+        """Register the durable pull subscriber on `broker` (started with the broker)."""
+
+        @broker.subscriber(
+            subject,
+            stream=stream_spec(settings),
+            durable=self.name,
+            pull_sub=PullSub(batch_size=batch_size, timeout=0.5, batch=True),
+            ack_policy=AckPolicy.MANUAL,
+        )
+        async def on_batch(message: NatsMessage) -> None:
+            raw: list[Msg] = list(message.raw_message)  # type: ignore[arg-type]
+            try:
+                await self.process(raw)
+            except Exception:
+                for msg in raw:
+                    if not msg._ackd:
+                        await msg.nak(delay=1.0)
+                raise
+            for msg in raw:
+                await msg.ack()
+
+        return on_batch
+
+
+def _stream_seq(msg: Msg) -> int | None:
+    try:
+        return int(msg.metadata.sequence.stream)
+    except Exception:
+        return None
+
+
+def _deliveries(msg: Msg) -> int:
+    try:
+        return int(msg.metadata.num_delivered)
+    except Exception:
+        return 1

@@ -1,0 +1,136 @@
+"""The event envelope: one schema on the bus, in every event store and in the ledger."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar, Self
+from uuid import UUID, uuid4
+
+import rfc8785
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+SUBJECT_PREFIX = "bansos"
+
+
+class EventPayload(BaseModel):
+    """Base of every typed payload; subclasses register themselves by (type, version)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    event_type: ClassVar[str]
+    schema_version: ClassVar[int] = 1
+    aggregate_type: ClassVar[str]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "event_type" in cls.__dict__:
+            key = (cls.event_type, cls.schema_version)
+            if key in PAYLOAD_TYPES:
+                raise TypeError(f"event type {key} registered twice")
+            PAYLOAD_TYPES[key] = cls
+
+
+PAYLOAD_TYPES: dict[tuple[str, int], type[EventPayload]] = {}
+
+
+class UnknownEventType(ValueError):
+    pass
+
+
+def subject_for(event_type: str) -> str:
+    """`registry.household_registered` -> `bansos.registry.household_registered`."""
+    return f"{SUBJECT_PREFIX}.{event_type}"
+
+
+def service_of(event_type: str) -> str:
+    return event_type.split(".", 1)[0]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Envelope(BaseModel):
+    """DESIGN §3. `payload` travels as JSON; `typed()` gives the registered payload model."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    event_id: UUID
+    type: str = Field(pattern=r"^[a-z]+\.[a-z_]+$")
+    schema_version: int = Field(ge=1)
+    aggregate_type: str
+    aggregate_id: UUID
+    aggregate_version: int = Field(ge=1)
+    occurred_at: datetime
+    actor: str = Field(min_length=1)
+    correlation_id: UUID
+    causation_id: UUID | None = None
+    payload: dict[str, Any]
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("occurred_at must carry a time zone")
+        return value.astimezone(UTC)
+
+    @classmethod
+    def wrap(
+        cls,
+        payload: EventPayload,
+        *,
+        aggregate_id: UUID,
+        aggregate_version: int,
+        actor: str,
+        correlation_id: UUID | None = None,
+        causation_id: UUID | None = None,
+        occurred_at: datetime | None = None,
+    ) -> Self:
+        event_id = uuid4()
+        return cls(
+            event_id=event_id,
+            type=payload.event_type,
+            schema_version=payload.schema_version,
+            aggregate_type=payload.aggregate_type,
+            aggregate_id=aggregate_id,
+            aggregate_version=aggregate_version,
+            occurred_at=occurred_at or utcnow(),
+            actor=actor,
+            correlation_id=correlation_id or event_id,
+            causation_id=causation_id,
+            payload=payload.model_dump(mode="json"),
+        )
+
+    @property
+    def subject(self) -> str:
+        return subject_for(self.type)
+
+    def typed(self) -> EventPayload:
+        model = PAYLOAD_TYPES.get((self.type, self.schema_version))
+        if model is None:
+            raise UnknownEventType(f"no payload model for {self.type} v{self.schema_version}")
+        return model.model_validate(self.payload)
+
+    def to_json(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+    def canonical(self) -> bytes:
+        """RFC 8785 (JCS) bytes: what goes on the bus and into ledger leaves."""
+        return canonical_json(self.to_json())
+
+
+def canonical_json(value: Any) -> bytes:
+    return rfc8785.dumps(value)
+
+
+class UndecodableEvent(ValueError):
+    """Bytes from the bus that are not a valid envelope with a known, valid payload."""
+
+
+def decode(raw: bytes) -> tuple[Envelope, EventPayload]:
+    """Parse and validate an envelope and its payload, or raise UndecodableEvent."""
+    try:
+        envelope = Envelope.model_validate_json(raw)
+        return envelope, envelope.typed()
+    except (ValidationError, UnknownEventType, ValueError) as exc:
+        raise UndecodableEvent(str(exc)[:2000]) from exc

@@ -1,0 +1,102 @@
+"""Event store: append with optimistic concurrency, load an aggregate, read by position.
+
+Appending also writes the outbox row in the caller's transaction (DESIGN §4), so an
+event is stored and queued for the bus, or neither.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from uuid import UUID
+
+from opentelemetry import propagate
+from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from shared.db import events, outbox
+from shared.domain import Conflict
+from shared.events import Envelope, utcnow
+
+Executor = AsyncSession | AsyncConnection
+
+
+class ConcurrencyConflict(Conflict):
+    def __init__(self, aggregate_id: UUID, expected: int, actual: int | None = None) -> None:
+        detail = f" (it is at version {actual})" if actual is not None else ""
+        super().__init__(
+            "version_conflict",
+            f"aggregate {aggregate_id} changed since version {expected}{detail}; "
+            "reload it and try again",
+        )
+
+
+async def load(db: Executor, aggregate_id: UUID) -> list[Envelope]:
+    rows = await db.execute(
+        select(events.c.body)
+        .where(events.c.aggregate_id == aggregate_id)
+        .order_by(events.c.aggregate_version)
+    )
+    return [Envelope.model_validate_json(body) for (body,) in rows]
+
+
+async def current_version(db: Executor, aggregate_id: UUID) -> int:
+    version = await db.scalar(
+        select(func.max(events.c.aggregate_version)).where(events.c.aggregate_id == aggregate_id)
+    )
+    return int(version or 0)
+
+
+async def append(db: Executor, new_events: Sequence[Envelope]) -> None:
+    """Insert events and their outbox rows; a taken (aggregate_id, version) -> 409.
+
+    The caller's transaction decides; on conflict nothing of it may be committed.
+    """
+    if not new_events:
+        return
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)  # the outbox relay restores this trace context
+    now = utcnow()
+    try:
+        await db.execute(
+            insert(events),
+            [
+                {
+                    "event_id": e.event_id,
+                    "type": e.type,
+                    "aggregate_type": e.aggregate_type,
+                    "aggregate_id": e.aggregate_id,
+                    "aggregate_version": e.aggregate_version,
+                    "occurred_at": e.occurred_at,
+                    "body": e.canonical().decode(),
+                }
+                for e in new_events
+            ],
+        )
+    except IntegrityError as exc:
+        first = new_events[0]
+        raise ConcurrencyConflict(first.aggregate_id, first.aggregate_version - 1) from exc
+    await db.execute(
+        insert(outbox),
+        [
+            {
+                "event_id": e.event_id,
+                "subject": e.subject,
+                "body": e.canonical(),
+                "headers": {"Nats-Msg-Id": str(e.event_id), **carrier},
+                "created_at": now,
+            }
+            for e in new_events
+        ],
+    )
+
+
+async def read_all(db: Executor, after: int = 0, limit: int = 1000) -> list[tuple[int, Envelope]]:
+    """Events in global order after a position (for rebuilding projections)."""
+    rows = await db.execute(
+        select(events.c.position, events.c.body)
+        .where(events.c.position > after)
+        .order_by(events.c.position)
+        .limit(limit)
+    )
+    return [(pos, Envelope.model_validate_json(body)) for pos, body in rows]

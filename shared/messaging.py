@@ -1,0 +1,171 @@
+"""NATS JetStream: the broker, the BANSOS stream, and the outbox relay (DESIGN §3–4)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from faststream.nats import JStream, NatsBroker
+from faststream.nats.opentelemetry import NatsTelemetryMiddleware
+from nats.js import JetStreamContext
+from nats.js.api import StorageType, StreamConfig
+from nats.js.errors import NotFoundError
+from opentelemetry import propagate, trace
+from sqlalchemy import select, text, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from shared.db import is_sqlite, outbox
+from shared.events import utcnow
+from shared.settings import CommonSettings
+
+log = logging.getLogger("bansos.messaging")
+tracer = trace.get_tracer("bansos.outbox")
+
+SUBJECTS = ["bansos.>"]
+DAY_S = 86_400
+
+
+def make_broker(settings: CommonSettings) -> NatsBroker:
+    return NatsBroker(
+        settings.nats_url,
+        name=settings.service_name,
+        max_reconnect_attempts=-1,  # an outage is waited out, never fatal
+        reconnect_time_wait=0.5,
+        connect_timeout=2,
+        middlewares=(NatsTelemetryMiddleware(tracer_provider=trace.get_tracer_provider()),),
+        log_level=logging.WARNING,
+    )
+
+
+def stream_spec(settings: CommonSettings) -> JStream:
+    """The stream as FastStream subscribers declare it (same settings as ensure_stream)."""
+    return JStream(
+        name=settings.stream_name,
+        subjects=SUBJECTS,
+        duplicate_window=settings.stream_duplicate_window_s,
+        max_age=float(settings.stream_max_age_days * DAY_S),
+        num_replicas=settings.stream_replicas,
+        declare=False,
+    )
+
+
+async def ensure_stream(js: JetStreamContext, settings: CommonSettings) -> None:
+    """Create the BANSOS stream, or bring an existing one's settings up to date."""
+    config = StreamConfig(
+        name=settings.stream_name,
+        subjects=SUBJECTS,
+        storage=StorageType.FILE,
+        duplicate_window=settings.stream_duplicate_window_s,
+        max_age=float(settings.stream_max_age_days * DAY_S),
+        num_replicas=settings.stream_replicas,
+    )
+    try:
+        await js.stream_info(settings.stream_name)
+    except NotFoundError:
+        with contextlib.suppress(Exception):  # another service may win the race
+            await js.add_stream(config)
+            return
+    await js.update_stream(config)
+
+
+class OutboxRelay:
+    """Publishes outbox rows in id order; marks them sent only after JetStream acked.
+
+    One relay per database publishes (on PostgreSQL, a session advisory lock elects it),
+    so the stream sees each service's events in the order they were committed. A row
+    published twice after a crash is dropped by JetStream through `Nats-Msg-Id`.
+    """
+
+    LOCK_KEY = 0x6261_6E73  # "bans"
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        sessions: async_sessionmaker[AsyncSession],
+        broker: NatsBroker,
+        settings: CommonSettings,
+    ) -> None:
+        self._engine = engine
+        self._sessions = sessions
+        self._broker = broker
+        self._settings = settings
+        self._wake = asyncio.Event()
+        self.published = 0
+
+    def notify(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        backoff = 0.2
+        while True:
+            try:
+                if is_sqlite(self._settings.database_url):
+                    await self._loop()
+                else:
+                    async with self._engine.connect() as lock_conn:
+                        while not await lock_conn.scalar(
+                            text("SELECT pg_try_advisory_lock(:k)"), {"k": self.LOCK_KEY}
+                        ):
+                            await asyncio.sleep(2.0)
+                        await lock_conn.commit()
+                        await self._loop()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # NATS or the database away: wait and go on
+                log.warning("outbox relay paused: %s", exc)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+
+    async def _loop(self) -> None:
+        while True:
+            sent = await self.drain_once()
+            if sent == 0:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=1.0)
+
+    async def drain_once(self) -> int:
+        nc = self._broker._connection  # None until the broker has connected once
+        if nc is None or not nc.is_connected:
+            return 0
+        async with self._sessions() as session:
+            rows = (
+                await session.execute(
+                    select(outbox.c.id, outbox.c.subject, outbox.c.body, outbox.c.headers)
+                    .where(outbox.c.sent_at.is_(None))
+                    .order_by(outbox.c.id)
+                    .limit(self._settings.outbox_batch_size)
+                )
+            ).all()
+        if not rows:
+            return 0
+        await self._publish(nc.jetstream(), rows)
+        async with self._sessions() as session, session.begin():
+            await session.execute(
+                update(outbox)
+                .where(outbox.c.id.in_([r.id for r in rows]))
+                .values(sent_at=utcnow())
+            )
+        self.published += len(rows)
+        return len(rows)
+
+    async def _publish(self, js: JetStreamContext, rows: Sequence[Any]) -> None:
+        futures = []
+        for row in rows:
+            headers = dict(row.headers)
+            parent = propagate.extract(headers)
+            with tracer.start_as_current_span(
+                f"{row.subject} publish", context=parent, kind=trace.SpanKind.PRODUCER
+            ):
+                propagate.inject(headers)  # the consumer's span becomes our child
+                futures.append(
+                    await js.publish_async(
+                        row.subject, row.body, stream=self._settings.stream_name, headers=headers
+                    )
+                )
+        await asyncio.wait_for(
+            asyncio.gather(*futures), timeout=self._settings.outbox_ack_timeout_s
+        )

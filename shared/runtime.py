@@ -1,0 +1,116 @@
+"""What a running service holds: database, broker, outbox relay, command handler."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from faststream.specification import AsyncAPI
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+
+from shared.consumers import ProjectionConsumer
+from shared.db import ensure_database, make_engine, migrate, sessionmaker
+from shared.events import PAYLOAD_TYPES, subject_for
+from shared.messaging import OutboxRelay, ensure_stream, make_broker
+from shared.service import CommandHandler, Projector
+from shared.settings import CommonSettings
+from shared.telemetry import setup_tracing
+
+log = logging.getLogger("bansos.runtime")
+
+
+class Runtime:
+    def __init__(
+        self,
+        settings: CommonSettings,
+        *,
+        migrations: Sequence[Path],
+        project: Projector,
+        consumers: Sequence[tuple[ProjectionConsumer, str]] = (),
+        map_integrity_error: Callable[[IntegrityError], Exception] | None = None,
+        version: str = "0.1.0",
+    ) -> None:
+        setup_tracing(settings.service_name, settings.otel_exporter)
+        self.settings = settings
+        self.engine = make_engine(settings.database_url)
+        self.sessions = sessionmaker(self.engine)
+        self.broker = make_broker(settings)
+        self.relay = OutboxRelay(self.engine, self.sessions, self.broker, settings)
+        self.commands = CommandHandler(self.sessions, project, on_commit=self.relay.notify,
+                                       map_integrity_error=map_integrity_error)
+        self._migrations = list(migrations)
+        self._tasks: list[asyncio.Task[Any]] = []
+        self.nats_started = asyncio.Event()
+        for consumer, subject in consumers:
+            consumer.subscribe(self.broker, settings, subject)
+        self._document_events()
+        self.asyncapi = AsyncAPI(
+            self.broker,
+            title=f"bansos {settings.service_name} events",
+            version=version,
+            description=f"Events published by the {settings.service_name} service "
+            "on the BANSOS JetStream stream (envelope per DESIGN §3).",
+        )
+
+    def _document_events(self) -> None:
+        for (event_type, version), model in sorted(PAYLOAD_TYPES.items()):
+            if event_type.startswith(f"{self.settings.service_name}."):
+                self.broker.publisher(
+                    subject_for(event_type),
+                    schema=model,
+                    title=f"{event_type} v{version}",
+                    description=(model.__doc__ or "").strip() or None,
+                )
+
+    async def start(self) -> None:
+        await ensure_database(self.settings.database_url)
+        await migrate(self.engine, self._migrations)
+        self._tasks = [
+            asyncio.create_task(self._start_messaging(), name="messaging"),
+            asyncio.create_task(self.relay.run(), name="outbox-relay"),
+        ]
+
+    async def _start_messaging(self) -> None:
+        """Connect to NATS, retrying: commands are accepted meanwhile (outbox grows)."""
+        delay = 0.2
+        while True:
+            try:
+                await self.broker.connect()
+                await ensure_stream(self.broker.connection.jetstream(), self.settings)
+                await self.broker.start()
+                self.nats_started.set()
+                self.relay.notify()
+                return
+            except Exception as exc:
+                log.warning("NATS not reachable at start (%s); retrying", exc)
+                with contextlib.suppress(Exception):
+                    await self.broker.stop()
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        with contextlib.suppress(Exception):
+            await self.broker.stop()
+        await self.engine.dispose()
+
+    async def readiness(self) -> dict[str, str]:
+        checks: dict[str, str] = {}
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+        except Exception as exc:
+            checks["database"] = f"error: {exc}"
+        nc = self.broker._connection
+        checks["nats"] = "ok" if nc is not None and nc.is_connected else "disconnected"
+        return checks

@@ -1,0 +1,147 @@
+"""The one command handler every service uses: load, decide, append, project — one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+from uuid import UUID
+
+from opentelemetry import trace
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from shared import eventstore
+from shared.domain import Conflict, NotFound, fold
+from shared.events import Envelope, EventPayload
+
+S = TypeVar("S")
+C = TypeVar("C")
+
+tracer = trace.get_tracer("bansos.service")
+
+
+@dataclass(frozen=True)
+class Decider(Generic[S, C]):
+    """A pure aggregate: `decide(state, command) -> payloads`, `evolve(state, payload) -> state`."""
+
+    aggregate_type: str
+    initial: S
+    decide: Callable[[S, C], Sequence[EventPayload]]
+    evolve: Callable[[S, EventPayload], S]
+
+    def replay(self, history: Sequence[Envelope]) -> S:
+        return fold(self.evolve, self.initial, (e.typed() for e in history))
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who asks, and the request's correlation id (every event records both)."""
+
+    actor: str
+    correlation_id: UUID | None = None
+
+
+@dataclass(frozen=True)
+class Outcome(Generic[S]):
+    state: S
+    version: int
+    events: list[Envelope]
+
+
+Projector = Callable[[AsyncSession, Sequence[Envelope]], Awaitable[None]]
+Notify = Callable[[], None]
+
+
+class CommandHandler:
+    """Runs commands for one service against its own database."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        project: Projector,
+        *,
+        on_commit: Notify | None = None,
+        map_integrity_error: Callable[[IntegrityError], Exception] | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self._project = project
+        self._on_commit = on_commit
+        self._map_integrity_error = map_integrity_error
+
+    async def execute(
+        self,
+        decider: Decider[S, C],
+        aggregate_id: UUID,
+        command: C,
+        caller: Caller,
+        *,
+        expected_version: int | None = None,
+        must_exist: bool = True,
+        also: Projector | None = None,
+    ) -> Outcome[S]:
+        """`expected_version` (from If-Match) guards against lost updates: a stale one is 409.
+
+        `also` writes what is not an event (e.g. the registry's personal-data store) in the
+        same transaction, so it commits with the events or not at all.
+        """
+        with tracer.start_as_current_span(
+            f"{decider.aggregate_type}.{type(command).__name__}",
+            attributes={"bansos.aggregate_id": str(aggregate_id), "bansos.actor": caller.actor},
+        ):
+            try:
+                async with self._sessions() as session, session.begin():
+                    outcome = await self._run(
+                        session, decider, aggregate_id, command, caller, expected_version,
+                        must_exist,
+                    )
+                    if also is not None and outcome.events:
+                        await also(session, outcome.events)
+            except IntegrityError as exc:
+                if self._map_integrity_error is not None:
+                    raise self._map_integrity_error(exc) from exc
+                raise Conflict("conflict", "a concurrent change conflicted; try again") from exc
+        if outcome.events and self._on_commit is not None:
+            self._on_commit()
+        return outcome
+
+    async def _run(
+        self,
+        session: AsyncSession,
+        decider: Decider[S, C],
+        aggregate_id: UUID,
+        command: C,
+        caller: Caller,
+        expected_version: int | None,
+        must_exist: bool,
+    ) -> Outcome[S]:
+        history = await eventstore.load(session, aggregate_id)
+        if must_exist and not history:
+            raise NotFound(f"{decider.aggregate_type}_not_found",
+                           f"no {decider.aggregate_type} {aggregate_id}")
+        version = len(history)
+        if expected_version is not None and expected_version != version:
+            raise eventstore.ConcurrencyConflict(aggregate_id, expected_version, version)
+        state = decider.replay(history)
+        payloads = decider.decide(state, command)
+        correlation = caller.correlation_id
+        new = [
+            Envelope.wrap(
+                p,
+                aggregate_id=aggregate_id,
+                aggregate_version=version + i,
+                actor=caller.actor,
+                correlation_id=correlation,
+                causation_id=history[-1].event_id if history else None,
+            )
+            for i, p in enumerate(payloads, start=1)
+        ]
+        if new and correlation is None:
+            # The first event of an uncorrelated request starts the correlation chain.
+            first = new[0].event_id
+            new = [e.model_copy(update={"correlation_id": first}) for e in new]
+        for payload in payloads:
+            state = decider.evolve(state, payload)
+        await eventstore.append(session, new)
+        await self._project(session, new)
+        return Outcome(state=state, version=version + len(new), events=new)

@@ -1,0 +1,52 @@
+"""Settings common to every service (pydantic-settings, prefix BANSOS_)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_JWT_SECRET = "dev-only-secret-change-me-0123456789abcdef"
+DEV_NIK_KEY = "dev-only-nik-key-change-me-0123456789abcdef"
+
+
+def database_url_field(service: str) -> Any:
+    """Each service has its own database; SQLite under ./var unless a URL is given."""
+    return Field(
+        default=f"sqlite+aiosqlite:///./var/{service}.db",
+        validation_alias=AliasChoices("BANSOS_DATABASE_URL", "DATABASE_URL"),
+    )
+
+
+class CommonSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BANSOS_", extra="ignore")
+
+    service_name: str = "bansos"
+    database_url: str = database_url_field("bansos")
+    nats_url: str = Field(
+        default="nats://127.0.0.1:14222",
+        validation_alias=AliasChoices("BANSOS_NATS_URL", "NATS_URL"),
+    )
+    stream_name: str = "BANSOS"
+    stream_replicas: int = Field(default=1, ge=1, le=5)
+    # How long the stream keeps messages: long enough for the ledger to catch up.
+    stream_max_age_days: int = Field(default=3650, ge=1)
+    stream_duplicate_window_s: float = Field(default=120.0, ge=120.0)
+
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+
+    jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
+    jwt_algorithm: Literal["HS256", "RS256", "ES256", "EdDSA"] = "HS256"
+    jwt_public_key: str | None = None
+    jwt_issuer: str = "bansos.tanjung-barat"
+    jwt_audience: str = "bansos"
+    nik_key: SecretStr = SecretStr(DEV_NIK_KEY)
+
+    rw_list: list[str] = [f"{n:02d}" for n in range(1, 11)]
+
+    otel_exporter: Literal["none", "console", "otlp"] = "none"
+    outbox_batch_size: int = Field(default=500, ge=1, le=10_000)
+    outbox_ack_timeout_s: float = Field(default=5.0, gt=0)
+    log_level: str = "INFO"
