@@ -42,25 +42,28 @@ class ProjectionConsumer:
         self._handle = handle
         self._max_deliver = max_deliver
 
-    async def process(self, messages: Sequence[Msg]) -> None:
+    async def process(self, messages: Sequence[Msg]) -> list[Msg]:
+        """Apply a batch; returns the messages to redeliver later (the rest may be acked)."""
         try:
             async with self._sessions() as session, session.begin():
                 for msg in messages:
                     await self._apply(session, msg)
+            return []
         except Exception:
             log.exception("%s: batch failed, retrying one by one", self.name)
-            for msg in messages:
-                await self._apply_alone(msg)
+        return [msg for msg in messages if not await self._apply_alone(msg)]
 
-    async def _apply_alone(self, msg: Msg) -> None:
+    async def _apply_alone(self, msg: Msg) -> bool:
         try:
             async with self._sessions() as session, session.begin():
                 await self._apply(session, msg)
+            return True
         except Exception as exc:
             if _deliveries(msg) < self._max_deliver:
-                raise
+                return False
             async with self._sessions() as session, session.begin():
                 await self._park(session, msg, f"handler failed {self._max_deliver} times: {exc}")
+            return True
 
     async def _apply(self, session: AsyncSession, msg: Msg) -> None:
         try:
@@ -83,11 +86,15 @@ class ProjectionConsumer:
         )
 
     async def _park(self, session: AsyncSession, msg: Msg, reason: str) -> None:
+        seq = _stream_seq(msg)
+        if seq is not None and await session.scalar(select(dead_letters.c.id).where(
+                dead_letters.c.consumer == self.name, dead_letters.c.stream_seq == seq)):
+            return  # parked on an earlier delivery
         log.warning("%s: dead-lettering %s: %s", self.name, msg.subject, reason[:200])
         await session.execute(
             insert(dead_letters).values(
                 consumer=self.name,
-                stream_seq=_stream_seq(msg),
+                stream_seq=seq,
                 subject=msg.subject,
                 raw=msg.data,
                 reason=reason,
@@ -110,14 +117,14 @@ class ProjectionConsumer:
         async def on_batch(message: NatsMessage) -> None:
             raw: list[Msg] = list(message.raw_message)  # type: ignore[arg-type]
             try:
-                await self.process(raw)
-            except Exception:
-                for msg in raw:
-                    if not msg._ackd:
-                        await msg.nak(delay=1.0)
-                raise
+                retry = await self.process(raw)
+            except Exception:  # the database is away: everything comes back later
+                retry = raw
             for msg in raw:
-                await msg.ack()
+                if any(msg is r for r in retry):
+                    await msg.nak(delay=1.0)
+                else:
+                    await msg.ack()
 
         return on_batch
 

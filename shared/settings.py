@@ -20,7 +20,9 @@ def database_url_field(service: str) -> Any:
 
 
 class CommonSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="BANSOS_", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="BANSOS_", extra="ignore", validate_by_name=True, validate_by_alias=True
+    )
 
     service_name: str = "bansos"
     database_url: str = database_url_field("bansos")

@@ -1,0 +1,142 @@
+"""The `bansos` command: run the stack, mint tokens, load demo data."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import signal
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from shared.auth import Role, issue_token
+from shared.launcher import Stack, available_services
+from shared.settings import CommonSettings
+
+app = typer.Typer(help="Bansos Tanjung Barat: run, demo and verify the programme's services.",
+                  no_args_is_help=True)
+console = Console()
+
+DEMO_SUBJECTS = {
+    Role.registry_operator: "operator.siti",
+    Role.distribution_officer: "petugas.agus",
+    Role.programme_manager: "manager.dewi",
+    Role.training_coordinator: "coordinator.rina",
+    Role.community_facilitator: "facilitator.yusuf",
+    Role.auditor: "inspektorat.hasan",
+    Role.admin: "admin",
+}
+
+
+@app.command()
+def token(
+    role: Annotated[Role, typer.Option(help="role claim")],
+    sub: Annotated[str, typer.Option(help="subject: who acts (recorded on every event)")],
+    hours: Annotated[float, typer.Option(help="validity in hours")] = 12.0,
+) -> None:
+    """Mint a development bearer token (HS256 with BANSOS_JWT_SECRET)."""
+    from datetime import timedelta
+
+    typer.echo(issue_token(CommonSettings(), sub, role, timedelta(hours=hours)))
+
+
+@app.command()
+def up(
+    var: Annotated[Path, typer.Option(help="data directory (NATS store, SQLite files)")] = Path(
+        "var"),
+    nats_port: Annotated[int, typer.Option(help="embedded nats-server port")] = 14222,
+    port_base: Annotated[int, typer.Option(help="service N listens on port_base + N")] = 8000,
+    demo: Annotated[bool, typer.Option(help="load demo data once the services are up")] = False,
+    households: Annotated[int, typer.Option(help="demo households")] = 500,
+) -> None:
+    """Start nats-server (unless NATS_URL is set) and every service; Ctrl-C stops them."""
+    stack = Stack(var=var, nats_port=nats_port, port_base=port_base,
+                  nats_url=os.environ.get("NATS_URL") or os.environ.get("BANSOS_NATS_URL"),
+                  database_url=os.environ.get("DATABASE_URL"), log_dir=var / "logs")
+    console.print(f"starting {', '.join(stack.services)} (logs in {var / 'logs'}) ...")
+    stopping = False
+
+    def _stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, _stop)
+    started = time.monotonic()
+    try:
+        stack.start()
+        _print_stack(stack, time.monotonic() - started)
+        if demo:
+            try:
+                _demo(stack.url("registry"), households, seed=None)
+            except Exception as exc:  # the stack stays up; the operator sees why
+                console.print(f"[red]demo data failed: {exc}[/red]")
+        console.print("[bold]Ctrl-C stops everything.[/bold]")
+        while not stopping:
+            dead = [n for n, p in stack.procs.items() if p.poll() is not None]
+            if dead:
+                console.print(f"[red]{', '.join(dead)} stopped unexpectedly[/red]; see logs")
+                raise typer.Exit(1)
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    except (RuntimeError, TimeoutError) as exc:
+        console.print(f"[red]could not start: {exc}[/red] — see {var / 'logs'}")
+        raise typer.Exit(1) from exc
+    finally:
+        console.print("stopping ...")
+        stack.stop()
+
+
+def _print_stack(stack: Stack, seconds: float) -> None:
+    table = Table(title=f"Bansos Tanjung Barat is up ({seconds:.1f} s)")
+    table.add_column("service")
+    table.add_column("URL")
+    table.add_column("docs")
+    for name in stack.services:
+        table.add_row(name, stack.url(name), f"{stack.url(name)}/docs")
+    table.add_row("nats", stack.effective_nats_url, "")
+    console.print(table)
+    settings = CommonSettings()
+    console.print("Tokens (valid 12 h), e.g. [bold]export TOKEN=...[/bold]:")
+    for role, sub in DEMO_SUBJECTS.items():
+        console.print(f"  {role.value:22} {issue_token(settings, sub, role)}", soft_wrap=True)
+
+
+@app.command()
+def demo(
+    households: Annotated[int, typer.Option(help="households to register")] = 500,
+    registry_url: Annotated[str, typer.Option(help="registry URL")] = "http://127.0.0.1:8001",
+    seed: Annotated[int | None, typer.Option(help="random seed (default: fresh)")] = None,
+) -> None:
+    """Fill the running system with a realistic Tanjung Barat scenario."""
+    _demo(registry_url, households, seed)
+
+
+def _demo(registry_url: str, households: int, seed: int | None) -> None:
+    from services.registry import demo as registry_demo
+
+    settings = CommonSettings()
+    rng = random.Random(seed)
+    started = time.monotonic()
+    with Progress(console=console) as progress:
+        task = progress.add_task("registering households", total=households)
+        created = asyncio.run(registry_demo.seed(
+            registry_url, issue_token(settings, DEMO_SUBJECTS[Role.registry_operator],
+                                      Role.registry_operator),
+            households, settings.rw_list, rng, advance=lambda: progress.advance(task)))
+    console.print(f"registered {len(created)} households over RW "
+                  f"{settings.rw_list[0]}–{settings.rw_list[-1]} "
+                  f"in {time.monotonic() - started:.1f} s")
+
+
+@app.command()
+def services() -> None:
+    """List the services this checkout can run."""
+    for name in available_services():
+        typer.echo(name)

