@@ -135,6 +135,27 @@ def _demo(registry_url: str, households: int, seed: int | None) -> None:
                   f"in {time.monotonic() - started:.1f} s")
 
 
+@app.command("init-stream")
+def init_stream() -> None:
+    """Create or update the BANSOS stream (run as the NATS admin user in production)."""
+    import nats
+
+    from shared.messaging import ensure_stream
+
+    async def run() -> None:
+        settings = CommonSettings(manage_stream=True)
+        nc = await nats.connect(settings.nats_url.split(","), connect_timeout=5)
+        try:
+            await ensure_stream(nc.jetstream(), settings)
+            info = await nc.jetstream().stream_info(settings.stream_name)
+            console.print(f"stream {info.config.name}: subjects {info.config.subjects}, "
+                          f"replicas {info.config.num_replicas}, {info.state.messages} messages")
+        finally:
+            await nc.close()
+
+    asyncio.run(run())
+
+
 @app.command()
 def services() -> None:
     """List the services this checkout can run."""

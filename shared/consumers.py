@@ -15,6 +15,7 @@ from typing import Any
 from faststream import AckPolicy
 from faststream.nats import NatsBroker, NatsMessage, PullSub
 from nats.aio.msg import Msg
+from opentelemetry import propagate, trace
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -24,6 +25,7 @@ from shared.messaging import stream_spec
 from shared.settings import CommonSettings
 
 log = logging.getLogger("bansos.consumers")
+tracer = trace.get_tracer("bansos.consumers")
 
 Handler = Callable[[AsyncSession, Envelope, EventPayload], Awaitable[None]]
 
@@ -71,6 +73,16 @@ class ProjectionConsumer:
         except UndecodableEvent as exc:
             await self._park(session, msg, f"undecodable: {exc}")
             return
+        # A batch has many parents: each message gets its own span in its producer's trace.
+        parent = propagate.extract(msg.headers or {})
+        with tracer.start_as_current_span(
+            f"{msg.subject} process", context=parent, kind=trace.SpanKind.CONSUMER,
+            attributes={"bansos.consumer": self.name, "bansos.event_id": str(envelope.event_id)},
+        ):
+            await self._apply_new(session, envelope, payload)
+
+    async def _apply_new(self, session: AsyncSession, envelope: Envelope,
+                         payload: EventPayload) -> None:
         seen = await session.scalar(
             select(inbox.c.event_id).where(
                 inbox.c.consumer == self.name, inbox.c.event_id == envelope.event_id

@@ -167,9 +167,22 @@ async def migrate(engine: AsyncEngine, version_locations: list[Path], target: st
 
 
 async def ensure_database(url: str) -> None:
-    """PostgreSQL: create the service's database if it does not exist yet."""
+    """PostgreSQL: create the service's database if it does not exist yet.
+
+    Where it exists (e.g. made by deploy/postgres/init.sh) nothing else is touched, so a
+    service role without CREATEDB works.
+    """
     if is_sqlite(url):
         return
+    probe = create_async_engine(url)
+    try:
+        async with probe.connect():
+            return
+    except Exception as exc:
+        if "does not exist" not in str(exc):
+            raise
+    finally:
+        await probe.dispose()
     parsed = make_url(url)
     admin = create_async_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:

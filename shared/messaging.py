@@ -30,7 +30,7 @@ DAY_S = 86_400
 
 def make_broker(settings: CommonSettings) -> NatsBroker:
     return NatsBroker(
-        settings.nats_url,
+        settings.nats_url.split(","),  # a cluster is a comma-separated list of URLs
         name=settings.service_name,
         max_reconnect_attempts=-1,  # an outage is waited out, never fatal
         reconnect_time_wait=0.5,
@@ -52,9 +52,8 @@ def stream_spec(settings: CommonSettings) -> JStream:
     )
 
 
-async def ensure_stream(js: JetStreamContext, settings: CommonSettings) -> None:
-    """Create the BANSOS stream, or bring an existing one's settings up to date."""
-    config = StreamConfig(
+def stream_config(settings: CommonSettings) -> StreamConfig:
+    return StreamConfig(
         name=settings.stream_name,
         subjects=SUBJECTS,
         storage=StorageType.FILE,
@@ -62,13 +61,28 @@ async def ensure_stream(js: JetStreamContext, settings: CommonSettings) -> None:
         max_age=float(settings.stream_max_age_days * DAY_S),
         num_replicas=settings.stream_replicas,
     )
+
+
+async def ensure_stream(js: JetStreamContext, settings: CommonSettings) -> None:
+    """Create the BANSOS stream, or bring an existing one's settings up to date.
+
+    Without `manage_stream` only checks that it exists (raises NotFoundError until then).
+    """
+    wanted = stream_config(settings)
     try:
-        await js.stream_info(settings.stream_name)
+        current = (await js.stream_info(settings.stream_name)).config
     except NotFoundError:
+        if not settings.manage_stream:
+            raise
         with contextlib.suppress(Exception):  # another service may win the race
-            await js.add_stream(config)
+            await js.add_stream(wanted)
             return
-    await js.update_stream(config)
+        current = (await js.stream_info(settings.stream_name)).config
+    if not settings.manage_stream:
+        return
+    fields = ("subjects", "duplicate_window", "max_age", "num_replicas")
+    if any(getattr(current, f) != getattr(wanted, f) for f in fields):
+        await js.update_stream(wanted)
 
 
 class OutboxRelay:

@@ -31,6 +31,9 @@ class CommonSettings(BaseSettings):
         validation_alias=AliasChoices("BANSOS_NATS_URL", "NATS_URL"),
     )
     stream_name: str = "BANSOS"
+    # Whether this process may create/update the stream. Under compose a one-off admin job
+    # does it (`bansos init-stream`) and services only wait for the stream to exist.
+    manage_stream: bool = True
     stream_replicas: int = Field(default=1, ge=1, le=5)
     # How long the stream keeps messages: long enough for the ledger to catch up.
     stream_max_age_days: int = Field(default=3650, ge=1)

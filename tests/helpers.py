@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import socket
 import subprocess
 from collections.abc import AsyncIterator
@@ -79,8 +80,77 @@ async def eventually(predicate: Any, within: float = 15.0, interval: float = 0.0
     deadline = asyncio.get_running_loop().time() + within
     value = None
     while asyncio.get_running_loop().time() < deadline:
-        value = await predicate() if asyncio.iscoroutinefunction(predicate) else predicate()
+        value = predicate()
+        if inspect.isawaitable(value):
+            value = await value
         if value:
             return value
         await asyncio.sleep(interval)
     raise AssertionError(f"condition not met within {within}s (last value: {value!r})")
+
+
+class UpProcess:
+    """`bansos up` as a user runs it, on free ports, stopped with Ctrl-C (SIGINT)."""
+
+    def __init__(self, var: Path, env: dict[str, str] | None = None) -> None:
+        self.var = var
+        self.nats_port = free_port()
+        self.port_base = _free_base()
+        self.env = env or {}
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def url(self, offset: int) -> str:
+        return f"http://127.0.0.1:{self.port_base + offset}"
+
+    def start(self, wait_for: tuple[int, ...] = (1,), within: float = 60) -> None:
+        import os
+        import sys
+        import time
+
+        bansos = str(Path(sys.executable).parent / "bansos")
+        self.proc = subprocess.Popen(
+            [bansos, "up", "--var", str(self.var), "--nats-port", str(self.nats_port),
+             "--port-base", str(self.port_base)],
+            env={**os.environ, **self.env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + within
+        for offset in wait_for:
+            while True:
+                if self.proc.poll() is not None:
+                    out = self.proc.stdout.read().decode() if self.proc.stdout else ""
+                    raise RuntimeError(f"bansos up exited early:\n{out}")
+                with contextlib.suppress(httpx.HTTPError):
+                    if httpx.get(f"{self.url(offset)}/ready", timeout=1).status_code == 200:
+                        break
+                if time.monotonic() > deadline:
+                    raise TimeoutError("bansos up did not become ready")
+                time.sleep(0.1)
+
+    def stop(self) -> str:
+        import signal
+
+        if self.proc is None:
+            return ""
+        self.proc.send_signal(signal.SIGINT)
+        out, _ = self.proc.communicate(timeout=30)
+        self.proc = None
+        return out.decode()
+
+
+def _free_base() -> int:
+    """A port base whose +1..+5 are free (services listen on base + N)."""
+    for _ in range(50):
+        base = free_port() // 10 * 10
+        ports = [base + n for n in range(1, 6)]
+        if base + 6 < 65000 and all(_is_free(p) for p in ports):
+            return base
+    raise RuntimeError("no free port range")
+
+
+def _is_free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True

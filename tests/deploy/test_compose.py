@@ -13,7 +13,6 @@ import json
 import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,11 +21,12 @@ import jsonschema
 import pytest
 import yaml
 
+from shared.launcher import nats_server_binary
+
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 NATS_DIR = DEPLOY / "nats"
 SCHEMA = ROOT / "tests" / "data" / "compose-spec" / "compose-spec.json"
-NATS_SERVER = Path(sys.executable).with_name("nats-server")
 
 PORTS = {"registry": 8001, "distribution": 8002, "training": 8003, "community": 8004, "audit": 8005}
 SERVICES = list(PORTS)
@@ -180,7 +180,7 @@ def publish_allow(user: dict[str, Any]) -> list[str]:
 
 def nats_server_check(conf: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(NATS_SERVER), "-t", "-c", str(conf)],
+        [nats_server_binary(), "-t", "-c", str(conf)],
         env={"PATH": os.environ.get("PATH", ""), **env},
         capture_output=True,
         text=True,
@@ -323,8 +323,13 @@ def test_the_audit_ledger_has_one_writer_and_keeps_its_key_on_a_volume() -> None
 def test_the_stream_is_created_by_the_nats_admin_before_the_services_start() -> None:
     init = compose_with(env_example())["services"]["nats-init"]
     assert urlsplit(init["environment"]["BANSOS_NATS_URL"]).username == "admin"
-    assert "ensure_stream" in init["command"][-1]
+    assert init["command"] == ["bansos", "init-stream"]
     assert init["depends_on"]["nats"]["condition"] == "service_healthy"
+    for name in SERVICES:
+        service = compose_with(env_example())["services"][name]
+        assert service["environment"]["BANSOS_MANAGE_STREAM"] == "false"
+        assert service["depends_on"]["nats-init"]["condition"] == (
+            "service_completed_successfully")
 
 
 # --- infrastructure ---------------------------------------------------------------------

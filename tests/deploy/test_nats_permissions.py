@@ -11,9 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import secrets
-import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import AsyncIterator, Iterator
@@ -28,24 +26,18 @@ from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.api import ConsumerConfig, DeliverPolicy, SubjectTransform
 from nats.js.errors import BadRequestError, NotFoundError
 
+from shared.launcher import nats_server_binary
 from shared.messaging import ensure_stream
 from shared.settings import CommonSettings
+from tests.helpers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 NATS_DIR = ROOT / "deploy" / "nats"
-NATS_SERVER = Path(sys.executable).with_name("nats-server")
 STREAM = "BANSOS"
 SERVICES = ["registry", "distribution", "training", "community", "audit"]
 DENIED_WITHIN = 1.0  # seconds to wait for an answer that a refused request never gets
 
 PASSWORDS = {user: f"t{secrets.token_hex(12)}" for user in ["admin", "system", *SERVICES]}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def adapted(conf: str, workdir: Path, store: Path) -> Path:
@@ -99,7 +91,7 @@ def start_node(conf: Path, workdir: Path, env: dict[str, str], *args: str) -> No
     with log.open("wb") as out:
         process = subprocess.Popen(
             [
-                str(NATS_SERVER),
+                nats_server_binary(),
                 "-c",
                 str(conf),
                 "-a",

@@ -27,7 +27,7 @@ async def test_an_empty_database_gets_every_table(database_url: str) -> None:
     try:
         await migrate(engine, [REGISTRY])
         await migrate(engine, [REGISTRY])  # every start runs it: a second run is a no-op
-        assert KERNEL_TABLES | REGISTRY_TABLES <= await tables(engine)
+        assert await tables(engine) >= KERNEL_TABLES | REGISTRY_TABLES
         async with engine.connect() as conn:
             heads = set((await conn.execute(text("SELECT version_num FROM alembic_version")))
                         .scalars())
@@ -47,7 +47,7 @@ async def test_an_older_database_upgrades_in_place_keeping_its_events(database_u
         async with sessions() as s, s.begin():
             await eventstore.append(s, [event])
         await migrate(engine, [REGISTRY])
-        assert REGISTRY_TABLES <= await tables(engine)
+        assert await tables(engine) >= REGISTRY_TABLES
         async with sessions() as s:
             assert await eventstore.load(s, event.aggregate_id) == [event]
             assert await s.scalar(select(text("count(*)")).select_from(text("outbox"))) == 1
