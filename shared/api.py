@@ -31,8 +31,9 @@ def if_match(request: Request) -> int | None:
         return None
     value = raw.strip().removeprefix("W/").strip('"')
     if not value.isdigit():
-        raise DomainError("if_match_invalid", 'If-Match must be a version ETag such as "3"',
-                          field="If-Match")
+        raise DomainError(
+            "if_match_invalid", 'If-Match must be a version ETag such as "3"', field="If-Match"
+        )
     return int(value)
 
 
@@ -50,8 +51,9 @@ def decode_cursor(cursor: str | None) -> int:
     try:
         return int(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode())
     except (ValueError, binascii.Error) as exc:
-        raise DomainError("cursor_invalid", "cursor is not one this API returned",
-                          field="cursor") from exc
+        raise DomainError(
+            "cursor_invalid", "cursor is not one this API returned", field="cursor"
+        ) from exc
 
 
 def page(items: list[Any], limit: int, key: str) -> dict[str, Any]:

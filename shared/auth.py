@@ -64,16 +64,19 @@ def verify_token(settings: CommonSettings, token: str) -> Principal:
             options={"require": ["exp", "sub", "role"]},
         )
     except jwt.ExpiredSignatureError as exc:
-        raise Unauthorized("token_expired", "the bearer token has expired",
-                           field="Authorization") from exc
+        raise Unauthorized(
+            "token_expired", "the bearer token has expired", field="Authorization"
+        ) from exc
     except jwt.PyJWTError as exc:
-        raise Unauthorized("token_invalid", f"the bearer token is not valid: {exc}",
-                           field="Authorization") from exc
+        raise Unauthorized(
+            "token_invalid", f"the bearer token is not valid: {exc}", field="Authorization"
+        ) from exc
     try:
         role = Role(claims["role"])
     except ValueError as exc:
-        raise Unauthorized("token_invalid", f"unknown role {claims['role']!r}",
-                           field="Authorization") from exc
+        raise Unauthorized(
+            "token_invalid", f"unknown role {claims['role']!r}", field="Authorization"
+        ) from exc
     return Principal(sub=str(claims["sub"]), role=role)
 
 
@@ -88,14 +91,17 @@ def require(*roles: Role) -> object:
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> Principal:
         if credentials is None:
-            raise Unauthorized("token_missing", "send 'Authorization: Bearer <token>'",
-                               field="Authorization")
+            raise Unauthorized(
+                "token_missing", "send 'Authorization: Bearer <token>'", field="Authorization"
+            )
         principal = verify_token(request.app.state.settings, credentials.credentials)
         if roles and principal.role not in roles and principal.role is not Role.admin:
             allowed = ", ".join(r.value for r in roles)
-            raise Forbidden("role_not_allowed",
-                            f"role {principal.role.value} may not do this; needs one of: {allowed}",
-                            field="Authorization")
+            raise Forbidden(
+                "role_not_allowed",
+                f"role {principal.role.value} may not do this; needs one of: {allowed}",
+                field="Authorization",
+            )
         return principal
 
     return Depends(dependency)

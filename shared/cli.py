@@ -19,8 +19,10 @@ from shared.auth import Role, issue_token
 from shared.launcher import Stack, available_services
 from shared.settings import CommonSettings
 
-app = typer.Typer(help="Bansos Tanjung Barat: run, demo and verify the programme's services.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Bansos Tanjung Barat: run, demo and verify the programme's services.",
+    no_args_is_help=True,
+)
 console = Console()
 
 DEMO_SUBJECTS = {
@@ -49,16 +51,22 @@ def token(
 @app.command()
 def up(
     var: Annotated[Path, typer.Option(help="data directory (NATS store, SQLite files)")] = Path(
-        "var"),
+        "var"
+    ),
     nats_port: Annotated[int, typer.Option(help="embedded nats-server port")] = 14222,
     port_base: Annotated[int, typer.Option(help="service N listens on port_base + N")] = 8000,
     demo: Annotated[bool, typer.Option(help="load demo data once the services are up")] = False,
     households: Annotated[int, typer.Option(help="demo households")] = 500,
 ) -> None:
     """Start nats-server (unless NATS_URL is set) and every service; Ctrl-C stops them."""
-    stack = Stack(var=var, nats_port=nats_port, port_base=port_base,
-                  nats_url=os.environ.get("NATS_URL") or os.environ.get("BANSOS_NATS_URL"),
-                  database_url=os.environ.get("DATABASE_URL"), log_dir=var / "logs")
+    stack = Stack(
+        var=var,
+        nats_port=nats_port,
+        port_base=port_base,
+        nats_url=os.environ.get("NATS_URL") or os.environ.get("BANSOS_NATS_URL"),
+        database_url=os.environ.get("DATABASE_URL"),
+        log_dir=var / "logs",
+    )
     console.print(f"starting {', '.join(stack.services)} (logs in {var / 'logs'}) ...")
     stopping = False
 
@@ -126,13 +134,23 @@ def _demo(registry_url: str, households: int, seed: int | None) -> None:
     started = time.monotonic()
     with Progress(console=console) as progress:
         task = progress.add_task("registering households", total=households)
-        created = asyncio.run(registry_demo.seed(
-            registry_url, issue_token(settings, DEMO_SUBJECTS[Role.registry_operator],
-                                      Role.registry_operator),
-            households, settings.rw_list, rng, advance=lambda: progress.advance(task)))
-    console.print(f"registered {len(created)} households over RW "
-                  f"{settings.rw_list[0]}–{settings.rw_list[-1]} "
-                  f"in {time.monotonic() - started:.1f} s")
+        created = asyncio.run(
+            registry_demo.seed(
+                registry_url,
+                issue_token(
+                    settings, DEMO_SUBJECTS[Role.registry_operator], Role.registry_operator
+                ),
+                households,
+                settings.rw_list,
+                rng,
+                advance=lambda: progress.advance(task),
+            )
+        )
+    console.print(
+        f"registered {len(created)} households over RW "
+        f"{settings.rw_list[0]}–{settings.rw_list[-1]} "
+        f"in {time.monotonic() - started:.1f} s"
+    )
 
 
 @app.command("init-stream")
@@ -148,8 +166,10 @@ def init_stream() -> None:
         try:
             await ensure_stream(nc.jetstream(), settings)
             info = await nc.jetstream().stream_info(settings.stream_name)
-            console.print(f"stream {info.config.name}: subjects {info.config.subjects}, "
-                          f"replicas {info.config.num_replicas}, {info.state.messages} messages")
+            console.print(
+                f"stream {info.config.name}: subjects {info.config.subjects}, "
+                f"replicas {info.config.num_replicas}, {info.state.messages} messages"
+            )
         finally:
             await nc.close()
 

@@ -76,13 +76,16 @@ class ProjectionConsumer:
         # A batch has many parents: each message gets its own span in its producer's trace.
         parent = propagate.extract(msg.headers or {})
         with tracer.start_as_current_span(
-            f"{msg.subject} process", context=parent, kind=trace.SpanKind.CONSUMER,
+            f"{msg.subject} process",
+            context=parent,
+            kind=trace.SpanKind.CONSUMER,
             attributes={"bansos.consumer": self.name, "bansos.event_id": str(envelope.event_id)},
         ):
             await self._apply_new(session, envelope, payload)
 
-    async def _apply_new(self, session: AsyncSession, envelope: Envelope,
-                         payload: EventPayload) -> None:
+    async def _apply_new(
+        self, session: AsyncSession, envelope: Envelope, payload: EventPayload
+    ) -> None:
         seen = await session.scalar(
             select(inbox.c.event_id).where(
                 inbox.c.consumer == self.name, inbox.c.event_id == envelope.event_id
@@ -99,8 +102,11 @@ class ProjectionConsumer:
 
     async def _park(self, session: AsyncSession, msg: Msg, reason: str) -> None:
         seq = _stream_seq(msg)
-        if seq is not None and await session.scalar(select(dead_letters.c.id).where(
-                dead_letters.c.consumer == self.name, dead_letters.c.stream_seq == seq)):
+        if seq is not None and await session.scalar(
+            select(dead_letters.c.id).where(
+                dead_letters.c.consumer == self.name, dead_letters.c.stream_seq == seq
+            )
+        ):
             return  # parked on an earlier delivery
         log.warning("%s: dead-lettering %s: %s", self.name, msg.subject, reason[:200])
         await session.execute(
@@ -127,7 +133,7 @@ class ProjectionConsumer:
             ack_policy=AckPolicy.MANUAL,
         )
         async def on_batch(message: NatsMessage) -> None:
-            raw: list[Msg] = list(message.raw_message)  # type: ignore[arg-type]
+            raw: list[Msg] = list(message.raw_message)  # type: ignore[call-overload]
             try:
                 retry = await self.process(raw)
             except Exception:  # the database is away: everything comes back later

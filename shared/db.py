@@ -29,6 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
+
 class UTCDateTime(TypeDecorator[datetime]):
     """Timestamps are stored and returned in UTC, also on SQLite (which drops the zone)."""
 
@@ -110,7 +111,8 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     if not is_sqlite(url):
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 20)
-        return create_async_engine(url, pool_pre_ping=True, **kwargs)
+        # Recycle instead of a pre-ping per checkout: a ping is a round trip per transaction.
+        return create_async_engine(url, pool_recycle=1800, **kwargs)
     database = make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
@@ -154,7 +156,9 @@ def alembic_config(version_locations: list[Path]) -> Config:
     return cfg
 
 
-async def migrate(engine: AsyncEngine, version_locations: list[Path], target: str = "heads") -> None:
+async def migrate(
+    engine: AsyncEngine, version_locations: list[Path], target: str = "heads"
+) -> None:
     """Bring the database to `target` (all branches by default); safe on every start."""
     cfg = alembic_config(version_locations)
 

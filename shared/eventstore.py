@@ -57,6 +57,7 @@ async def append(db: Executor, new_events: Sequence[Envelope]) -> None:
     carrier: dict[str, str] = {}
     propagate.inject(carrier)  # the outbox relay restores this trace context
     now = utcnow()
+    bodies = [e.canonical() for e in new_events]  # RFC 8785 once, for store and bus alike
     try:
         await db.execute(
             insert(events),
@@ -68,9 +69,9 @@ async def append(db: Executor, new_events: Sequence[Envelope]) -> None:
                     "aggregate_id": e.aggregate_id,
                     "aggregate_version": e.aggregate_version,
                     "occurred_at": e.occurred_at,
-                    "body": e.canonical().decode(),
+                    "body": body.decode(),
                 }
-                for e in new_events
+                for e, body in zip(new_events, bodies, strict=True)
             ],
         )
     except IntegrityError as exc:
@@ -82,11 +83,11 @@ async def append(db: Executor, new_events: Sequence[Envelope]) -> None:
             {
                 "event_id": e.event_id,
                 "subject": e.subject,
-                "body": e.canonical(),
+                "body": body,
                 "headers": {"Nats-Msg-Id": str(e.event_id), **carrier},
                 "created_at": now,
             }
-            for e in new_events
+            for e, body in zip(new_events, bodies, strict=True)
         ],
     )
 

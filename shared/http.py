@@ -97,15 +97,20 @@ def create_app(
     async def ready() -> Response:
         checks = await runtime.readiness()
         ok = all(v == "ok" for v in checks.values())
-        return JSONResponse({"status": "ready" if ok else "not_ready", "checks": checks},
-                            status_code=200 if ok else 503)
+        return JSONResponse(
+            {"status": "ready" if ok else "not_ready", "checks": checks},
+            status_code=200 if ok else 503,
+        )
 
     @app.get("/asyncapi.json", tags=["operations"], summary="AsyncAPI 3.0 of published events")
     async def asyncapi() -> Response:
-        return Response(runtime.asyncapi.to_specification().to_json(),
-                        media_type="application/json")
+        return Response(
+            runtime.asyncapi.to_specification().to_json(), media_type="application/json"
+        )
 
     for router in routers:
         app.include_router(router)
-    FastAPIInstrumentor.instrument_app(app, excluded_urls="health,ready")
+    FastAPIInstrumentor.instrument_app(
+        app, excluded_urls="health,ready", exclude_spans=["receive", "send"]
+    )
     return app

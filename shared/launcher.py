@@ -121,9 +121,18 @@ class Stack:
         store.mkdir(parents=True, exist_ok=True)
         out = self._log("nats")
         proc = subprocess.Popen(
-            [nats_server_binary(), "-a", "127.0.0.1", "-p", str(self.nats_port), "-js",
-             "-sd", str(store)],
-            stdout=out or subprocess.DEVNULL, stderr=subprocess.STDOUT,
+            [
+                nats_server_binary(),
+                "-a",
+                "127.0.0.1",
+                "-p",
+                str(self.nats_port),
+                "-js",
+                "-sd",
+                str(store),
+            ],
+            stdout=out or subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
         )
         self.procs["nats"] = proc
         wait_for_port("127.0.0.1", self.nats_port, 20, proc)
@@ -141,8 +150,10 @@ class Stack:
         env.pop("DATABASE_URL", None)
         out = self._log(name)
         self.procs[name] = subprocess.Popen(
-            [sys.executable, "-m", f"services.{name}"], env=env,
-            stdout=out or None, stderr=subprocess.STDOUT if out else None,
+            [sys.executable, "-m", f"services.{name}"],
+            env=env,
+            stdout=out or None,
+            stderr=subprocess.STDOUT if out else None,
         )
 
     def start(self, timeout: float = 60) -> None:

@@ -15,7 +15,7 @@ from nats.js.api import StorageType, StreamConfig
 from nats.js.errors import NotFoundError
 from opentelemetry import propagate, trace
 from sqlalchemy import select, text, update
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared.db import is_sqlite, outbox
 from shared.events import utcnow
@@ -33,7 +33,7 @@ def make_broker(settings: CommonSettings) -> NatsBroker:
         settings.nats_url.split(","),  # a cluster is a comma-separated list of URLs
         name=settings.service_name,
         max_reconnect_attempts=-1,  # an outage is waited out, never fatal
-        reconnect_time_wait=0.5,
+        reconnect_time_wait=1,
         connect_timeout=2,
         middlewares=(NatsTelemetryMiddleware(tracer_provider=trace.get_tracer_provider()),),
         log_level=logging.WARNING,
@@ -120,11 +120,7 @@ class OutboxRelay:
                     await self._loop()
                 else:
                     async with self._engine.connect() as lock_conn:
-                        while not await lock_conn.scalar(
-                            text("SELECT pg_try_advisory_lock(:k)"), {"k": self.LOCK_KEY}
-                        ):
-                            await asyncio.sleep(2.0)
-                        await lock_conn.commit()
+                        await self._become_leader(lock_conn)
                         await self._loop()
             except asyncio.CancelledError:
                 raise
@@ -133,13 +129,27 @@ class OutboxRelay:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
 
+    async def _become_leader(self, conn: AsyncConnection) -> None:
+        """Hold a session advisory lock for as long as this connection lives."""
+        while True:
+            leader = await conn.scalar(
+                text("SELECT pg_try_advisory_lock(:k)"), {"k": self.LOCK_KEY}
+            )
+            await conn.commit()
+            if leader:
+                return
+            await asyncio.sleep(2.0)  # another process leads; poll its lock
+
     async def _loop(self) -> None:
         while True:
             sent = await self.drain_once()
             if sent == 0:
                 self._wake.clear()
+                # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancel that
+                # races its timeout, and this loop would then never stop.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=1.0)
+                    async with asyncio.timeout(1.0):
+                        await self._wake.wait()
 
     async def drain_once(self) -> int:
         nc = self._broker._connection  # None until the broker has connected once
@@ -159,9 +169,7 @@ class OutboxRelay:
         await self._publish(nc.jetstream(), rows)
         async with self._sessions() as session, session.begin():
             await session.execute(
-                update(outbox)
-                .where(outbox.c.id.in_([r.id for r in rows]))
-                .values(sent_at=utcnow())
+                update(outbox).where(outbox.c.id.in_([r.id for r in rows])).values(sent_at=utcnow())
             )
         self.published += len(rows)
         return len(rows)
@@ -180,6 +188,5 @@ class OutboxRelay:
                         row.subject, row.body, stream=self._settings.stream_name, headers=headers
                     )
                 )
-        await asyncio.wait_for(
-            asyncio.gather(*futures), timeout=self._settings.outbox_ack_timeout_s
-        )
+        async with asyncio.timeout(self._settings.outbox_ack_timeout_s):
+            await asyncio.gather(*futures)

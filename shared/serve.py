@@ -15,8 +15,14 @@ S = TypeVar("S", bound=CommonSettings)
 
 
 def serve(factory: Callable[[S], FastAPI], settings: S) -> None:
-    logging.basicConfig(level=settings.log_level,
-                        format=f"%(asctime)s {settings.service_name} %(levelname)s %(name)s: "
-                        "%(message)s")
-    uvicorn.run(factory(settings), host=settings.http_host, port=settings.http_port,
-                log_level=settings.log_level.lower(), access_log=False)
+    logging.basicConfig(
+        level=settings.log_level,
+        format=f"%(asctime)s {settings.service_name} %(levelname)s %(name)s: %(message)s",
+    )
+    uvicorn.run(
+        factory(settings),
+        host=settings.http_host,
+        port=settings.http_port,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+    )

@@ -79,11 +79,14 @@ class CommandHandler:
         expected_version: int | None = None,
         must_exist: bool = True,
         also: Projector | None = None,
+        guard: Callable[[AsyncSession], Awaitable[None]] | None = None,
     ) -> Outcome[S]:
         """`expected_version` (from If-Match) guards against lost updates: a stale one is 409.
 
         `also` writes what is not an event (e.g. the registry's personal-data store) in the
-        same transaction, so it commits with the events or not at all.
+        same transaction, so it commits with the events or not at all. `guard` checks facts
+        of this service's read models first (e.g. that a NIK is not taken), in that
+        transaction too.
         """
         with tracer.start_as_current_span(
             f"{decider.aggregate_type}.{type(command).__name__}",
@@ -91,8 +94,15 @@ class CommandHandler:
         ):
             try:
                 async with self._sessions() as session, session.begin():
+                    if guard is not None:
+                        await guard(session)
                     outcome = await self._run(
-                        session, decider, aggregate_id, command, caller, expected_version,
+                        session,
+                        decider,
+                        aggregate_id,
+                        command,
+                        caller,
+                        expected_version,
                         must_exist,
                     )
                     if also is not None and outcome.events:
@@ -117,8 +127,9 @@ class CommandHandler:
     ) -> Outcome[S]:
         history = await eventstore.load(session, aggregate_id)
         if must_exist and not history:
-            raise NotFound(f"{decider.aggregate_type}_not_found",
-                           f"no {decider.aggregate_type} {aggregate_id}")
+            raise NotFound(
+                f"{decider.aggregate_type}_not_found", f"no {decider.aggregate_type} {aggregate_id}"
+            )
         version = len(history)
         if expected_version is not None and expected_version != version:
             raise eventstore.ConcurrencyConflict(aggregate_id, expected_version, version)

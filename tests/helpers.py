@@ -109,9 +109,19 @@ class UpProcess:
 
         bansos = str(Path(sys.executable).parent / "bansos")
         self.proc = subprocess.Popen(
-            [bansos, "up", "--var", str(self.var), "--nats-port", str(self.nats_port),
-             "--port-base", str(self.port_base)],
-            env={**os.environ, **self.env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            [
+                bansos,
+                "up",
+                "--var",
+                str(self.var),
+                "--nats-port",
+                str(self.nats_port),
+                "--port-base",
+                str(self.port_base),
+            ],
+            env={**os.environ, **self.env},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + within
         for offset in wait_for:

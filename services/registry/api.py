@@ -21,6 +21,7 @@ from shared import eventstore
 from shared.api import caller, decode_cursor, if_match, page, runtime, set_version
 from shared.auth import Principal, Role, require
 from shared.domain import Conflict, DomainError, NotFound
+from shared.events import Envelope
 from shared.events.registry import MemberFacts, Relationship, Sex
 from shared.pii import commitment, mask_nik
 
@@ -52,7 +53,7 @@ class MemberIn(BaseModel):
     def _nik(cls, value: str, info: ValidationInfo) -> str:
         born, sex = info.data.get("birth_date"), info.data.get("sex")
         rule = check_nik(value, born or date(1900, 1, 1), sex or "M")
-        if rule is not None and (born is not None and sex is not None or rule == "nik_format"):
+        if rule is not None and ((born is not None and sex is not None) or rule == "nik_format"):
             raise PydanticCustomError(rule, NIK_RULES[rule])
         return value
 
@@ -111,59 +112,131 @@ def _settings(request: Request) -> RegistrySettings:
 
 def _check_rw(settings: RegistrySettings, rw: str | None) -> None:
     if rw is not None and rw not in settings.rw_list:
-        raise DomainError("rw_outside_kelurahan",
-                          f"RW {rw} is not in Kelurahan Tanjung Barat "
-                          f"({', '.join(settings.rw_list)})", field="rw")
+        raise DomainError(
+            "rw_outside_kelurahan",
+            f"RW {rw} is not in Kelurahan Tanjung Barat ({', '.join(settings.rw_list)})",
+            field="rw",
+        )
 
 
 def _facts(settings: RegistrySettings, m: MemberIn, member_id: UUID) -> MemberFacts:
     key = settings.nik_key.get_secret_value().encode()
-    return MemberFacts(member_id=member_id, nik_masked=mask_nik(m.nik),
-                       nik_commitment=commitment(key, m.nik), sex=m.sex,
-                       birth_year=m.birth_date.year, relationship=m.relationship,
-                       disabled=m.disabled)
+    return MemberFacts(
+        member_id=member_id,
+        nik_masked=mask_nik(m.nik),
+        nik_commitment=commitment(key, m.nik),
+        sex=m.sex,
+        birth_year=m.birth_date.year,
+        relationship=m.relationship,
+        disabled=m.disabled,
+    )
 
 
-async def _refuse_taken_niks(session: AsyncSession, facts: list[MemberFacts],
-                             field_prefix: str) -> None:
+async def _refuse_taken_niks(
+    session: AsyncSession, facts: list[MemberFacts], field_prefix: str
+) -> None:
     """A NIK may belong to one active household only: 409 naming the holder."""
     wanted = {f.nik_commitment: i for i, f in enumerate(facts)}
-    rows = await session.execute(select(active_niks).where(
-        active_niks.c.nik_commitment.in_(list(wanted))))
+    rows = await session.execute(
+        select(active_niks).where(active_niks.c.nik_commitment.in_(list(wanted)))
+    )
     for nik_commitment, household_id in rows:
         index = wanted[nik_commitment]
         field = f"{field_prefix}.{index}.nik" if field_prefix else "nik"
-        raise Conflict("nik_already_registered",
-                       f"this NIK already belongs to active household {household_id}",
-                       field=field)
+        raise Conflict(
+            "nik_already_registered",
+            f"this NIK already belongs to active household {household_id}",
+            field=field,
+        )
 
 
 def _member_row(household_id: UUID, member_id: UUID, m: MemberIn, pos: int) -> dict[str, Any]:
-    return {"member_id": member_id, "household_id": household_id, "full_name": m.full_name,
-            "nik": m.nik, "birth_date": m.birth_date, "sex": m.sex,
-            "relationship": m.relationship, "disabled": m.disabled, "position": pos}
+    return {
+        "member_id": member_id,
+        "household_id": household_id,
+        "full_name": m.full_name,
+        "nik": m.nik,
+        "birth_date": m.birth_date,
+        "sex": m.sex,
+        "relationship": m.relationship,
+        "disabled": m.disabled,
+        "position": pos,
+    }
 
 
 async def _read(session: AsyncSession, household_id: UUID) -> dict[str, Any]:
-    row = (await session.execute(
-        select(households, household_pii.c.kk_number, household_pii.c.address,
-               household_pii.c.phone, household_pii.c.dtks_ref)
-        .join(household_pii, household_pii.c.household_id == households.c.household_id)
-        .where(households.c.household_id == household_id))).mappings().first()
+    row = (
+        (
+            await session.execute(
+                select(
+                    households,
+                    household_pii.c.kk_number,
+                    household_pii.c.address,
+                    household_pii.c.phone,
+                    household_pii.c.dtks_ref,
+                )
+                .join(household_pii, household_pii.c.household_id == households.c.household_id)
+                .where(households.c.household_id == household_id)
+            )
+        )
+        .mappings()
+        .first()
+    )
     if row is None:
-        raise NotFound("household_not_found", f"no household {household_id}",
-                       field="household_id")
-    people = (await session.execute(select(members).where(
-        members.c.household_id == household_id).order_by(members.c.position))).mappings()
+        raise NotFound("household_not_found", f"no household {household_id}", field="household_id")
+    people = (
+        await session.execute(
+            select(members)
+            .where(members.c.household_id == household_id)
+            .order_by(members.c.position)
+        )
+    ).mappings()
     out = {k: v for k, v in row.items() if k != "seq"}
     out["vulnerability"] = [f for f in ("elderly", "disabled", "children") if out.pop(f)]
-    out["members"] = [{k: v for k, v in p.items() if k not in ("household_id", "position")}
-                      for p in people]
+    out["members"] = [
+        {k: v for k, v in p.items() if k not in ("household_id", "position")} for p in people
+    ]
     return out
 
 
-async def _reply(request: Request, response: Response, household_id: UUID,
-                 version: int) -> dict[str, Any]:
+def _registered_reply(
+    body: HouseholdIn, registered: Envelope, member_ids: list[UUID]
+) -> dict[str, Any]:
+    """The shape of GET /households/{id}, built from what was just written (no read-back)."""
+    event = registered.payload
+    head = next(m for m in event["members"] if m["relationship"] == "head")
+    return {
+        "household_id": registered.aggregate_id,
+        "status": "active",
+        "rt": body.rt,
+        "rw": body.rw,
+        "member_count": len(body.members),
+        "monthly_income_idr": body.monthly_income_idr,
+        "desil": body.desil,
+        "dtks_listed": event["dtks_listed"],
+        "head_nik_masked": head["nik_masked"],
+        "pmt_score": None,
+        "eligible": None,
+        "eligibility_reasons": None,
+        "deactivation_reason": None,
+        "version": registered.aggregate_version,
+        "registered_at": registered.occurred_at,
+        "updated_at": registered.occurred_at,
+        "kk_number": body.kk_number,
+        "address": body.address,
+        "phone": body.phone,
+        "dtks_ref": body.dtks_ref,
+        "vulnerability": list(event["vulnerability"]),
+        "members": [
+            {"member_id": mid, **m.model_dump()}
+            for m, mid in zip(body.members, member_ids, strict=True)
+        ],
+    }
+
+
+async def _reply(
+    request: Request, response: Response, household_id: UUID, version: int
+) -> dict[str, Any]:
     set_version(response, version)
     async with runtime(request).sessions() as session:
         return await _read(session, household_id)
@@ -171,41 +244,63 @@ async def _reply(request: Request, response: Response, household_id: UUID,
 
 # --- routes --------------------------------------------------------------------------------
 @router.post("", status_code=201, summary="Register a household from a field survey form")
-async def register(body: HouseholdIn, request: Request, response: Response,
-                   principal: Operator) -> dict[str, Any]:
+async def register(
+    body: HouseholdIn, request: Request, response: Response, principal: Operator
+) -> dict[str, Any]:
     settings = _settings(request)
     _check_rw(settings, body.rw)
     household_id = uuid4()
     member_ids = [uuid4() for _ in body.members]
     facts = [_facts(settings, m, mid) for m, mid in zip(body.members, member_ids, strict=True)]
-    rt = runtime(request)
-    async with rt.sessions() as session:
-        await _refuse_taken_niks(session, facts, "members")
     key = settings.nik_key.get_secret_value().encode()
     command = domain.RegisterHousehold(
-        rt=body.rt, rw=body.rw, kk_masked=mask_nik(body.kk_number),
-        kk_commitment=commitment(key, body.kk_number, domain="kk"), members=tuple(facts),
-        monthly_income_idr=body.monthly_income_idr, desil=body.desil,
-        dtks_listed=body.dtks_ref is not None, today=date.today())
+        rt=body.rt,
+        rw=body.rw,
+        kk_masked=mask_nik(body.kk_number),
+        kk_commitment=commitment(key, body.kk_number, domain="kk"),
+        members=tuple(facts),
+        monthly_income_idr=body.monthly_income_idr,
+        desil=body.desil,
+        dtks_listed=body.dtks_ref is not None,
+        today=date.today(),
+    )
 
     async def store_personal_data(session: AsyncSession, _: Any) -> None:
-        await session.execute(insert(household_pii).values(
-            household_id=household_id, kk_number=body.kk_number, address=body.address,
-            phone=body.phone, dtks_ref=body.dtks_ref))
-        await session.execute(insert(members), [
-            _member_row(household_id, mid, m, i)
-            for i, (m, mid) in enumerate(zip(body.members, member_ids, strict=True))])
+        await session.execute(
+            insert(household_pii).values(
+                household_id=household_id,
+                kk_number=body.kk_number,
+                address=body.address,
+                phone=body.phone,
+                dtks_ref=body.dtks_ref,
+            )
+        )
+        await session.execute(
+            insert(members),
+            [
+                _member_row(household_id, mid, m, i)
+                for i, (m, mid) in enumerate(zip(body.members, member_ids, strict=True))
+            ],
+        )
 
-    outcome = await rt.commands.execute(domain.households, household_id, command,
-                                        caller(principal), must_exist=False,
-                                        also=store_personal_data)
+    outcome = await runtime(request).commands.execute(
+        domain.households,
+        household_id,
+        command,
+        caller(principal),
+        must_exist=False,
+        also=store_personal_data,
+        guard=lambda session: _refuse_taken_niks(session, facts, "members"),
+    )
     response.headers["Location"] = f"/households/{household_id}"
-    return await _reply(request, response, household_id, outcome.version)
+    set_version(response, outcome.version)
+    return _registered_reply(body, outcome.events[0], member_ids)
 
 
 @router.get("/{household_id}", summary="One household with its members (personal data)")
-async def get_household(household_id: UUID, request: Request, response: Response,
-                        principal: Reader) -> dict[str, Any]:
+async def get_household(
+    household_id: UUID, request: Request, response: Response, principal: Reader
+) -> dict[str, Any]:
     async with runtime(request).sessions() as session:
         out = await _read(session, household_id)
     set_version(response, out["version"])
@@ -227,19 +322,44 @@ async def list_households(
 ) -> dict[str, Any]:
     h = households.c
     conditions = [h.seq > decode_cursor(cursor)]
-    for column, value in ((h.rw, rw), (h.rt, rt), (h.status, status), (h.desil, desil),
-                          (h.eligible, eligible)):
+    for column, value in (
+        (h.rw, rw),
+        (h.rt, rt),
+        (h.status, status),
+        (h.desil, desil),
+        (h.eligible, eligible),
+    ):
         if value is not None:
             conditions.append(column == value)
     if vulnerability is not None:
         conditions.append(getattr(h, vulnerability).is_(True))
-    head_name = (select(members.c.full_name)
-                 .where(members.c.household_id == h.household_id,
-                        members.c.relationship == "head").scalar_subquery())
-    query = (select(h.seq, h.household_id, h.status, h.rt, h.rw, h.member_count, h.desil,
-                    h.elderly, h.disabled, h.children, h.pmt_score, h.eligible,
-                    h.head_nik_masked, head_name.label("head_name"), h.version)
-             .where(and_(*conditions)).order_by(h.seq).limit(limit + 1))
+    head_name = (
+        select(members.c.full_name)
+        .where(members.c.household_id == h.household_id, members.c.relationship == "head")
+        .scalar_subquery()
+    )
+    query = (
+        select(
+            h.seq,
+            h.household_id,
+            h.status,
+            h.rt,
+            h.rw,
+            h.member_count,
+            h.desil,
+            h.elderly,
+            h.disabled,
+            h.children,
+            h.pmt_score,
+            h.eligible,
+            h.head_nik_masked,
+            head_name.label("head_name"),
+            h.version,
+        )
+        .where(and_(*conditions))
+        .order_by(h.seq)
+        .limit(limit + 1)
+    )
     async with runtime(request).sessions() as session:
         rows = [dict(r) for r in (await session.execute(query)).mappings()]
     for r in rows:
@@ -251,105 +371,178 @@ async def list_households(
 
 
 @router.post("/{household_id}/members", status_code=201, summary="Add a member")
-async def add_member(household_id: UUID, body: MemberIn, request: Request, response: Response,
-                     principal: Operator) -> dict[str, Any]:
+async def add_member(
+    household_id: UUID, body: MemberIn, request: Request, response: Response, principal: Operator
+) -> dict[str, Any]:
     settings = _settings(request)
     member_id = uuid4()
     facts = _facts(settings, body, member_id)
-    rt = runtime(request)
-    async with rt.sessions() as session:
-        await _refuse_taken_niks(session, [facts], "")
 
     async def store_personal_data(session: AsyncSession, _: Any) -> None:
-        count = len((await session.execute(select(members.c.member_id).where(
-            members.c.household_id == household_id))).all())
-        await session.execute(insert(members).values(
-            _member_row(household_id, member_id, body, count)))
+        count = len(
+            (
+                await session.execute(
+                    select(members.c.member_id).where(members.c.household_id == household_id)
+                )
+            ).all()
+        )
+        await session.execute(
+            insert(members).values(_member_row(household_id, member_id, body, count))
+        )
 
-    outcome = await rt.commands.execute(
-        domain.households, household_id, domain.AddMember(member=facts, today=date.today()),
-        caller(principal), expected_version=if_match(request), also=store_personal_data)
+    outcome = await runtime(request).commands.execute(
+        domain.households,
+        household_id,
+        domain.AddMember(member=facts, today=date.today()),
+        caller(principal),
+        expected_version=if_match(request),
+        also=store_personal_data,
+        guard=lambda session: _refuse_taken_niks(session, [facts], ""),
+    )
     return await _reply(request, response, household_id, outcome.version)
 
 
 @router.patch("/{household_id}", summary="Update RT/RW, address, income or desil")
-async def update_household(household_id: UUID, body: HouseholdPatch, request: Request,
-                           response: Response, principal: Operator) -> dict[str, Any]:
+async def update_household(
+    household_id: UUID,
+    body: HouseholdPatch,
+    request: Request,
+    response: Response,
+    principal: Operator,
+) -> dict[str, Any]:
     _check_rw(_settings(request), body.rw)
     pii = body.model_dump(include={"address", "phone", "dtks_ref"}, exclude_unset=True)
     command = domain.UpdateHousehold(
-        rt=body.rt, rw=body.rw, monthly_income_idr=body.monthly_income_idr, desil=body.desil,
-        dtks_listed=True if body.dtks_ref else None, address_changed="address" in pii)
+        rt=body.rt,
+        rw=body.rw,
+        monthly_income_idr=body.monthly_income_idr,
+        desil=body.desil,
+        dtks_listed=True if body.dtks_ref else None,
+        address_changed="address" in pii,
+    )
 
     async def store_personal_data(session: AsyncSession, _: Any) -> None:
         if pii:
-            await session.execute(update(household_pii).where(
-                household_pii.c.household_id == household_id).values(**pii))
+            await session.execute(
+                update(household_pii)
+                .where(household_pii.c.household_id == household_id)
+                .values(**pii)
+            )
 
     outcome = await runtime(request).commands.execute(
-        domain.households, household_id, command, caller(principal),
-        expected_version=if_match(request), also=store_personal_data)
+        domain.households,
+        household_id,
+        command,
+        caller(principal),
+        expected_version=if_match(request),
+        also=store_personal_data,
+    )
     return await _reply(request, response, household_id, outcome.version)
 
 
 @router.post("/{household_id}/surveys", status_code=201, summary="Record a field survey")
-async def record_survey(household_id: UUID, body: SurveyIn, request: Request,
-                        response: Response, principal: Operator) -> dict[str, Any]:
+async def record_survey(
+    household_id: UUID, body: SurveyIn, request: Request, response: Response, principal: Operator
+) -> dict[str, Any]:
     if body.surveyed_on > date.today():
-        raise DomainError("surveyed_on_future", "surveyed_on cannot be in the future",
-                          field="surveyed_on")
+        raise DomainError(
+            "surveyed_on_future", "surveyed_on cannot be in the future", field="surveyed_on"
+        )
     survey_id = uuid4()
     answers = SurveyAnswers(**body.model_dump(exclude={"surveyed_on"}))
     outcome = await runtime(request).commands.execute(
-        domain.households, household_id,
+        domain.households,
+        household_id,
         domain.RecordSurvey(survey_id=survey_id, surveyed_on=body.surveyed_on, answers=answers),
-        caller(principal), expected_version=if_match(request))
+        caller(principal),
+        expected_version=if_match(request),
+    )
     set_version(response, outcome.version)
     recorded = outcome.events[0].payload
-    return {"household_id": household_id, "survey_id": survey_id,
-            "pmt_score": recorded["pmt_score"], "formula_version": recorded["formula_version"],
-            "version": outcome.version}
+    return {
+        "household_id": household_id,
+        "survey_id": survey_id,
+        "pmt_score": recorded["pmt_score"],
+        "formula_version": recorded["formula_version"],
+        "version": outcome.version,
+    }
 
 
 @router.post("/{household_id}/eligibility", summary="Decide eligibility from the latest facts")
-async def decide_eligibility(household_id: UUID, request: Request, response: Response,
-                             principal: Operator) -> dict[str, Any]:
+async def decide_eligibility(
+    household_id: UUID, request: Request, response: Response, principal: Operator
+) -> dict[str, Any]:
     command = domain.DecideEligibility(today=date.today(), policy=_settings(request).policy())
     outcome = await runtime(request).commands.execute(
-        domain.households, household_id, command, caller(principal),
-        expected_version=if_match(request))
+        domain.households,
+        household_id,
+        command,
+        caller(principal),
+        expected_version=if_match(request),
+    )
     set_version(response, outcome.version)
     decided = outcome.events[0].payload
-    return {"household_id": household_id, "eligible": decided["eligible"],
-            "reasons": decided["reasons"], "pmt_score": decided["pmt_score"],
-            "policy_version": decided["policy_version"], "version": outcome.version}
+    return {
+        "household_id": household_id,
+        "eligible": decided["eligible"],
+        "reasons": decided["reasons"],
+        "pmt_score": decided["pmt_score"],
+        "policy_version": decided["policy_version"],
+        "version": outcome.version,
+    }
 
 
 @router.post("/{household_id}/deactivation", summary="Deactivate: moved, deceased, duplicate")
-async def deactivate(household_id: UUID, body: DeactivationIn, request: Request,
-                     response: Response, principal: Operator) -> dict[str, Any]:
-    command = domain.Deactivate(reason=body.reason, note=body.note,
-                                duplicate_of=body.duplicate_of, household_id=household_id)
+async def deactivate(
+    household_id: UUID,
+    body: DeactivationIn,
+    request: Request,
+    response: Response,
+    principal: Operator,
+) -> dict[str, Any]:
+    command = domain.Deactivate(
+        reason=body.reason,
+        note=body.note,
+        duplicate_of=body.duplicate_of,
+        household_id=household_id,
+    )
     if body.duplicate_of is not None:
         async with runtime(request).sessions() as session:
-            if await session.scalar(select(households.c.seq).where(
-                    households.c.household_id == body.duplicate_of)) is None:
-                raise NotFound("household_not_found", f"no household {body.duplicate_of}",
-                               field="duplicate_of")
+            if (
+                await session.scalar(
+                    select(households.c.seq).where(households.c.household_id == body.duplicate_of)
+                )
+                is None
+            ):
+                raise NotFound(
+                    "household_not_found", f"no household {body.duplicate_of}", field="duplicate_of"
+                )
     outcome = await runtime(request).commands.execute(
-        domain.households, household_id, command, caller(principal),
-        expected_version=if_match(request))
+        domain.households,
+        household_id,
+        command,
+        caller(principal),
+        expected_version=if_match(request),
+    )
     return await _reply(request, response, household_id, outcome.version)
 
 
 @router.get("/{household_id}/history", summary="The household's events, oldest first")
-async def household_history(household_id: UUID, request: Request,
-                            principal: Reader) -> list[dict[str, Any]]:
+async def household_history(
+    household_id: UUID, request: Request, principal: Reader
+) -> list[dict[str, Any]]:
     async with runtime(request).sessions() as session:
         events = await eventstore.load(session, household_id)
     if not events:
-        raise NotFound("household_not_found", f"no household {household_id}",
-                       field="household_id")
-    return [{"event_id": e.event_id, "type": e.type, "version": e.aggregate_version,
-             "occurred_at": e.occurred_at, "actor": e.actor, "payload": e.payload}
-            for e in events]
+        raise NotFound("household_not_found", f"no household {household_id}", field="household_id")
+    return [
+        {
+            "event_id": e.event_id,
+            "type": e.type,
+            "version": e.aggregate_version,
+            "occurred_at": e.occurred_at,
+            "actor": e.actor,
+            "payload": e.payload,
+        }
+        for e in events
+    ]

@@ -19,16 +19,23 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 def _integrity_error(exc: IntegrityError) -> Exception:
     if "active_niks" in str(exc.orig) or "nik_commitment" in str(exc.orig):
-        return Conflict("nik_already_registered",
-                        "a NIK of this request was registered by a concurrent request",
-                        field="members")
+        return Conflict(
+            "nik_already_registered",
+            "a NIK of this request was registered by a concurrent request",
+            field="members",
+        )
     return Conflict("conflict", "a concurrent change conflicted; reload and try again")
 
 
 def create(settings: RegistrySettings | None = None) -> FastAPI:
     settings = settings or RegistrySettings()
-    runtime = Runtime(settings, migrations=[MIGRATIONS], project=projections.project,
-                      consumers=CONSUMERS, map_integrity_error=_integrity_error)
+    runtime = Runtime(
+        settings,
+        migrations=[MIGRATIONS],
+        project=projections.project,
+        consumers=CONSUMERS,
+        map_integrity_error=_integrity_error,
+    )
     return create_app(
         runtime,
         title="Bansos Tanjung Barat — registry",

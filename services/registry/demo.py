@@ -12,26 +12,92 @@ import httpx
 from services.registry.nik import make_nik
 
 REGION = "317409"  # Kota Jakarta Selatan, Kecamatan Jagakarsa
-MALE = ["Budi", "Agus", "Slamet", "Joko", "Ahmad", "Hendra", "Rudi", "Bambang", "Yusuf",
-        "Dedi", "Rahmat", "Eko", "Fajar", "Irfan", "Sutrisno", "Wahyu", "Hasan", "Rizky"]
-FEMALE = ["Siti", "Sri", "Dewi", "Nur", "Ani", "Wati", "Rina", "Yuni", "Lestari", "Fitri",
-          "Aisyah", "Ratna", "Endang", "Sumiati", "Maya", "Indah", "Putri", "Nurhayati"]
-FAMILY = ["Santoso", "Hidayat", "Saputra", "Wijaya", "Kurniawan", "Setiawan", "Rahman",
-          "Siregar", "Nasution", "Lubis", "Pratama", "Gunawan", "Susanto", "Hakim", "Rosyid"]
-STREETS = ["Jl. Tanjung Barat Raya", "Jl. Gardu", "Jl. Lenteng Agung Timur", "Gg. Masjid",
-           "Jl. Kebagusan", "Gg. Haji Dilun", "Jl. Raya Tanjung Barat", "Jl. Melati"]
+MALE = [
+    "Budi",
+    "Agus",
+    "Slamet",
+    "Joko",
+    "Ahmad",
+    "Hendra",
+    "Rudi",
+    "Bambang",
+    "Yusuf",
+    "Dedi",
+    "Rahmat",
+    "Eko",
+    "Fajar",
+    "Irfan",
+    "Sutrisno",
+    "Wahyu",
+    "Hasan",
+    "Rizky",
+]
+FEMALE = [
+    "Siti",
+    "Sri",
+    "Dewi",
+    "Nur",
+    "Ani",
+    "Wati",
+    "Rina",
+    "Yuni",
+    "Lestari",
+    "Fitri",
+    "Aisyah",
+    "Ratna",
+    "Endang",
+    "Sumiati",
+    "Maya",
+    "Indah",
+    "Putri",
+    "Nurhayati",
+]
+FAMILY = [
+    "Santoso",
+    "Hidayat",
+    "Saputra",
+    "Wijaya",
+    "Kurniawan",
+    "Setiawan",
+    "Rahman",
+    "Siregar",
+    "Nasution",
+    "Lubis",
+    "Pratama",
+    "Gunawan",
+    "Susanto",
+    "Hakim",
+    "Rosyid",
+]
+STREETS = [
+    "Jl. Tanjung Barat Raya",
+    "Jl. Gardu",
+    "Jl. Lenteng Agung Timur",
+    "Gg. Masjid",
+    "Jl. Kebagusan",
+    "Gg. Haji Dilun",
+    "Jl. Raya Tanjung Barat",
+    "Jl. Melati",
+]
 
 
 def _birth(rng: random.Random, age: int) -> date:
     return date.today() - timedelta(days=age * 365 + rng.randint(1, 360))
 
 
-def _person(rng: random.Random, age: int, sex: str, relationship: str, family: str) -> dict[str, Any]:
+def _person(
+    rng: random.Random, age: int, sex: str, relationship: str, family: str
+) -> dict[str, Any]:
     born = _birth(rng, age)
     first = rng.choice(MALE if sex == "M" else FEMALE)
-    return {"full_name": f"{first} {family}", "birth_date": born.isoformat(), "sex": sex,
-            "nik": make_nik(REGION, born, sex, rng.randint(1, 9999)),  # type: ignore[arg-type]
-            "relationship": relationship, "disabled": rng.random() < 0.06}
+    return {
+        "full_name": f"{first} {family}",
+        "birth_date": born.isoformat(),
+        "sex": sex,
+        "nik": make_nik(REGION, born, sex, rng.randint(1, 9999)),  # type: ignore[arg-type]
+        "relationship": relationship,
+        "disabled": rng.random() < 0.06,
+    }
 
 
 def household(rng: random.Random, rw: str) -> dict[str, Any]:
@@ -40,8 +106,15 @@ def household(rng: random.Random, rw: str) -> dict[str, Any]:
     head_age = rng.choice([rng.randint(25, 59)] * 3 + [rng.randint(60, 85)])
     people = [_person(rng, head_age, head_sex, "head", family)]
     if rng.random() < 0.75:
-        people.append(_person(rng, max(20, head_age - rng.randint(0, 6)),
-                              "F" if head_sex == "M" else "M", "spouse", family))
+        people.append(
+            _person(
+                rng,
+                max(20, head_age - rng.randint(0, 6)),
+                "F" if head_sex == "M" else "M",
+                "spouse",
+                family,
+            )
+        )
     for _ in range(rng.choice([0, 1, 1, 2, 2, 3, 4])):
         people.append(_person(rng, rng.randint(0, 22), rng.choice("MF"), "child", family))
     if rng.random() < 0.15:
@@ -50,7 +123,8 @@ def household(rng: random.Random, rw: str) -> dict[str, Any]:
     income = int(rng.lognormvariate(15.1, 0.7)) // 50_000 * 50_000
     return {
         "kk_number": f"{REGION}{issued:%d%m%y}{rng.randint(1, 9999):04d}",
-        "rt": f"{rng.randint(1, 12):03d}", "rw": rw,
+        "rt": f"{rng.randint(1, 12):03d}",
+        "rw": rw,
         "address": f"{rng.choice(STREETS)} No. {rng.randint(1, 150)}",
         "phone": f"08{rng.randint(10**9, 10**10 - 1)}" if rng.random() < 0.7 else None,
         "monthly_income_idr": income,
@@ -86,8 +160,10 @@ class DemoError(RuntimeError):
 
 def _check(reply: httpx.Response) -> None:
     if reply.is_error:
-        raise DemoError(f"{reply.request.method} {reply.request.url.path} -> "
-                        f"{reply.status_code}: {reply.text[:500]}")
+        raise DemoError(
+            f"{reply.request.method} {reply.request.url.path} -> "
+            f"{reply.status_code}: {reply.text[:500]}"
+        )
 
 
 async def _one(client: httpx.AsyncClient, rng: random.Random, rw: str) -> dict[str, Any]:
@@ -104,13 +180,23 @@ async def _one(client: httpx.AsyncClient, rng: random.Random, rw: str) -> dict[s
     _check(await client.post(f"/households/{hid}/eligibility"))
     if rng.random() < 0.03:
         reason = rng.choice(["moved", "deceased"])
-        _check(await client.post(f"/households/{hid}/deactivation",
-                                 json={"reason": reason, "note": "field visit"}))
+        _check(
+            await client.post(
+                f"/households/{hid}/deactivation", json={"reason": reason, "note": "field visit"}
+            )
+        )
     return created
 
 
-async def seed(url: str, token: str, households: int, rws: list[str], rng: random.Random,
-               advance: Any = None, concurrency: int = 8) -> list[dict[str, Any]]:
+async def seed(
+    url: str,
+    token: str,
+    households: int,
+    rws: list[str],
+    rng: random.Random,
+    advance: Any = None,
+    concurrency: int = 8,
+) -> list[dict[str, Any]]:
     """Register `households` spread over `rws`; returns the registered households."""
     created: list[dict[str, Any]] = []
     gate = asyncio.Semaphore(concurrency)

@@ -146,13 +146,15 @@ def _require_active(state: Household) -> None:
 def _check_members(members: tuple[MemberFacts, ...]) -> None:
     heads = [m for m in members if m.relationship == "head"]
     if len(heads) != 1:
-        raise DomainError("one_head_required", "a household has exactly one head",
-                          field="members")
+        raise DomainError("one_head_required", "a household has exactly one head", field="members")
     seen: set[str] = set()
     for i, m in enumerate(members):
         if m.nik_commitment in seen:
-            raise DomainError("nik_repeated", "the same NIK appears twice in the household",
-                              field=f"members.{i}.nik")
+            raise DomainError(
+                "nik_repeated",
+                "the same NIK appears twice in the household",
+                field=f"members.{i}.nik",
+            )
         seen.add(m.nik_commitment)
 
 
@@ -178,11 +180,13 @@ def decide(state: Household, command: Command) -> list[EventPayload]:
         case AddMember(member=member):
             _require_active(state)
             if member.relationship == "head":
-                raise DomainError("one_head_required", "the household already has a head",
-                                  field="relationship")
+                raise DomainError(
+                    "one_head_required", "the household already has a head", field="relationship"
+                )
             if any(m.nik_commitment == member.nik_commitment for m in state.members):
-                raise Conflict("nik_repeated", "this NIK is already a member of the household",
-                               field="nik")
+                raise Conflict(
+                    "nik_repeated", "this NIK is already a member of the household", field="nik"
+                )
             members = (*state.members, member)
             return [MemberAdded(member=member, vulnerability=vulnerability(members, command.today))]
         case UpdateHousehold():
@@ -205,20 +209,31 @@ def decide(state: Household, command: Command) -> list[EventPayload]:
         case Deactivate():
             _require_active(state)
             if command.reason == "duplicate" and command.duplicate_of is None:
-                raise DomainError("duplicate_of_required",
-                                  "name the household this one duplicates",
-                                  field="duplicate_of")
+                raise DomainError(
+                    "duplicate_of_required",
+                    "name the household this one duplicates",
+                    field="duplicate_of",
+                )
             if command.duplicate_of is not None and command.duplicate_of == command.household_id:
-                raise DomainError("duplicate_of_self", "a household cannot duplicate itself",
-                                  field="duplicate_of")
-            return [HouseholdDeactivated(reason=command.reason, note=command.note,
-                                         duplicate_of=command.duplicate_of)]
+                raise DomainError(
+                    "duplicate_of_self", "a household cannot duplicate itself", field="duplicate_of"
+                )
+            return [
+                HouseholdDeactivated(
+                    reason=command.reason, note=command.note, duplicate_of=command.duplicate_of
+                )
+            ]
     raise TypeError(f"unknown command {command!r}")
 
 
 def _update(state: Household, c: UpdateHousehold) -> list[EventPayload]:
-    proposed = {"rt": c.rt, "rw": c.rw, "monthly_income_idr": c.monthly_income_idr,
-                "desil": c.desil, "dtks_listed": c.dtks_listed}
+    proposed = {
+        "rt": c.rt,
+        "rw": c.rw,
+        "monthly_income_idr": c.monthly_income_idr,
+        "desil": c.desil,
+        "dtks_listed": c.dtks_listed,
+    }
     changed = {k: v for k, v in proposed.items() if v is not None and getattr(state, k) != v}
     if not changed and not c.address_changed:
         return []
@@ -238,8 +253,10 @@ def _eligibility(state: Household, c: DecideEligibility) -> EligibilityDecided:
         need.append("low_pmt_score")
     if state.desil is not None and state.desil <= p.desil_max:
         need.append(f"desil_{state.desil}")
-    vulnerable = [{"elderly": "elderly_member", "disabled": "disabled_member",
-                   "children": "children"}[f] for f in flags]
+    vulnerable = [
+        {"elderly": "elderly_member", "disabled": "disabled_member", "children": "children"}[f]
+        for f in flags
+    ]
     near_poor = per_capita < p.poverty_line_idr * p.near_poor_factor
     eligible = bool(need) or (bool(vulnerable) and near_poor)
     if eligible:
@@ -270,9 +287,16 @@ def _eligibility(state: Household, c: DecideEligibility) -> EligibilityDecided:
 def evolve(state: Household, event: EventPayload) -> Household:
     match event:
         case HouseholdRegistered():
-            return replace(state, status="active", rt=event.rt, rw=event.rw,
-                           members=event.members, monthly_income_idr=event.monthly_income_idr,
-                           desil=event.desil, dtks_listed=event.dtks_listed)
+            return replace(
+                state,
+                status="active",
+                rt=event.rt,
+                rw=event.rw,
+                members=event.members,
+                monthly_income_idr=event.monthly_income_idr,
+                desil=event.desil,
+                dtks_listed=event.dtks_listed,
+            )
         case MemberAdded():
             return replace(state, members=(*state.members, event.member))
         case HouseholdUpdated():

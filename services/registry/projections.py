@@ -87,8 +87,9 @@ members = Table(
     "members",
     metadata,
     Column("member_id", Uuid, primary_key=True),
-    Column("household_id", Uuid, ForeignKey("household_pii.household_id"), nullable=False,
-           index=True),
+    Column(
+        "household_id", Uuid, ForeignKey("household_pii.household_id"), nullable=False, index=True
+    ),
     Column("full_name", String(120), nullable=False),
     Column("nik", String(16), nullable=False),
     Column("birth_date", Date, nullable=False),
@@ -115,33 +116,56 @@ async def apply(session: AsyncSession, envelope: Envelope) -> None:
     match envelope.typed():
         case HouseholdRegistered() as e:
             head = next(m for m in e.members if m.relationship == "head")
-            await session.execute(insert(households).values(
-                household_id=hid, status="active", rt=e.rt, rw=e.rw,
-                member_count=len(e.members), monthly_income_idr=e.monthly_income_idr,
-                desil=e.desil, dtks_listed=e.dtks_listed, head_nik_masked=head.nik_masked,
-                registered_at=envelope.occurred_at, **_flags(e.vulnerability), **touched,
-            ))
-            await session.execute(insert(active_niks), [
-                {"nik_commitment": m.nik_commitment, "household_id": hid} for m in e.members
-            ])
+            await session.execute(
+                insert(households).values(
+                    household_id=hid,
+                    status="active",
+                    rt=e.rt,
+                    rw=e.rw,
+                    member_count=len(e.members),
+                    monthly_income_idr=e.monthly_income_idr,
+                    desil=e.desil,
+                    dtks_listed=e.dtks_listed,
+                    head_nik_masked=head.nik_masked,
+                    registered_at=envelope.occurred_at,
+                    **_flags(e.vulnerability),
+                    **touched,
+                )
+            )
+            await session.execute(
+                insert(active_niks),
+                [{"nik_commitment": m.nik_commitment, "household_id": hid} for m in e.members],
+            )
         case MemberAdded() as e:
-            await session.execute(update(households).where(row).values(
-                member_count=households.c.member_count + 1, **_flags(e.vulnerability), **touched
-            ))
-            await session.execute(insert(active_niks).values(
-                nik_commitment=e.member.nik_commitment, household_id=hid))
+            await session.execute(
+                update(households)
+                .where(row)
+                .values(
+                    member_count=households.c.member_count + 1, **_flags(e.vulnerability), **touched
+                )
+            )
+            await session.execute(
+                insert(active_niks).values(nik_commitment=e.member.nik_commitment, household_id=hid)
+            )
         case HouseholdUpdated() as e:
             changes = {k: getattr(e, k) for k in e.changed if k != "address"}
             await session.execute(update(households).where(row).values(**changes, **touched))
         case SurveyRecorded() as e:
             await session.execute(
-                update(households).where(row).values(pmt_score=e.pmt_score, **touched))
+                update(households).where(row).values(pmt_score=e.pmt_score, **touched)
+            )
         case EligibilityDecided() as e:
-            await session.execute(update(households).where(row).values(
-                eligible=e.eligible, eligibility_reasons=list(e.reasons), **touched))
+            await session.execute(
+                update(households)
+                .where(row)
+                .values(eligible=e.eligible, eligibility_reasons=list(e.reasons), **touched)
+            )
         case HouseholdDeactivated() as e:
-            await session.execute(update(households).where(row).values(
-                status="inactive", deactivation_reason=e.reason, **touched))
+            await session.execute(
+                update(households)
+                .where(row)
+                .values(status="inactive", deactivation_reason=e.reason, **touched)
+            )
             await session.execute(delete(active_niks).where(active_niks.c.household_id == hid))
 
 

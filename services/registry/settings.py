@@ -17,5 +17,8 @@ class RegistrySettings(CommonSettings):
     desil_max: int = Field(default=4, ge=1, le=10)
 
     def policy(self) -> EligibilityPolicy:
-        return EligibilityPolicy(poverty_line_idr=self.poverty_line_idr,
-                                 pmt_cutoff=self.pmt_cutoff, desil_max=self.desil_max)
+        return EligibilityPolicy(
+            poverty_line_idr=self.poverty_line_idr,
+            pmt_cutoff=self.pmt_cutoff,
+            desil_max=self.desil_max,
+        )

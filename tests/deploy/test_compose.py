@@ -328,8 +328,7 @@ def test_the_stream_is_created_by_the_nats_admin_before_the_services_start() -> 
     for name in SERVICES:
         service = compose_with(env_example())["services"][name]
         assert service["environment"]["BANSOS_MANAGE_STREAM"] == "false"
-        assert service["depends_on"]["nats-init"]["condition"] == (
-            "service_completed_successfully")
+        assert service["depends_on"]["nats-init"]["condition"] == ("service_completed_successfully")
 
 
 # --- infrastructure ---------------------------------------------------------------------

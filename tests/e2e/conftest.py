@@ -14,11 +14,20 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 
 async def drop_databases(base_url: str, prefix: str) -> None:
-    admin = create_async_engine(make_url(base_url).set(database="postgres"),
-                                isolation_level="AUTOCOMMIT")
+    admin = create_async_engine(
+        make_url(base_url).set(database="postgres"), isolation_level="AUTOCOMMIT"
+    )
     async with admin.connect() as conn:
-        names = (await conn.execute(text("SELECT datname FROM pg_database WHERE datname LIKE :p"),
-                                    {"p": f"{prefix}%"})).scalars().all()
+        names = (
+            (
+                await conn.execute(
+                    text("SELECT datname FROM pg_database WHERE datname LIKE :p"),
+                    {"p": f"{prefix}%"},
+                )
+            )
+            .scalars()
+            .all()
+        )
         for name in names:
             await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     await admin.dispose()
@@ -45,5 +54,3 @@ async def stream_messages(url: str) -> list[Any]:
         return [await js.get_msg("BANSOS", s) for s in range(1, info.state.last_seq + 1)]
     finally:
         await nc.close()
-
-

@@ -58,15 +58,15 @@ async def test_registered_households_reach_the_stream_without_personal_data(
             assert (await client.post(f"/households/{hid}/eligibility")).is_success
 
     nats_url = f"nats://127.0.0.1:{up.nats_port}"
-    messages = await eventually(
-        lambda: _if_count(stream_messages(nats_url), 75), within=30)
+    messages = await eventually(lambda: _if_count(stream_messages(nats_url), 75), within=30)
     envelopes = [Envelope.model_validate_json(m.data) for m in messages]
     for message, envelope in zip(messages, envelopes, strict=True):
         assert message.subject == f"bansos.{envelope.type}"
         assert message.headers["Nats-Msg-Id"] == str(envelope.event_id)
         assert envelope.actor == "operator.e2e"
-    assert [str(e.aggregate_id) for e in envelopes if
-            e.type == "registry.household_registered"] == ids
+    assert [
+        str(e.aggregate_id) for e in envelopes if e.type == "registry.household_registered"
+    ] == ids
     everything = b"\n".join(m.data + repr(m.headers).encode() for m in messages).decode()
     leaked = sorted(s for s in personal_data(seeded) if s in everything)
     assert leaked == []

@@ -30,18 +30,43 @@ HOUSEHOLD: dict[str, Any] = {
     "monthly_income_idr": 1_800_000,
     "desil": 3,
     "members": [
-        {"full_name": "Budi Santoso", "nik": "3174091203650001", "birth_date": "1965-03-12",
-         "sex": "M", "relationship": "head"},
-        {"full_name": "Sri Wahyuni", "nik": "3174095508700002", "birth_date": "1970-08-15",
-         "sex": "F", "relationship": "spouse", "disabled": True},
-        {"full_name": "Andi Santoso", "nik": "3174090101150003", "birth_date": "2015-01-01",
-         "sex": "M", "relationship": "child"},
+        {
+            "full_name": "Budi Santoso",
+            "nik": "3174091203650001",
+            "birth_date": "1965-03-12",
+            "sex": "M",
+            "relationship": "head",
+        },
+        {
+            "full_name": "Sri Wahyuni",
+            "nik": "3174095508700002",
+            "birth_date": "1970-08-15",
+            "sex": "F",
+            "relationship": "spouse",
+            "disabled": True,
+        },
+        {
+            "full_name": "Andi Santoso",
+            "nik": "3174090101150003",
+            "birth_date": "2015-01-01",
+            "sex": "M",
+            "relationship": "child",
+        },
     ],
 }
 
-SURVEY = {"surveyed_on": "2026-11-01", "monthly_income_idr": 1_800_000, "household_size": 3,
-          "floor_area_m2": 30, "floor": "cement", "wall": "unplastered_brick", "water": "well",
-          "sanitation": "shared", "electricity": "900VA", "cooking_fuel": "lpg_3kg"}
+SURVEY = {
+    "surveyed_on": "2026-11-01",
+    "monthly_income_idr": 1_800_000,
+    "household_size": 3,
+    "floor_area_m2": 30,
+    "floor": "cement",
+    "wall": "unplastered_brick",
+    "water": "well",
+    "sanitation": "shared",
+    "electricity": "900VA",
+    "cooking_fuel": "lpg_3kg",
+}
 
 
 def household(**changes: Any) -> dict[str, Any]:
@@ -51,8 +76,18 @@ def household(**changes: Any) -> dict[str, Any]:
 
 
 def single(nik: str, born: str, sex: str = "M", **changes: Any) -> dict[str, Any]:
-    return household(members=[{"full_name": "Slamet", "nik": nik, "birth_date": born,
-                               "sex": sex, "relationship": "head"}], **changes)
+    return household(
+        members=[
+            {
+                "full_name": "Slamet",
+                "nik": nik,
+                "birth_date": born,
+                "sex": sex,
+                "relationship": "head",
+            }
+        ],
+        **changes,
+    )
 
 
 @pytest.fixture
@@ -72,8 +107,11 @@ async def test_a_household_is_registered_surveyed_and_decided(client: httpx.Asyn
     created = await register(client, household())
     hid = created["household_id"]
     assert created["vulnerability"] == ["elderly", "disabled", "children"]
-    assert [m["full_name"] for m in created["members"]] == ["Budi Santoso", "Sri Wahyuni",
-                                                            "Andi Santoso"]
+    assert [m["full_name"] for m in created["members"]] == [
+        "Budi Santoso",
+        "Sri Wahyuni",
+        "Andi Santoso",
+    ]
     assert created["head_nik_masked"] == "3174••••••••0001"
 
     survey = await client.post(f"/households/{hid}/surveys", json=SURVEY, headers=OPERATOR)
@@ -83,7 +121,8 @@ async def test_a_household_is_registered_surveyed_and_decided(client: httpx.Asyn
     assert decision.status_code == 200
     assert decision.json()["eligible"] is True
     assert {"desil_3", "elderly_member", "disabled_member", "children"} <= set(
-        decision.json()["reasons"])
+        decision.json()["reasons"]
+    )
 
     got = await client.get(f"/households/{hid}", headers=OPERATOR)
     assert got.status_code == 200
@@ -91,40 +130,55 @@ async def test_a_household_is_registered_surveyed_and_decided(client: httpx.Asyn
     assert got.json()["eligible"] is True
     history = await client.get(f"/households/{hid}/history", headers=OPERATOR)
     assert [e["type"] for e in history.json()] == [
-        "registry.household_registered", "registry.survey_recorded",
-        "registry.eligibility_decided"]
+        "registry.household_registered",
+        "registry.survey_recorded",
+        "registry.eligibility_decided",
+    ]
     assert {e["actor"] for e in history.json()} == {"operator.siti"}
 
 
 async def test_members_updates_and_deactivation(client: httpx.AsyncClient) -> None:
     hid = (await register(client, single("3174091203650001", "1965-03-12")))["household_id"]
-    baby = {"full_name": "Putri", "nik": "3174094102250004", "birth_date": "2025-02-01",
-            "sex": "F", "relationship": "child"}
+    baby = {
+        "full_name": "Putri",
+        "nik": "3174094102250004",
+        "birth_date": "2025-02-01",
+        "sex": "F",
+        "relationship": "child",
+    }
     added = await client.post(f"/households/{hid}/members", json=baby, headers=OPERATOR)
     assert added.status_code == 201, added.text
     assert added.json()["member_count"] == 2
     assert "children" in added.json()["vulnerability"]
 
-    patched = await client.patch(f"/households/{hid}", headers={**OPERATOR, "If-Match": '"2"'},
-                                 json={"rw": "04", "address": "Gg. Masjid No. 3"})
+    patched = await client.patch(
+        f"/households/{hid}",
+        headers={**OPERATOR, "If-Match": '"2"'},
+        json={"rw": "04", "address": "Gg. Masjid No. 3"},
+    )
     assert patched.status_code == 200, patched.text
     assert (patched.json()["rw"], patched.json()["address"]) == ("04", "Gg. Masjid No. 3")
 
-    gone = await client.post(f"/households/{hid}/deactivation", headers=OPERATOR,
-                             json={"reason": "moved", "note": "pindah ke Depok"})
+    gone = await client.post(
+        f"/households/{hid}/deactivation",
+        headers=OPERATOR,
+        json={"reason": "moved", "note": "pindah ke Depok"},
+    )
     assert gone.status_code == 200
     assert (gone.json()["status"], gone.json()["deactivation_reason"]) == ("inactive", "moved")
     again = await client.patch(f"/households/{hid}", headers=OPERATOR, json={"rw": "05"})
     assert (again.status_code, again.json()["error"]) == (409, "household_inactive")
     # Once inactive, its NIKs may be registered again (e.g. in the new household).
-    await register(client, single("3174091203650001", "1965-03-12",
-                                  kk_number="3174090101090002"))
+    await register(client, single("3174091203650001", "1965-03-12", kk_number="3174090101090002"))
 
 
 async def test_a_nik_belongs_to_one_active_household(client: httpx.AsyncClient) -> None:
     first = await register(client, household())
-    reply = await client.post("/households", headers=OPERATOR, json=single(
-        "3174095508700002", "1970-08-15", sex="F", kk_number="3174090101090009"))
+    reply = await client.post(
+        "/households",
+        headers=OPERATOR,
+        json=single("3174095508700002", "1970-08-15", sex="F", kk_number="3174090101090009"),
+    )
     assert reply.status_code == 409
     body = reply.json()
     assert body["error"] == "nik_already_registered"
@@ -135,8 +189,15 @@ async def test_a_nik_belongs_to_one_active_household(client: httpx.AsyncClient) 
 async def test_list_filters_and_pages(client: httpx.AsyncClient) -> None:
     for i in range(7):
         rw = "01" if i % 2 else "02"
-        await register(client, single(f"31740912036500{i + 10:02d}", "1965-03-12", rw=rw,
-                                      kk_number=f"31740901010900{i + 10:02d}"))
+        await register(
+            client,
+            single(
+                f"31740912036500{i + 10:02d}",
+                "1965-03-12",
+                rw=rw,
+                kk_number=f"31740901010900{i + 10:02d}",
+            ),
+        )
     seen: list[str] = []
     cursor = None
     while True:
@@ -150,29 +211,48 @@ async def test_list_filters_and_pages(client: httpx.AsyncClient) -> None:
         if cursor is None:
             break
     assert len(seen) == len(set(seen)) == 4
-    elderly = (await client.get("/households", params={"vulnerability": "elderly"},
-                                headers=OPERATOR)).json()
+    elderly = (
+        await client.get("/households", params={"vulnerability": "elderly"}, headers=OPERATOR)
+    ).json()
     assert len(elderly["items"]) == 7 and elderly["items"][0]["head_name"] == "Slamet"
-    children = (await client.get("/households", params={"vulnerability": "children"},
-                                 headers=OPERATOR)).json()
+    children = (
+        await client.get("/households", params={"vulnerability": "children"}, headers=OPERATOR)
+    ).json()
     assert children["items"] == []
 
 
 def expired_token() -> str:
-    claims = {"sub": "x", "role": "registry_operator", "iss": "bansos.tanjung-barat",
-              "aud": "bansos", "exp": utcnow() - timedelta(minutes=1)}
+    claims = {
+        "sub": "x",
+        "role": "registry_operator",
+        "iss": "bansos.tanjung-barat",
+        "aud": "bansos",
+        "exp": utcnow() - timedelta(minutes=1),
+    }
     return jwt.encode(claims, CommonSettings().jwt_secret.get_secret_value(), algorithm="HS256")
 
 
 @pytest.mark.parametrize(
     ("body", "status", "field", "rule"),
     [
-        (household(members=[{**HOUSEHOLD["members"][0], "nik": "123"}]), 422, "members.0.nik",
-         "nik_format"),
-        (household(members=[{**HOUSEHOLD["members"][0], "birth_date": "1965-03-13"}]), 422,
-         "members.0.nik", "nik_birth_date"),
-        (household(members=[{**HOUSEHOLD["members"][0], "sex": "F"}]), 422, "members.0.nik",
-         "nik_sex"),
+        (
+            household(members=[{**HOUSEHOLD["members"][0], "nik": "123"}]),
+            422,
+            "members.0.nik",
+            "nik_format",
+        ),
+        (
+            household(members=[{**HOUSEHOLD["members"][0], "birth_date": "1965-03-13"}]),
+            422,
+            "members.0.nik",
+            "nik_birth_date",
+        ),
+        (
+            household(members=[{**HOUSEHOLD["members"][0], "sex": "F"}]),
+            422,
+            "members.0.nik",
+            "nik_sex",
+        ),
         (household(kk_number="31740901010900"), 422, "kk_number", "kk_format"),
         (household(rw="13"), 422, "rw", "rw_outside_kelurahan"),
         (household(rw="3"), 422, "rw", "string_pattern_mismatch"),
@@ -183,10 +263,18 @@ def expired_token() -> str:
         (household(members=[]), 422, "members", "too_short"),
         (household(colour="blue"), 422, "colour", "unknown_field"),
         ({k: v for k, v in HOUSEHOLD.items() if k != "address"}, 422, "address", "required"),
-        (household(members=[{**m, "relationship": "child"} for m in HOUSEHOLD["members"]]), 422,
-         "members", "one_head_required"),
-        (household(members=[{**HOUSEHOLD["members"][0], "birth_date": "2999-01-01"}]), 422,
-         "members.0.birth_date", "birth_date_range"),
+        (
+            household(members=[{**m, "relationship": "child"} for m in HOUSEHOLD["members"]]),
+            422,
+            "members",
+            "one_head_required",
+        ),
+        (
+            household(members=[{**HOUSEHOLD["members"][0], "birth_date": "2999-01-01"}]),
+            422,
+            "members.0.birth_date",
+            "birth_date_range",
+        ),
     ],
 )
 async def test_bad_registrations_name_the_field_and_the_rule(
@@ -201,19 +289,21 @@ async def test_bad_registrations_name_the_field_and_the_rule(
 
 
 async def test_malformed_requests_and_unknown_households(client: httpx.AsyncClient) -> None:
-    broken = await client.post("/households", content=b'{"kk_number": ',
-                               headers={**OPERATOR, "Content-Type": "application/json"})
+    broken = await client.post(
+        "/households",
+        content=b'{"kk_number": ',
+        headers={**OPERATOR, "Content-Type": "application/json"},
+    )
     assert broken.status_code == 422 and broken.json()["details"][0]["rule"] == "valid_json"
-    unknown = await client.get("/households/5b0b5b2e-51ce-4a32-9c1b-58bbd9c6bbd0",
-                               headers=OPERATOR)
+    unknown = await client.get("/households/5b0b5b2e-51ce-4a32-9c1b-58bbd9c6bbd0", headers=OPERATOR)
     assert (unknown.status_code, unknown.json()["error"]) == (404, "household_not_found")
     not_uuid = await client.get("/households/42", headers=OPERATOR)
-    assert not_uuid.status_code == 422 and not_uuid.json()["details"][0]["field"] == \
-        "household_id"
+    assert not_uuid.status_code == 422 and not_uuid.json()["details"][0]["field"] == "household_id"
     bad_cursor = await client.get("/households", params={"cursor": "!!"}, headers=OPERATOR)
     assert (bad_cursor.status_code, bad_cursor.json()["details"][0]["field"]) == (422, "cursor")
-    survey = await client.post("/households/5b0b5b2e-51ce-4a32-9c1b-58bbd9c6bbd0/surveys",
-                               json=SURVEY, headers=OPERATOR)
+    survey = await client.post(
+        "/households/5b0b5b2e-51ce-4a32-9c1b-58bbd9c6bbd0/surveys", json=SURVEY, headers=OPERATOR
+    )
     assert survey.status_code == 404
 
 
@@ -236,8 +326,9 @@ async def test_registration_needs_a_valid_operator_token(
 
 
 async def test_a_token_signed_with_another_secret_is_refused(client: httpx.AsyncClient) -> None:
-    forged = issue_token(CommonSettings(jwt_secret="another-secret-of-sufficient-length-xx"),
-                         "mallory", Role.admin)
+    forged = issue_token(
+        CommonSettings(jwt_secret="another-secret-of-sufficient-length-xx"), "mallory", Role.admin
+    )
     reply = await client.get("/households", headers={"Authorization": f"Bearer {forged}"})
     assert reply.status_code == 401
 
@@ -247,8 +338,7 @@ async def test_two_concurrent_updates_one_wins_one_gets_409(client: httpx.AsyncC
     headers = {**OPERATOR, "If-Match": '"1"'}
     replies = await asyncio.gather(
         client.patch(f"/households/{hid}", json={"monthly_income_idr": 900_000}, headers=headers),
-        client.patch(f"/households/{hid}", json={"monthly_income_idr": 2_500_000},
-                     headers=headers),
+        client.patch(f"/households/{hid}", json={"monthly_income_idr": 2_500_000}, headers=headers),
     )
     assert sorted(r.status_code for r in replies) == [200, 409]
     loser = next(r for r in replies if r.status_code == 409)
@@ -264,13 +354,17 @@ async def test_two_concurrent_updates_one_wins_one_gets_409(client: httpx.AsyncC
 async def test_concurrent_registrations_of_one_nik_register_it_once(
     client: httpx.AsyncClient,
 ) -> None:
-    bodies = [single("3174091203650001", "1965-03-12", kk_number=f"317409010109{i:04d}")
-              for i in range(1, 6)]
-    replies = await asyncio.gather(*(client.post("/households", json=b, headers=OPERATOR)
-                                     for b in bodies))
+    bodies = [
+        single("3174091203650001", "1965-03-12", kk_number=f"317409010109{i:04d}")
+        for i in range(1, 6)
+    ]
+    replies = await asyncio.gather(
+        *(client.post("/households", json=b, headers=OPERATOR) for b in bodies)
+    )
     assert sorted(r.status_code for r in replies) == [201, 409, 409, 409, 409]
-    assert all(r.json()["error"] == "nik_already_registered"
-               for r in replies if r.status_code == 409)
+    assert all(
+        r.json()["error"] == "nik_already_registered" for r in replies if r.status_code == 409
+    )
     listed = (await client.get("/households", headers=OPERATOR)).json()
     assert len(listed["items"]) == 1
 

@@ -35,23 +35,42 @@ from shared.events.registry import (
 TODAY = date(2026, 11, 28)
 
 
-def member(relationship: str = "head", born: int = 1980, sex: str = "M",
-           disabled: bool = False, commitment: str | None = None) -> MemberFacts:
-    return MemberFacts(member_id=uuid4(), nik_masked="3174••••••••0001",
-                       nik_commitment=commitment or uuid4().hex, sex=sex,  # type: ignore[arg-type]
-                       birth_year=born, relationship=relationship,  # type: ignore[arg-type]
-                       disabled=disabled)
+def member(
+    relationship: str = "head",
+    born: int = 1980,
+    sex: str = "M",
+    disabled: bool = False,
+    commitment: str | None = None,
+) -> MemberFacts:
+    return MemberFacts(
+        member_id=uuid4(),
+        nik_masked="3174••••••••0001",
+        nik_commitment=commitment or uuid4().hex,
+        sex=sex,  # type: ignore[arg-type]
+        birth_year=born,
+        relationship=relationship,  # type: ignore[arg-type]
+        disabled=disabled,
+    )
 
 
-def register(*members: MemberFacts, income: int = 1_500_000, desil: int | None = None,
-             rw: str = "03") -> RegisterHousehold:
-    return RegisterHousehold(rt="005", rw=rw, kk_masked="3174••••••••0009", kk_commitment="kk",
-                             members=members or (member(),), monthly_income_idr=income,
-                             today=TODAY, desil=desil)
+def register(
+    *members: MemberFacts, income: int = 1_500_000, desil: int | None = None, rw: str = "03"
+) -> RegisterHousehold:
+    return RegisterHousehold(
+        rt="005",
+        rw=rw,
+        kk_masked="3174••••••••0009",
+        kk_commitment="kk",
+        members=members or (member(),),
+        monthly_income_idr=income,
+        today=TODAY,
+        desil=desil,
+    )
 
 
-def registered(*members: MemberFacts, income: int = 1_500_000,
-               desil: int | None = None) -> HouseholdRegistered:
+def registered(
+    *members: MemberFacts, income: int = 1_500_000, desil: int | None = None
+) -> HouseholdRegistered:
     [event] = decide(Household(), register(*members, income=income, desil=desil))
     assert isinstance(event, HouseholdRegistered)
     return event
@@ -61,9 +80,17 @@ def state(*events: object) -> Household:
     return fold(evolve, Household(), events)  # type: ignore[arg-type]
 
 
-ANSWERS = SurveyAnswers(monthly_income_idr=1_200_000, household_size=4, floor_area_m2=24,
-                        floor="cement", wall="unplastered_brick", water="well",
-                        sanitation="shared", electricity="450VA", cooking_fuel="lpg_3kg")
+ANSWERS = SurveyAnswers(
+    monthly_income_idr=1_200_000,
+    household_size=4,
+    floor_area_m2=24,
+    floor="cement",
+    wall="unplastered_brick",
+    water="well",
+    sanitation="shared",
+    electricity="450VA",
+    cooking_fuel="lpg_3kg",
+)
 
 
 def surveyed(answers: SurveyAnswers = ANSWERS) -> SurveyRecorded:
@@ -74,9 +101,14 @@ def surveyed(answers: SurveyAnswers = ANSWERS) -> SurveyRecorded:
 
 # --- registration --------------------------------------------------------------------------
 def test_registering_a_household_records_its_vulnerability() -> None:
-    [event] = decide(Household(), register(
-        member("head", born=1960), member("spouse", born=1964, sex="F", disabled=True),
-        member("child", born=2015)))
+    [event] = decide(
+        Household(),
+        register(
+            member("head", born=1960),
+            member("spouse", born=1964, sex="F", disabled=True),
+            member("child", born=2015),
+        ),
+    )
     assert isinstance(event, HouseholdRegistered)
     assert event.vulnerability == ("elderly", "disabled", "children")
     assert len(event.members) == 3
@@ -103,8 +135,7 @@ def test_a_household_is_registered_once() -> None:
 
 @pytest.mark.parametrize(
     ("born", "flags"),
-    [(1966, ("elderly",)), (1967, ()), (2008, ()), (2009, ("children",)),
-     (2026, ("children",))],
+    [(1966, ("elderly",)), (1967, ()), (2008, ()), (2009, ("children",)), (2026, ("children",))],
 )
 def test_age_flags_count_the_age_reached_this_year(born: int, flags: tuple[str, ...]) -> None:
     assert vulnerability((member(born=born),), TODAY) == flags
@@ -153,21 +184,40 @@ def test_a_survey_is_scored_by_the_proxy_means_formula() -> None:
 
 
 def test_proxy_means_scores_order_poorer_below_richer() -> None:
-    rich = ANSWERS.model_copy(update={
-        "monthly_income_idr": 20_000_000, "floor_area_m2": 120, "floor": "ceramic",
-        "wall": "plastered_brick", "water": "refill_bottled", "sanitation": "private",
-        "electricity": "1300VA_plus", "cooking_fuel": "lpg_large_or_electric",
-        "owns_car": True, "owns_refrigerator": True, "has_savings_or_gold": True})
-    poorest = ANSWERS.model_copy(update={
-        "monthly_income_idr": 0, "floor": "earth", "wall": "bamboo_wood",
-        "water": "unprotected", "sanitation": "none", "electricity": "none",
-        "cooking_fuel": "wood_kerosene", "floor_area_m2": 8})
+    rich = ANSWERS.model_copy(
+        update={
+            "monthly_income_idr": 20_000_000,
+            "floor_area_m2": 120,
+            "floor": "ceramic",
+            "wall": "plastered_brick",
+            "water": "refill_bottled",
+            "sanitation": "private",
+            "electricity": "1300VA_plus",
+            "cooking_fuel": "lpg_large_or_electric",
+            "owns_car": True,
+            "owns_refrigerator": True,
+            "has_savings_or_gold": True,
+        }
+    )
+    poorest = ANSWERS.model_copy(
+        update={
+            "monthly_income_idr": 0,
+            "floor": "earth",
+            "wall": "bamboo_wood",
+            "water": "unprotected",
+            "sanitation": "none",
+            "electricity": "none",
+            "cooking_fuel": "wood_kerosene",
+            "floor_area_m2": 8,
+        }
+    )
     assert pmt_score(poorest) < pmt_score(ANSWERS) < pmt_score(rich) == 100
 
 
 def test_a_low_income_household_with_children_is_eligible_with_reasons() -> None:
-    given = state(registered(member("head"), member("child", born=2016), income=1_000_000),
-                  surveyed())
+    given = state(
+        registered(member("head"), member("child", born=2016), income=1_000_000), surveyed()
+    )
     [event] = decide(given, DecideEligibility(TODAY))
     assert isinstance(event, EligibilityDecided)
     assert event.eligible
@@ -177,8 +227,14 @@ def test_a_low_income_household_with_children_is_eligible_with_reasons() -> None
 
 
 def test_a_well_off_household_is_not_eligible() -> None:
-    rich = ANSWERS.model_copy(update={"monthly_income_idr": 30_000_000, "floor": "ceramic",
-                                      "floor_area_m2": 200, "owns_car": True})
+    rich = ANSWERS.model_copy(
+        update={
+            "monthly_income_idr": 30_000_000,
+            "floor": "ceramic",
+            "floor_area_m2": 200,
+            "owns_car": True,
+        }
+    )
     given = state(registered(income=30_000_000), surveyed(rich))
     [event] = decide(given, DecideEligibility(TODAY))
     assert isinstance(event, EligibilityDecided)
@@ -204,8 +260,12 @@ def test_a_low_desil_household_is_eligible() -> None:
 # --- deactivation --------------------------------------------------------------------------
 def test_a_deactivated_household_takes_no_more_commands() -> None:
     given = state(registered(), HouseholdDeactivated(reason="moved"))
-    for command in (UpdateHousehold(rw="01"), DecideEligibility(TODAY),
-                    AddMember(member("child"), TODAY), Deactivate(reason="deceased")):
+    for command in (
+        UpdateHousehold(rw="01"),
+        DecideEligibility(TODAY),
+        AddMember(member("child"), TODAY),
+        Deactivate(reason="deceased"),
+    ):
         with pytest.raises(Conflict, match="deactivated"):
             decide(given, command)  # type: ignore[arg-type]
 
@@ -216,8 +276,10 @@ def test_a_duplicate_must_name_the_household_it_duplicates() -> None:
     assert err.value.field == "duplicate_of"
     me = uuid4()
     with pytest.raises(DomainError, match="itself"):
-        decide(state(registered()), Deactivate(reason="duplicate", duplicate_of=me,
-                                               household_id=me))
-    [event] = decide(state(registered()), Deactivate(reason="duplicate", duplicate_of=uuid4(),
-                                                     household_id=me))
+        decide(
+            state(registered()), Deactivate(reason="duplicate", duplicate_of=me, household_id=me)
+        )
+    [event] = decide(
+        state(registered()), Deactivate(reason="duplicate", duplicate_of=uuid4(), household_id=me)
+    )
     assert isinstance(event, HouseholdDeactivated)

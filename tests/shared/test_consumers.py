@@ -19,8 +19,12 @@ from shared.settings import CommonSettings
 from tests.helpers import NatsServer, eventually
 
 metadata = MetaData()
-applied = Table("applied", metadata, Column("event_id", String(36), primary_key=True),
-                Column("times", Integer, nullable=False))
+applied = Table(
+    "applied",
+    metadata,
+    Column("event_id", String(36), primary_key=True),
+    Column("times", Integer, nullable=False),
+)
 
 
 @pytest.fixture
@@ -34,16 +38,21 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 
 
 def event(note: str = "") -> Envelope:
-    return Envelope.wrap(HouseholdDeactivated(reason="moved", note=note), aggregate_id=uuid4(),
-                         aggregate_version=1, actor="tester")
+    return Envelope.wrap(
+        HouseholdDeactivated(reason="moved", note=note),
+        aggregate_id=uuid4(),
+        aggregate_version=1,
+        actor="tester",
+    )
 
 
 async def count_applied(session: AsyncSession, envelope: Envelope, _: EventPayload) -> None:
     if envelope.payload["note"] == "poison":
         raise RuntimeError("this handler cannot cope with poison")
     key = str(envelope.event_id)
-    done = await session.execute(update(applied).where(applied.c.event_id == key)
-                                 .values(times=applied.c.times + 1))
+    done = await session.execute(
+        update(applied).where(applied.c.event_id == key).values(times=applied.c.times + 1)
+    )
     if done.rowcount == 0:
         await session.execute(insert(applied).values(event_id=key, times=1))
 
@@ -52,8 +61,12 @@ async def publish(url: str, items: list[tuple[bytes, str]]) -> None:
     nc = await nats.connect(url)
     js = nc.jetstream()
     for body, msg_id in items:
-        await js.publish("bansos.registry.household_deactivated", body, stream="BANSOS",
-                         headers={"Nats-Msg-Id": msg_id})
+        await js.publish(
+            "bansos.registry.household_deactivated",
+            body,
+            stream="BANSOS",
+            headers={"Nats-Msg-Id": msg_id},
+        )
     await nc.close()
 
 
@@ -69,24 +82,37 @@ async def test_redelivered_events_apply_once_and_garbage_is_parked(
     await ensure_stream(broker.connection.jetstream(), settings)
     first, poison, last = event("first"), event("poison"), event("last")
     # The same event published twice under two message ids: the stream keeps both.
-    await publish(nats_server.url, [
-        (first.canonical(), "a"), (first.canonical(), "b"), (b"\x00not an envelope", "c"),
-        (poison.canonical(), "d"), (last.canonical(), "e"),
-    ])
+    await publish(
+        nats_server.url,
+        [
+            (first.canonical(), "a"),
+            (first.canonical(), "b"),
+            (b"\x00not an envelope", "c"),
+            (poison.canonical(), "d"),
+            (last.canonical(), "e"),
+        ],
+    )
     await broker.start()
     try:
+
         async def settled() -> bool:
             async with sessions() as s:
                 parked = await s.scalar(select(func.count()).select_from(dead_letters))
-                done = await s.scalar(select(applied.c.times)
-                                      .where(applied.c.event_id == str(last.event_id)))
+                done = await s.scalar(
+                    select(applied.c.times).where(applied.c.event_id == str(last.event_id))
+                )
                 return parked == 2 and done == 1
 
         await eventually(settled, within=30)
         async with sessions() as s:
             times = dict((await s.execute(select(applied.c.event_id, applied.c.times))).all())
-            parked = (await s.execute(select(dead_letters.c.stream_seq, dead_letters.c.reason)
-                                      .order_by(dead_letters.c.stream_seq))).all()
+            parked = (
+                await s.execute(
+                    select(dead_letters.c.stream_seq, dead_letters.c.reason).order_by(
+                        dead_letters.c.stream_seq
+                    )
+                )
+            ).all()
             inbox_rows = await s.scalar(select(func.count()).select_from(inbox))
         assert times == {str(first.event_id): 1, str(last.event_id): 1}
         assert [seq for seq, _ in parked] == [3, 4]

@@ -12,15 +12,33 @@ from shared.events.registry import HouseholdDeactivated
 from shared.pii import commitment, mask_nik
 
 CATALOGUE = {
-    "registry": ["household_registered", "member_added", "household_updated", "survey_recorded",
-                 "eligibility_decided", "household_deactivated"],
-    "distribution": ["programme_budgeted", "officer_certified", "round_scheduled",
-                     "round_endorsed", "aid_allocated", "aid_received", "aid_undelivered",
-                     "round_closed"],
-    "training": ["course_opened", "trainee_enrolled", "attendance_recorded",
-                 "training_completed"],
-    "community": ["complaint_filed", "complaint_acknowledged", "complaint_escalated",
-                  "complaint_resolved", "feedback_submitted", "meeting_held"],
+    "registry": [
+        "household_registered",
+        "member_added",
+        "household_updated",
+        "survey_recorded",
+        "eligibility_decided",
+        "household_deactivated",
+    ],
+    "distribution": [
+        "programme_budgeted",
+        "officer_certified",
+        "round_scheduled",
+        "round_endorsed",
+        "aid_allocated",
+        "aid_received",
+        "aid_undelivered",
+        "round_closed",
+    ],
+    "training": ["course_opened", "trainee_enrolled", "attendance_recorded", "training_completed"],
+    "community": [
+        "complaint_filed",
+        "complaint_acknowledged",
+        "complaint_escalated",
+        "complaint_resolved",
+        "feedback_submitted",
+        "meeting_held",
+    ],
 }
 
 
@@ -36,8 +54,12 @@ def test_subjects_are_bansos_service_event() -> None:
 
 
 def envelope() -> Envelope:
-    return Envelope.wrap(HouseholdDeactivated(reason="moved", note="pindah ke Depok"),
-                         aggregate_id=uuid4(), aggregate_version=3, actor="operator.siti")
+    return Envelope.wrap(
+        HouseholdDeactivated(reason="moved", note="pindah ke Depok"),
+        aggregate_id=uuid4(),
+        aggregate_version=3,
+        actor="operator.siti",
+    )
 
 
 def test_an_envelope_round_trips_through_its_canonical_bytes() -> None:
@@ -67,8 +89,9 @@ def test_an_uncorrelated_event_correlates_with_itself() -> None:
         b"not json",
         b"{}",
         json.dumps({**json.loads(envelope().canonical()), "type": "registry.unheard_of"}).encode(),
-        json.dumps({**json.loads(envelope().canonical()),
-                    "payload": {"reason": "abducted"}}).encode(),
+        json.dumps(
+            {**json.loads(envelope().canonical()), "payload": {"reason": "abducted"}}
+        ).encode(),
         json.dumps({**json.loads(envelope().canonical()), "aggregate_version": 0}).encode(),
     ],
 )

@@ -28,8 +28,12 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 
 
 def updated(aggregate_id: UUID, version: int, rt: str = "001") -> Envelope:
-    return Envelope.wrap(HouseholdUpdated(rt=rt, changed=("rt",)), aggregate_id=aggregate_id,
-                         aggregate_version=version, actor="tester")
+    return Envelope.wrap(
+        HouseholdUpdated(rt=rt, changed=("rt",)),
+        aggregate_id=aggregate_id,
+        aggregate_version=version,
+        actor="tester",
+    )
 
 
 async def count(sessions: async_sessionmaker[AsyncSession], table: object) -> int:
@@ -52,8 +56,11 @@ async def test_events_load_in_version_order_with_their_outbox_rows(engine: Async
         assert await eventstore.current_version(s, hid) == 3
         everything = await eventstore.read_all(s)
         assert [pos for pos, _ in everything] == sorted(pos for pos, _ in everything)
-        rows = (await s.execute(select(outbox.c.event_id, outbox.c.subject, outbox.c.headers)
-                                .order_by(outbox.c.id))).all()
+        rows = (
+            await s.execute(
+                select(outbox.c.event_id, outbox.c.subject, outbox.c.headers).order_by(outbox.c.id)
+            )
+        ).all()
     assert [r.event_id for r in rows] == [e.event_id for _, e in everything]
     assert all(r.headers["Nats-Msg-Id"] == str(r.event_id) for r in rows)
     assert rows[0].subject == "bansos.registry.household_updated"
@@ -103,9 +110,17 @@ async def test_a_rolled_back_transaction_leaves_no_event_and_no_outbox_row(
     sessions = sessionmaker(engine)
     with pytest.raises(RuntimeError):
         async with sessions() as s, s.begin():
-            await eventstore.append(s, [Envelope.wrap(HouseholdDeactivated(reason="moved"),
-                                                      aggregate_id=uuid4(), aggregate_version=1,
-                                                      actor="tester")])
+            await eventstore.append(
+                s,
+                [
+                    Envelope.wrap(
+                        HouseholdDeactivated(reason="moved"),
+                        aggregate_id=uuid4(),
+                        aggregate_version=1,
+                        actor="tester",
+                    )
+                ],
+            )
             raise RuntimeError("the projection failed")
     assert await count(sessions, events) == 0
     assert await count(sessions, outbox) == 0

@@ -29,8 +29,9 @@ async def test_an_empty_database_gets_every_table(database_url: str) -> None:
         await migrate(engine, [REGISTRY])  # every start runs it: a second run is a no-op
         assert await tables(engine) >= KERNEL_TABLES | REGISTRY_TABLES
         async with engine.connect() as conn:
-            heads = set((await conn.execute(text("SELECT version_num FROM alembic_version")))
-                        .scalars())
+            heads = set(
+                (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalars()
+            )
         assert heads == {"r0001"}  # r0001 depends on k0001, so it alone marks both
     finally:
         await engine.dispose()
@@ -42,8 +43,12 @@ async def test_an_older_database_upgrades_in_place_keeping_its_events(database_u
         await migrate(engine, [], target="k0001")  # a database from before the registry
         assert not REGISTRY_TABLES & await tables(engine)
         sessions = sessionmaker(engine)
-        event = Envelope.wrap(HouseholdDeactivated(reason="moved"), aggregate_id=uuid4(),
-                              aggregate_version=1, actor="tester")
+        event = Envelope.wrap(
+            HouseholdDeactivated(reason="moved"),
+            aggregate_id=uuid4(),
+            aggregate_version=1,
+            actor="tester",
+        )
         async with sessions() as s, s.begin():
             await eventstore.append(s, [event])
         await migrate(engine, [REGISTRY])

@@ -32,8 +32,12 @@ class Rig:
 
 @pytest.fixture
 async def rig(database_url: str, nats_server: NatsServer) -> AsyncIterator[Rig]:
-    settings = CommonSettings(database_url=database_url, nats_url=nats_server.url,
-                              outbox_batch_size=50, outbox_ack_timeout_s=2)
+    settings = CommonSettings(
+        database_url=database_url,
+        nats_url=nats_server.url,
+        outbox_batch_size=50,
+        outbox_ack_timeout_s=2,
+    )
     engine = make_engine(database_url)
     await migrate(engine, [])
     sessions = sessionmaker(engine)
@@ -49,9 +53,15 @@ async def append_updates(rig: Rig, transactions: int, per_transaction: int) -> l
     written: list[Envelope] = []
     for _ in range(transactions):
         hid = uuid4()
-        batch = [Envelope.wrap(HouseholdUpdated(rt=f"{v:03d}", changed=("rt",)),
-                               aggregate_id=hid, aggregate_version=v, actor="tester")
-                 for v in range(1, per_transaction + 1)]
+        batch = [
+            Envelope.wrap(
+                HouseholdUpdated(rt=f"{v:03d}", changed=("rt",)),
+                aggregate_id=hid,
+                aggregate_version=v,
+                actor="tester",
+            )
+            for v in range(1, per_transaction + 1)
+        ]
         async with rig.sessions() as s, s.begin():
             await eventstore.append(s, batch)
         written += batch
@@ -70,17 +80,23 @@ async def stream_messages(url: str) -> list[nats.aio.msg.Msg]:
     try:
         js = nc.jetstream()
         info = await js.stream_info("BANSOS")
-        return [await js.get_msg("BANSOS", seq)
-                for seq in range(info.state.first_seq, info.state.last_seq + 1)
-                if info.state.messages]
+        return [
+            await js.get_msg("BANSOS", seq)
+            for seq in range(info.state.first_seq, info.state.last_seq + 1)
+            if info.state.messages
+        ]
     finally:
         await nc.close()
 
 
 async def unsent(rig: Rig) -> int:
     async with rig.sessions() as s:
-        return int(await s.scalar(select(func.count()).select_from(outbox)
-                                  .where(outbox.c.sent_at.is_(None))) or 0)
+        return int(
+            await s.scalar(
+                select(func.count()).select_from(outbox).where(outbox.c.sent_at.is_(None))
+            )
+            or 0
+        )
 
 
 async def test_the_relay_publishes_in_commit_order_with_the_event_id_as_msg_id(

@@ -41,15 +41,20 @@ async def test_request_relay_and_consumer_share_one_trace_id(
     consumer_settings = CommonSettings(nats_url=nats_server.url, service_name="tracer")
     broker = make_broker(consumer_settings)
     ProjectionConsumer("trace-test", sessionmaker(engine), remember_trace).subscribe(
-        broker, consumer_settings, "bansos.registry.>")
+        broker, consumer_settings, "bansos.registry.>"
+    )
 
-    settings = RegistrySettings(database_url=f"sqlite+aiosqlite:///{tmp_path}/registry.db",
-                                nats_url=nats_server.url)
+    settings = RegistrySettings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path}/registry.db", nats_url=nats_server.url
+    )
     async with serve_app(create(settings)) as client:
         await broker.start()
         try:
-            reply = await client.post("/households", json=HOUSEHOLD, headers={
-                **bearer("registry_operator"), "traceparent": TRACEPARENT})
+            reply = await client.post(
+                "/households",
+                json=HOUSEHOLD,
+                headers={**bearer("registry_operator"), "traceparent": TRACEPARENT},
+            )
             assert reply.status_code == 201
             await eventually(lambda: seen, within=20)
         finally:
@@ -60,5 +65,6 @@ async def test_request_relay_and_consumer_share_one_trace_id(
     spans = {s.name: s.context.trace_id for s in exporter.get_finished_spans()}
     assert spans["bansos.registry.household_registered publish"] == TRACE_ID
     assert spans["household.RegisterHousehold"] == TRACE_ID
-    assert any(name.startswith("POST /households") and tid == TRACE_ID
-               for name, tid in spans.items())
+    assert any(
+        name.startswith("POST /households") and tid == TRACE_ID for name, tid in spans.items()
+    )

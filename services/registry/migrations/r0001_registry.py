@@ -54,8 +54,13 @@ def upgrade() -> None:
     op.create_table(
         "members",
         sa.Column("member_id", sa.Uuid, primary_key=True),
-        sa.Column("household_id", sa.Uuid, sa.ForeignKey("household_pii.household_id"),
-                  nullable=False, index=True),
+        sa.Column(
+            "household_id",
+            sa.Uuid,
+            sa.ForeignKey("household_pii.household_id"),
+            nullable=False,
+            index=True,
+        ),
         sa.Column("full_name", sa.String(120), nullable=False),
         sa.Column("nik", sa.String(16), nullable=False),
         sa.Column("birth_date", sa.Date, nullable=False),
