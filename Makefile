@@ -28,7 +28,7 @@ lint: install
 	$(BIN)/mypy shared services
 
 bench: install
-	$(BIN)/python benchmarks/registry.py
+	$(BIN)/python -m benchmarks.registry
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis

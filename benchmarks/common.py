@@ -10,6 +10,7 @@ import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from uuid import uuid4
 
@@ -35,7 +36,9 @@ def nats_server() -> Iterator[str]:
         port = free_port()
         proc = subprocess.Popen(
             [nats_server_binary(), "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", store],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             wait_for_port("127.0.0.1", port, 20, proc)
             yield f"nats://127.0.0.1:{port}"
@@ -47,8 +50,9 @@ def nats_server() -> Iterator[str]:
 @contextlib.asynccontextmanager
 async def postgres_database() -> AsyncIterator[str]:
     name = f"bansos_bench_{uuid4().hex[:10]}"
-    admin = create_async_engine(make_url(POSTGRES).set(database="postgres"),
-                                isolation_level="AUTOCOMMIT")
+    admin = create_async_engine(
+        make_url(POSTGRES).set(database="postgres"), isolation_level="AUTOCOMMIT"
+    )
     async with admin.connect() as conn:
         await conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
@@ -59,12 +63,23 @@ async def postgres_database() -> AsyncIterator[str]:
         await admin.dispose()
 
 
+@dataclass(frozen=True)
+class Service:
+    url: str
+    pid: int
+
+
 @contextlib.contextmanager
-def service(name: str, database_url: str, nats_url: str) -> Iterator[str]:
+def service(name: str, database_url: str, nats_url: str) -> Iterator[Service]:
     """One uvicorn worker of `services.<name>`, as `bansos up` runs it."""
     port = free_port()
-    env = {**os.environ, "BANSOS_DATABASE_URL": database_url, "BANSOS_NATS_URL": nats_url,
-           "BANSOS_HTTP_PORT": str(port), "BANSOS_LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "BANSOS_DATABASE_URL": database_url,
+        "BANSOS_NATS_URL": nats_url,
+        "BANSOS_HTTP_PORT": str(port),
+        "BANSOS_LOG_LEVEL": "WARNING",
+    }
     proc = subprocess.Popen([sys.executable, "-m", f"services.{name}"], env=env)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -74,7 +89,7 @@ def service(name: str, database_url: str, nats_url: str) -> Iterator[str]:
                 if httpx.get(f"{url}/ready", timeout=1).status_code == 200:
                     break
             time.sleep(0.1)
-        yield url
+        yield Service(url, proc.pid)
     finally:
         proc.terminate()
         proc.wait()

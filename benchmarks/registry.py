@@ -1,7 +1,7 @@
 """Registry benchmark: registrations/s over HTTP (one worker, SQLite and PostgreSQL),
 outbox relay events/s, and a raw nats-py publish_async baseline on the same server.
 
-Run: .venv/bin/python benchmarks/registry.py [--households N] [--events N]
+Run from the repository root: .venv/bin/python -m benchmarks.registry [--households N] [--events N]
 """
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -18,17 +17,15 @@ from uuid import uuid4
 import httpx
 import nats
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from benchmarks.common import nats_server, postgres_database, service, sqlite_url  # noqa: E402
-from services.registry import demo  # noqa: E402
-from shared import eventstore  # noqa: E402
-from shared.auth import Role, issue_token  # noqa: E402
-from shared.db import make_engine, migrate, sessionmaker  # noqa: E402
-from shared.events import Envelope  # noqa: E402
-from shared.events.registry import HouseholdUpdated  # noqa: E402
-from shared.messaging import OutboxRelay, ensure_stream, make_broker  # noqa: E402
-from shared.settings import CommonSettings  # noqa: E402
+from benchmarks.common import nats_server, postgres_database, service, sqlite_url
+from services.registry import demo
+from shared import eventstore
+from shared.auth import Role, issue_token
+from shared.db import make_engine, migrate, sessionmaker
+from shared.events import Envelope
+from shared.events.registry import HouseholdUpdated
+from shared.messaging import OutboxRelay, ensure_stream, make_broker
+from shared.settings import CommonSettings
 
 
 async def registrations_per_second(url: str, households: int, concurrency: int) -> float:
@@ -37,8 +34,10 @@ async def registrations_per_second(url: str, households: int, concurrency: int) 
     token = issue_token(CommonSettings(), "bench", Role.registry_operator)
     gate = asyncio.Semaphore(concurrency)
     limits = httpx.Limits(max_connections=concurrency)
-    async with httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {token}"},
-                                 timeout=60, limits=limits) as client:
+    async with httpx.AsyncClient(
+        base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=60, limits=limits
+    ) as client:
+
         async def one(body: dict[str, object]) -> int:
             async with gate:
                 return (await client.post("/households", json=body)).status_code
@@ -54,10 +53,17 @@ async def registrations_per_second(url: str, households: int, concurrency: int) 
 
 
 def sample_events(n: int) -> list[Envelope]:
-    return [Envelope.wrap(HouseholdUpdated(rt=f"{i % 999 + 1:03d}", monthly_income_idr=i,
-                                           changed=("monthly_income_idr", "rt")),
-                          aggregate_id=uuid4(), aggregate_version=1, actor="bench")
-            for i in range(n)]
+    return [
+        Envelope.wrap(
+            HouseholdUpdated(
+                rt=f"{i % 999 + 1:03d}", monthly_income_idr=i, changed=("monthly_income_idr", "rt")
+            ),
+            aggregate_id=uuid4(),
+            aggregate_version=1,
+            actor="bench",
+        )
+        for i in range(n)
+    ]
 
 
 async def relay_events_per_second(database_url: str, nats_url: str, n: int) -> float:
@@ -68,7 +74,7 @@ async def relay_events_per_second(database_url: str, nats_url: str, n: int) -> f
     events = sample_events(n)
     for i in range(0, n, 1000):
         async with sessions() as s, s.begin():
-            await eventstore.append(s, events[i:i + 1000])
+            await eventstore.append(s, events[i : i + 1000])
     broker = make_broker(settings)
     await broker.connect()
     await ensure_stream(broker.connection.jetstream(), settings)
@@ -90,9 +96,12 @@ async def raw_publish_async_per_second(nats_url: str, n: int) -> float:
     js = nc.jetstream()
     await ensure_stream(js, CommonSettings(nats_url=nats_url))
     started = time.perf_counter()
-    futures = [await js.publish_async("bansos.registry.household_updated", body,
-                                      headers={"Nats-Msg-Id": str(uuid4())})
-               for body in bodies]
+    futures = [
+        await js.publish_async(
+            "bansos.registry.household_updated", body, headers={"Nats-Msg-Id": str(uuid4())}
+        )
+        for body in bodies
+    ]
     await asyncio.gather(*futures)
     elapsed = time.perf_counter() - started
     await nc.close()
@@ -112,25 +121,32 @@ async def main() -> None:
                 if backend == "sqlite":
                     url = sqlite_url(Path(tmp), "registry")
                     with service("registry", url, nats_url) as http:
-                        rate = await registrations_per_second(http, args.households,
-                                                              args.concurrency)
+                        rate = await registrations_per_second(
+                            http.url, args.households, args.concurrency
+                        )
                 else:
                     async with postgres_database() as url:
                         with service("registry", url, nats_url) as http:
-                            rate = await registrations_per_second(http, args.households,
-                                                                  args.concurrency)
+                            rate = await registrations_per_second(
+                                http.url, args.households, args.concurrency
+                            )
             print(f"  registrations over HTTP, one worker, {backend:8}: {rate:8.0f} /s")
         with nats_server() as nats_url:
             raw = await raw_publish_async_per_second(nats_url, args.events)
             print(f"  raw nats-py publish_async baseline         : {raw:8.0f} msg/s")
-            relay_sqlite = await relay_events_per_second(sqlite_url(Path(tmp), "relay"),
-                                                         nats_url, args.events)
-            print(f"  outbox relay, sqlite                       : {relay_sqlite:8.0f} ev/s"
-                  f"  ({relay_sqlite / raw:.0%} of raw)")
+            relay_sqlite = await relay_events_per_second(
+                sqlite_url(Path(tmp), "relay"), nats_url, args.events
+            )
+            print(
+                f"  outbox relay, sqlite                       : {relay_sqlite:8.0f} ev/s"
+                f"  ({relay_sqlite / raw:.0%} of raw)"
+            )
             async with postgres_database() as url:
                 relay_pg = await relay_events_per_second(url, nats_url, args.events)
-            print(f"  outbox relay, postgres                     : {relay_pg:8.0f} ev/s"
-                  f"  ({relay_pg / raw:.0%} of raw)")
+            print(
+                f"  outbox relay, postgres                     : {relay_pg:8.0f} ev/s"
+                f"  ({relay_pg / raw:.0%} of raw)"
+            )
 
 
 if __name__ == "__main__":

@@ -18,10 +18,14 @@ from rich.table import Table
 from shared.auth import Role, issue_token
 from shared.launcher import Stack, available_services
 from shared.settings import CommonSettings
+from shared.verify import verify_command
 
 app = typer.Typer(
     help="Bansos Tanjung Barat: run, demo and verify the programme's services.",
     no_args_is_help=True,
+)
+app.command("verify", help="Verify the audit ledger from outside, trusting nothing served.")(
+    verify_command
 )
 console = Console()
 

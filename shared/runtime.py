@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,17 +33,26 @@ class Runtime:
         project: Projector,
         consumers: Sequence[tuple[ProjectionConsumer, str]] = (),
         map_integrity_error: Callable[[IntegrityError], Exception] | None = None,
+        on_start: Sequence[Callable[[], Awaitable[None]]] = (),
+        tasks: Sequence[Callable[[], Coroutine[Any, Any, None]]] = (),
         version: str = "0.1.0",
     ) -> None:
+        """`on_start` runs after migrations; `tasks` run in the background until stop."""
         setup_tracing(settings.service_name, settings.otel_exporter)
         self.settings = settings
         self.engine = make_engine(settings.database_url)
         self.sessions = sessionmaker(self.engine)
         self.broker = make_broker(settings)
         self.relay = OutboxRelay(self.engine, self.sessions, self.broker, settings)
-        self.commands = CommandHandler(self.sessions, project, on_commit=self.relay.notify,
-                                       map_integrity_error=map_integrity_error)
+        self.commands = CommandHandler(
+            self.sessions,
+            project,
+            on_commit=self.relay.notify,
+            map_integrity_error=map_integrity_error,
+        )
         self._migrations = list(migrations)
+        self._on_start = list(on_start)
+        self._background = list(tasks)
         self._tasks: list[asyncio.Task[Any]] = []
         self.nats_started = asyncio.Event()
         for consumer, subject in consumers:
@@ -70,9 +79,12 @@ class Runtime:
     async def start(self) -> None:
         await ensure_database(self.settings.database_url)
         await migrate(self.engine, self._migrations)
+        for hook in self._on_start:
+            await hook()
         self._tasks = [
             asyncio.create_task(self._start_messaging(), name="messaging"),
             asyncio.create_task(self.relay.run(), name="outbox-relay"),
+            *(asyncio.create_task(task(), name=task.__name__) for task in self._background),
         ]
 
     async def _start_messaging(self) -> None:

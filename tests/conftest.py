@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import socket
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -20,7 +21,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from tests.helpers import NatsServer
+from tests.helpers import NatsServer, drop_databases
 
 REQUIRE_POSTGRES = os.environ.get("BANSOS_REQUIRE_POSTGRES") == "1"
 
@@ -98,3 +99,16 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
 async def postgres_url(postgres_base_url: str) -> AsyncIterator[str]:
     async with fresh_postgres_database(postgres_base_url) as url:
         yield url
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def stack_env(request: pytest.FixtureRequest) -> AsyncIterator[dict[str, str]]:
+    """Environment for `bansos up`: nothing (SQLite under var/) or a PostgreSQL URL."""
+    if request.param == "sqlite":
+        yield {}
+        return
+    base = request.getfixturevalue("postgres_base_url")
+    prefix = f"bansos_e2e_{random.randrange(16**8):08x}"
+    url = make_url(base).set(database=prefix).render_as_string(hide_password=False)
+    yield {"DATABASE_URL": url}
+    await drop_databases(base, prefix)

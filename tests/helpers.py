@@ -12,7 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import nats
 from fastapi import FastAPI
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from shared.auth import Role, issue_token
 from shared.launcher import nats_server_binary, wait_for_port
@@ -164,3 +168,33 @@ def _is_free(port: int) -> bool:
         except OSError:
             return False
         return True
+
+
+async def drop_databases(base_url: str, prefix: str) -> None:
+    admin = create_async_engine(
+        make_url(base_url).set(database="postgres"), isolation_level="AUTOCOMMIT"
+    )
+    async with admin.connect() as conn:
+        names = (
+            (
+                await conn.execute(
+                    text("SELECT datname FROM pg_database WHERE datname LIKE :p"),
+                    {"p": f"{prefix}%"},
+                )
+            )
+            .scalars()
+            .all()
+        )
+        for name in names:
+            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    await admin.dispose()
+
+
+async def stream_messages(url: str) -> list[Any]:
+    nc = await nats.connect(url)
+    try:
+        js = nc.jetstream()
+        info = await js.stream_info("BANSOS")
+        return [await js.get_msg("BANSOS", s) for s in range(1, info.state.last_seq + 1)]
+    finally:
+        await nc.close()

@@ -17,8 +17,7 @@ import pytest
 from services.registry import demo
 from shared.auth import Role
 from shared.events import Envelope
-from tests.e2e.conftest import stream_messages
-from tests.helpers import UpProcess, bearer, eventually
+from tests.helpers import UpProcess, bearer, eventually, stream_messages
 
 pytestmark = pytest.mark.e2e
 OPERATOR = bearer(Role.registry_operator, "operator.e2e")

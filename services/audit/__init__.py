@@ -1,0 +1,1 @@
+"""Audit service: every event of the BANSOS stream in a verifiable Merkle ledger (port 8005)."""

@@ -1,0 +1,99 @@
+"""Ingest: the whole BANSOS stream, in stream order, into the ledger; and checkpoints.
+
+Order matters here, so no durable consumer with redeliveries (they interleave): an
+ephemeral pull consumer without acks starts right after the cursor stored with the
+leaves, and is simply recreated from the cursor after any failure or NATS restart
+(../shared/STACK-NOTES.md, "Order of delivery").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from faststream.nats import NatsBroker
+from nats.errors import TimeoutError as NatsTimeout
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+
+from services.audit.domain import make_leaf
+from services.audit.ledger import Ledger
+from services.audit.settings import AuditSettings
+
+log = logging.getLogger("bansos.audit")
+
+
+class StaleConsumer(RuntimeError):
+    """The stream has messages past the cursor but the consumer delivers none."""
+
+
+class Ingestor:
+    def __init__(self, ledger: Ledger, broker: NatsBroker, settings: AuditSettings) -> None:
+        self.ledger = ledger
+        self.broker = broker
+        self.settings = settings
+        self.ingested = 0
+
+    async def run(self) -> None:
+        delay = 0.2
+        while True:
+            try:
+                await self._consume()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning(
+                    "ledger ingest restarts from stream seq %s: %s",
+                    self.ledger.last_stream_seq + 1,
+                    exc,
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    async def _consume(self) -> None:
+        nc = self.broker._connection
+        if nc is None or not nc.is_connected:
+            raise ConnectionError("NATS not connected")
+        js = nc.jetstream()
+        config = ConsumerConfig(
+            deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
+            opt_start_seq=self.ledger.last_stream_seq + 1,
+            ack_policy=AckPolicy.NONE,
+            inactive_threshold=60.0,
+        )
+        sub = await js.pull_subscribe(
+            "bansos.>", durable=None, stream=self.settings.stream_name, config=config
+        )
+        try:
+            while True:
+                try:
+                    msgs = await sub.fetch(self.settings.ingest_batch, timeout=1.0)
+                except NatsTimeout:
+                    await self._check_not_stale(js)
+                    continue
+                batch = [make_leaf(m.metadata.sequence.stream, m.subject, m.data) for m in msgs]
+                self.ingested += await self.ledger.append(batch)
+        finally:
+            with contextlib.suppress(Exception):
+                await sub.unsubscribe()
+
+    async def _check_not_stale(self, js: object) -> None:
+        """An idle consumer is fine; one that misses existing messages (e.g. it vanished
+        with a NATS restart) is recreated."""
+        info = await js.stream_info(self.settings.stream_name)  # type: ignore[attr-defined]
+        if info.state.last_seq > self.ledger.last_stream_seq:
+            raise StaleConsumer(
+                f"stream at {info.state.last_seq}, ledger at {self.ledger.last_stream_seq}"
+            )
+
+
+async def checkpoint_loop(ledger: Ledger, interval: float) -> None:
+    """Sign a checkpoint whenever the tree grew, at most `interval` seconds apart."""
+    while True:
+        try:
+            await ledger.checkpoint()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("checkpoint failed: %s", exc)
+        await asyncio.sleep(interval)

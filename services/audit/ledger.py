@@ -1,0 +1,275 @@
+"""The ledger's storage: leaves, perfect-subtree nodes, cursor, signed checkpoints.
+
+A single writer appends; every append stores the leaves, the subtree nodes they complete
+and the stream cursor in one transaction, so a crash loses or repeats nothing. Proofs read
+O(log n) stored nodes; the tree is never rebuilt per request (DESIGN §6).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Integer,
+    LargeBinary,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    Uuid,
+    func,
+    insert,
+    or_,
+    select,
+    tuple_,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from services.audit.domain import Leaf, search_fields
+from shared.checkpoint import Signer, sign_checkpoint
+from shared.db import UTCDateTime
+from shared.events import utcnow
+from shared.merkle import Frontier, consistency_proof, inclusion_proof, needed_nodes, subtree_root
+
+metadata = MetaData()
+
+leaves = Table(
+    "ledger_leaves",
+    metadata,
+    Column("idx", BigInteger, primary_key=True, autoincrement=False),
+    Column("stream_seq", BigInteger, nullable=False, unique=True),
+    Column("subject", String(200), nullable=False),
+    Column("leaf_data", LargeBinary, nullable=False),
+    Column("leaf_hash", LargeBinary(32), nullable=False),
+    Column("unparseable", Boolean, nullable=False),
+    Column("event_id", Uuid),
+    Column("type", String(80), index=True),
+    Column("aggregate_id", Uuid, index=True),
+    Column("actor", String(120), index=True),
+    Column("occurred_at", UTCDateTime(), index=True),
+)
+
+nodes = Table(
+    "ledger_nodes",
+    metadata,
+    Column("level", SmallInteger, primary_key=True),
+    Column("idx", BigInteger, primary_key=True, autoincrement=False),
+    Column("hash", LargeBinary(32), nullable=False),
+)
+
+checkpoints = Table(
+    "ledger_checkpoints",
+    metadata,
+    Column("tree_size", BigInteger, primary_key=True, autoincrement=False),
+    Column("root_hash", LargeBinary(32), nullable=False),
+    Column("note", Text, nullable=False),
+    Column("signed_at", UTCDateTime(), nullable=False),
+)
+
+cursor = Table(
+    "ledger_cursor",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("last_stream_seq", BigInteger, nullable=False),
+    Column("tree_size", BigInteger, nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class SignedCheckpoint:
+    tree_size: int
+    root_hash: bytes
+    note: str
+    signed_at: datetime
+
+
+async def fetch_nodes(
+    conn: AsyncConnection, wanted: Sequence[tuple[int, int]]
+) -> dict[tuple[int, int], bytes]:
+    """One query per level kind: leaf hashes from the leaves, the rest from the nodes."""
+    found: dict[tuple[int, int], bytes] = {}
+    leaf_idx = sorted({i for level, i in wanted if level == 0})
+    upper = sorted({(level, i) for level, i in wanted if level > 0})
+    if leaf_idx:
+        rows = await conn.execute(
+            select(leaves.c.idx, leaves.c.leaf_hash).where(leaves.c.idx.in_(leaf_idx))
+        )
+        found.update({(0, i): h for i, h in rows})
+    if upper:
+        node_rows = await conn.execute(
+            select(nodes.c.level, nodes.c.idx, nodes.c.hash).where(
+                tuple_(nodes.c.level, nodes.c.idx).in_(upper)
+            )
+        )
+        found.update({(level, i): h for level, i, h in node_rows})
+    missing = [n for n in wanted if n not in found]
+    if missing:
+        raise LookupError(f"ledger nodes missing from storage: {missing[:5]}")
+    return found
+
+
+async def compute(
+    conn: AsyncConnection, build: Callable[[Callable[[int, int], bytes]], Any]
+) -> Any:
+    """Run a pure proof builder over stored nodes, fetched in one go."""
+    stored = await fetch_nodes(conn, needed_nodes(build))
+    return build(lambda level, index: stored[(level, index)])
+
+
+class Ledger:
+    """The single writer's view: cursor and frontier in memory, mirrored in the database."""
+
+    def __init__(self, engine: AsyncEngine, signer: Signer, origin: str) -> None:
+        self.engine = engine
+        self.signer = signer
+        self.origin = origin
+        self.frontier = Frontier()
+        self.last_stream_seq = 0
+        self.latest: SignedCheckpoint | None = None
+
+    @property
+    def size(self) -> int:
+        return self.frontier.size
+
+    async def load(self) -> None:
+        async with self.engine.begin() as conn:
+            row = (await conn.execute(select(cursor).where(cursor.c.id == 1))).first()
+            if row is None:
+                await conn.execute(insert(cursor).values(id=1, last_stream_seq=0, tree_size=0))
+                size = 0
+            else:
+                self.last_stream_seq, size = row.last_stream_seq, row.tree_size
+            self.frontier = await compute(conn, lambda get: Frontier.from_nodes(size, get))
+            latest = (
+                await conn.execute(
+                    select(checkpoints).order_by(checkpoints.c.tree_size.desc()).limit(1)
+                )
+            ).first()
+        self.latest = SignedCheckpoint(*latest) if latest else None
+        if self.latest is None or self.latest.tree_size < self.size:
+            await self.checkpoint()
+
+    async def append(self, batch: Sequence[Leaf]) -> int:
+        """Append leaves past the cursor, in order; a redelivered one is skipped."""
+        fresh = [leaf for leaf in batch if leaf.stream_seq > self.last_stream_seq]
+        fresh = [
+            leaf
+            for i, leaf in enumerate(fresh)
+            if i == 0 or leaf.stream_seq > fresh[i - 1].stream_seq
+        ]
+        if not fresh:
+            return 0
+        frontier = copy.deepcopy(self.frontier)  # adopted only once the transaction commits
+        start = frontier.size
+        leaf_rows, node_rows = [], []
+        for i, leaf in enumerate(fresh):
+            for level, index, hash_ in frontier.append(leaf.hash):
+                if level > 0:
+                    node_rows.append({"level": level, "idx": index, "hash": hash_})
+            leaf_rows.append(
+                {
+                    "idx": start + i,
+                    "stream_seq": leaf.stream_seq,
+                    "subject": leaf.subject,
+                    "leaf_data": leaf.data,
+                    "leaf_hash": leaf.hash,
+                    "unparseable": leaf.unparseable,
+                    **search_fields(leaf),
+                }
+            )
+        async with self.engine.begin() as conn:
+            await conn.execute(insert(leaves), leaf_rows)
+            if node_rows:
+                await conn.execute(insert(nodes), node_rows)
+            await conn.execute(
+                update(cursor)
+                .where(cursor.c.id == 1)
+                .values(last_stream_seq=fresh[-1].stream_seq, tree_size=frontier.size)
+            )
+        self.frontier = frontier
+        self.last_stream_seq = fresh[-1].stream_seq
+        return len(fresh)
+
+    async def checkpoint(self) -> SignedCheckpoint | None:
+        """Sign the current tree if it grew since the last checkpoint."""
+        size = self.size
+        if self.latest is not None and self.latest.tree_size >= size:
+            return None
+        root = self.frontier.root()
+        note = sign_checkpoint(self.signer, self.origin, size, root)
+        signed = SignedCheckpoint(size, root, note, utcnow())
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                insert(checkpoints).values(
+                    tree_size=size, root_hash=root, note=note, signed_at=signed.signed_at
+                )
+            )
+        self.latest = signed
+        return signed
+
+
+# --- reads (any process; they use only committed rows) -------------------------------------
+async def committed_size(conn: AsyncConnection) -> int:
+    return int(await conn.scalar(select(cursor.c.tree_size).where(cursor.c.id == 1)) or 0)
+
+
+async def latest_checkpoint(conn: AsyncConnection) -> SignedCheckpoint | None:
+    row = (
+        await conn.execute(select(checkpoints).order_by(checkpoints.c.tree_size.desc()).limit(1))
+    ).first()
+    return SignedCheckpoint(*row) if row else None
+
+
+async def entries(conn: AsyncConnection, start: int, limit: int) -> list[Any]:
+    return list(
+        await conn.execute(
+            select(leaves)
+            .where(leaves.c.idx >= start, leaves.c.idx < start + limit)
+            .order_by(leaves.c.idx)
+        )
+    )
+
+
+async def inclusion(conn: AsyncConnection, index: int, tree_size: int) -> tuple[list[bytes], bytes]:
+    proof = await compute(conn, lambda get: inclusion_proof(index, tree_size, get))
+    root = await compute(conn, lambda get: subtree_root(0, tree_size, get))
+    return proof, root
+
+
+async def consistency(conn: AsyncConnection, first: int, second: int) -> list[bytes]:
+    result: list[bytes] = await compute(conn, lambda get: consistency_proof(first, second, get))
+    return result
+
+
+async def search(conn: AsyncConnection, *, after: int, limit: int, **filters: Any) -> list[Any]:
+    conditions = [leaves.c.idx > after]
+    for name in ("aggregate_id", "type", "actor"):
+        if filters.get(name) is not None:
+            conditions.append(leaves.c[name] == filters[name])
+    if filters.get("since") is not None:
+        conditions.append(leaves.c.occurred_at >= filters["since"])
+    if filters.get("until") is not None:
+        conditions.append(leaves.c.occurred_at < filters["until"])
+    if filters.get("unparseable"):
+        conditions.append(or_(leaves.c.unparseable.is_(True)))
+    return list(
+        await conn.execute(select(leaves).where(*conditions).order_by(leaves.c.idx).limit(limit))
+    )
+
+
+async def count_unparseable(conn: AsyncConnection) -> int:
+    return int(
+        await conn.scalar(
+            select(func.count()).select_from(leaves).where(leaves.c.unparseable.is_(True))
+        )
+        or 0
+    )

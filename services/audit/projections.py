@@ -1,0 +1,15 @@
+"""Audit projections: none besides the ledger itself (services/audit/ledger.py), whose
+leaves table doubles as the search index. The audit service stores no copy of another
+service's read models; reconciliation reads the ledger."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.events import Envelope
+
+
+async def project(session: AsyncSession, new_events: Sequence[Envelope]) -> None:
+    """The audit service writes no events of its own yet; nothing to project."""

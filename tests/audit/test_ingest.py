@@ -1,0 +1,145 @@
+"""Ingest against real NATS: stream order, a SIGKILL mid-batch, a NATS restart."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from uuid import uuid4
+
+import httpx
+import nats
+import pytest
+
+from shared.events import Envelope
+from shared.events.registry import HouseholdDeactivated
+from shared.messaging import ensure_stream
+from shared.settings import CommonSettings
+from tests.helpers import NatsServer, eventually, free_port
+
+
+class AuditProcess:
+    def __init__(self, database_url: str, nats_url: str, data_dir: Path) -> None:
+        self.port = free_port()
+        self.env = {
+            **os.environ,
+            "BANSOS_DATABASE_URL": database_url,
+            "BANSOS_NATS_URL": nats_url,
+            "BANSOS_HTTP_PORT": str(self.port),
+            "BANSOS_AUDIT_DATA_DIR": str(data_dir),
+            "BANSOS_LOG_LEVEL": "WARNING",
+        }
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-m", "services.audit"], env=self.env)
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=20)
+
+    async def stats(self) -> dict[str, int] | None:
+        try:
+            async with httpx.AsyncClient() as client:
+                reply = await client.get(f"{self.url}/ledger/stats", timeout=2)
+            return reply.json() if reply.status_code == 200 else None  # type: ignore[no-any-return]
+        except httpx.HTTPError:
+            return None
+
+
+@pytest.fixture
+def audit(database_url: str, nats_server: NatsServer, tmp_path: Path) -> Iterator[AuditProcess]:
+    process = AuditProcess(database_url, nats_server.url, tmp_path / "audit")
+    yield process
+    process.stop()
+
+
+async def publish(url: str, n: int, garbage_at: int | None = None) -> None:
+    nc = await nats.connect(url)
+    js = nc.jetstream()
+    await ensure_stream(js, CommonSettings(nats_url=url))
+    futures = []
+    for i in range(n):
+        body = (
+            b"{broken"
+            if i == garbage_at
+            else Envelope.wrap(
+                HouseholdDeactivated(reason="moved"),
+                aggregate_id=uuid4(),
+                aggregate_version=1,
+                actor="tester",
+            ).canonical()
+        )
+        futures.append(
+            await js.publish_async(
+                "bansos.registry.household_deactivated", body, headers={"Nats-Msg-Id": str(uuid4())}
+            )
+        )
+    for future in futures:
+        await future
+    await nc.close()
+
+
+async def size_reaches(audit: AuditProcess, n: int) -> bool:
+    stats = await audit.stats()
+    return stats is not None and stats["tree_size"] >= n and stats["checkpoint_size"] == n
+
+
+async def all_entries(audit: AuditProcess) -> list[dict[str, object]]:
+    out: list[dict[str, object]] = []
+    start: int | None = 0
+    async with httpx.AsyncClient(base_url=audit.url) as client:
+        while start is not None:
+            page = (
+                await client.get("/ledger/entries", params={"start": start, "limit": 1000})
+            ).json()
+            out += page["entries"]
+            start = page["next"]
+    return out
+
+
+async def test_a_kill_mid_batch_loses_and_repeats_nothing(
+    audit: AuditProcess, nats_server: NatsServer
+) -> None:
+    await publish(nats_server.url, 6000, garbage_at=17)
+    audit.start()
+
+    async def partly_done() -> bool:
+        stats = await audit.stats()
+        return stats is not None and 0 < stats["tree_size"] < 6000
+
+    await eventually(partly_done, within=60, interval=0.01)
+    audit.kill()
+    audit.start()
+    await eventually(lambda: size_reaches(audit, 6000), within=120)
+    entries = await all_entries(audit)
+    assert [e["stream_seq"] for e in entries] == list(range(1, 6001))
+    assert [e["index"] for e in entries] == list(range(6000))
+    assert entries[17].get("unparseable") is True and entries[17]["event"] is None
+
+
+async def test_ingest_resumes_by_itself_after_a_nats_restart(
+    audit: AuditProcess, nats_server: NatsServer
+) -> None:
+    await publish(nats_server.url, 50)
+    audit.start()
+    await eventually(lambda: size_reaches(audit, 50), within=60)
+    nats_server.stop()
+    nats_server.start()
+    await publish(nats_server.url, 30)
+    await eventually(lambda: size_reaches(audit, 80), within=60)
+    entries = await all_entries(audit)
+    assert [e["stream_seq"] for e in entries] == list(range(1, 81))
