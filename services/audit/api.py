@@ -154,12 +154,11 @@ async def inclusion_proof(
                 f"index {position} is not in a tree of size {at}",
                 field="index",
             )
-        proof, root = await ledger.inclusion(conn, position, at)
-        [row] = await ledger.entries(conn, position, 1)
+        proof, root, leaf = await ledger.inclusion(conn, position, at)
     return {
         "index": position,
         "tree_size": at,
-        "leaf_hash": b64(row.leaf_hash),
+        "leaf_hash": b64(leaf),
         "root_hash": b64(root),
         "hashes": [b64(h) for h in proof],
     }

@@ -64,16 +64,28 @@ class Ingestor:
         sub = await js.pull_subscribe(
             "bansos.>", durable=None, stream=self.settings.stream_name, config=config
         )
+        # While one batch is written, the next is fetched and hashed: appends still run
+        # one after another, in stream order.
+        writing: asyncio.Task[int] | None = None
         try:
             while True:
                 try:
                     msgs = await sub.fetch(self.settings.ingest_batch, timeout=1.0)
                 except NatsTimeout:
+                    if writing is not None:
+                        self.ingested += await writing
+                        writing = None
                     await self._check_not_stale(js)
                     continue
                 batch = [make_leaf(m.metadata.sequence.stream, m.subject, m.data) for m in msgs]
-                self.ingested += await self.ledger.append(batch)
+                if writing is not None:
+                    self.ingested += await writing
+                writing = asyncio.create_task(self.ledger.append(batch))
         finally:
+            if writing is not None:
+                writing.cancel()
+                with contextlib.suppress(BaseException):
+                    await writing
             with contextlib.suppress(Exception):
                 await sub.unsubscribe()
 

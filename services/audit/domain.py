@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from shared.events import Envelope, UndecodableEvent, canonical_json, decode
+from pydantic import ValidationError
+
+from shared.events import Envelope, UnknownEventType, canonical_json
 from shared.merkle import leaf_hash
 
 
@@ -33,9 +35,15 @@ class Leaf:
 
 
 def make_leaf(stream_seq: int, subject: str, raw: bytes) -> Leaf:
+    floats: list[str] = []
     try:
-        envelope, _ = decode(raw)
-    except UndecodableEvent as exc:
+        # One parse serves validation, the index fields and the canonical-bytes check.
+        event = json.loads(raw, parse_float=lambda text: _note(floats, text))
+        if not isinstance(event, dict):
+            raise ValueError("an envelope is a JSON object")
+        envelope = Envelope.model_validate(event)
+        envelope.typed()
+    except (ValueError, ValidationError, UnknownEventType) as exc:
         data = canonical_json(
             {
                 "stream_seq": stream_seq,
@@ -45,16 +53,9 @@ def make_leaf(stream_seq: int, subject: str, raw: bytes) -> Leaf:
             }
         )
         return Leaf(stream_seq, subject, data, leaf_hash(data), None, None, str(exc)[:500])
-    event = json.loads(raw)
-    data = _leaf_bytes(stream_seq, subject, raw, event)
-    return Leaf(stream_seq, subject, data, leaf_hash(data), event, envelope)
-
-
-def _leaf_bytes(stream_seq: int, subject: str, raw: bytes, event: dict[str, Any]) -> bytes:
-    """Keys sort as event < stream_seq < subject; splice the event's own bytes in when they
-    are already canonical (publishers send RFC 8785), else canonicalise the whole leaf."""
-    if _is_canonical(raw, event):
-        return b"".join(
+    if not floats and _is_canonical(raw, event):
+        # Keys sort as event < stream_seq < subject: splice the canonical bytes in.
+        data = b"".join(
             (
                 b'{"event":',
                 raw,
@@ -65,23 +66,31 @@ def _leaf_bytes(stream_seq: int, subject: str, raw: bytes, event: dict[str, Any]
                 b"}",
             )
         )
-    return canonical_json({"stream_seq": stream_seq, "subject": subject, "event": event})
+    else:
+        data = canonical_json({"stream_seq": stream_seq, "subject": subject, "event": event})
+    return Leaf(stream_seq, subject, data, leaf_hash(data), event, envelope)
+
+
+def _note(floats: list[str], text: str) -> float:
+    floats.append(text)
+    return float(text)
 
 
 def _is_canonical(raw: bytes, event: dict[str, Any]) -> bool:
-    """Without floats and with ASCII keys, compact sorted json.dumps is exactly RFC 8785."""
-    if not _plain(event):
+    """Without floats, and with keys that sort alike in UTF-16 and in code points, compact
+    sorted json.dumps is exactly RFC 8785; then equal bytes mean `raw` is canonical."""
+    if not (raw.isascii() or _ascii_keys(event)):
         return False
     compact = json.dumps(event, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return compact.encode() == raw
 
 
-def _plain(value: Any) -> bool:
+def _ascii_keys(value: Any) -> bool:
     if isinstance(value, dict):
-        return all(k.isascii() and _plain(v) for k, v in value.items())
+        return all(k.isascii() and _ascii_keys(v) for k, v in value.items())
     if isinstance(value, list):
-        return all(_plain(v) for v in value)
-    return not isinstance(value, float)
+        return all(_ascii_keys(v) for v in value)
+    return True
 
 
 def search_fields(leaf: Leaf) -> dict[str, Any]:

@@ -20,7 +20,6 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
-    SmallInteger,
     String,
     Table,
     Text,
@@ -29,7 +28,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
-    tuple_,
+    union_all,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -58,13 +57,20 @@ leaves = Table(
     Column("occurred_at", UTCDateTime(), index=True),
 )
 
+# A perfect subtree node (level >= 1) keyed by level << 48 | index: one integer key keeps
+# every lookup a primary-key probe and the query shape cacheable.
 nodes = Table(
     "ledger_nodes",
     metadata,
-    Column("level", SmallInteger, primary_key=True),
-    Column("idx", BigInteger, primary_key=True, autoincrement=False),
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
     Column("hash", LargeBinary(32), nullable=False),
 )
+LEVEL_SHIFT = 48
+
+
+def node_key(level: int, index: int) -> int:
+    return (level << LEVEL_SHIFT) | index
+
 
 checkpoints = Table(
     "ledger_checkpoints",
@@ -95,22 +101,21 @@ class SignedCheckpoint:
 async def fetch_nodes(
     conn: AsyncConnection, wanted: Sequence[tuple[int, int]]
 ) -> dict[tuple[int, int], bytes]:
-    """One query per level kind: leaf hashes from the leaves, the rest from the nodes."""
-    found: dict[tuple[int, int], bytes] = {}
-    leaf_idx = sorted({i for level, i in wanted if level == 0})
-    upper = sorted({(level, i) for level, i in wanted if level > 0})
-    if leaf_idx:
-        rows = await conn.execute(
-            select(leaves.c.idx, leaves.c.leaf_hash).where(leaves.c.idx.in_(leaf_idx))
-        )
-        found.update({(0, i): h for i, h in rows})
-    if upper:
-        node_rows = await conn.execute(
-            select(nodes.c.level, nodes.c.idx, nodes.c.hash).where(
-                tuple_(nodes.c.level, nodes.c.idx).in_(upper)
-            )
-        )
-        found.update({(level, i): h for level, i, h in node_rows})
+    """Every wanted node in one round trip: leaf hashes (level 0, keyed by their index)
+    from the leaves, the others from the nodes."""
+    keys = sorted({node_key(level, i) for level, i in wanted})
+    if not keys:
+        return {}
+    query = union_all(
+        select(leaves.c.idx.label("id"), leaves.c.leaf_hash.label("hash")).where(
+            leaves.c.idx.in_([k for k in keys if k >> LEVEL_SHIFT == 0])
+        ),
+        select(nodes.c.id, nodes.c.hash).where(
+            nodes.c.id.in_([k for k in keys if k >> LEVEL_SHIFT > 0])
+        ),
+    )
+    mask = (1 << LEVEL_SHIFT) - 1
+    found = {(key >> LEVEL_SHIFT, key & mask): h for key, h in await conn.execute(query)}
     missing = [n for n in wanted if n not in found]
     if missing:
         raise LookupError(f"ledger nodes missing from storage: {missing[:5]}")
@@ -174,7 +179,7 @@ class Ledger:
         for i, leaf in enumerate(fresh):
             for level, index, hash_ in frontier.append(leaf.hash):
                 if level > 0:
-                    node_rows.append({"level": level, "idx": index, "hash": hash_})
+                    node_rows.append({"id": node_key(level, index), "hash": hash_})
             leaf_rows.append(
                 {
                     "idx": start + i,
@@ -239,10 +244,20 @@ async def entries(conn: AsyncConnection, start: int, limit: int) -> list[Any]:
     )
 
 
-async def inclusion(conn: AsyncConnection, index: int, tree_size: int) -> tuple[list[bytes], bytes]:
-    proof = await compute(conn, lambda get: inclusion_proof(index, tree_size, get))
-    root = await compute(conn, lambda get: subtree_root(0, tree_size, get))
-    return proof, root
+async def inclusion(
+    conn: AsyncConnection, index: int, tree_size: int
+) -> tuple[list[bytes], bytes, bytes]:
+    """The proof, the root at `tree_size` and the leaf's hash, from one fetch of nodes."""
+
+    def build(get: Callable[[int, int], bytes]) -> tuple[list[bytes], bytes, bytes]:
+        return (
+            inclusion_proof(index, tree_size, get),
+            subtree_root(0, tree_size, get),
+            get(0, index),
+        )
+
+    result: tuple[list[bytes], bytes, bytes] = await compute(conn, build)
+    return result
 
 
 async def consistency(conn: AsyncConnection, first: int, second: int) -> list[bytes]:

@@ -65,8 +65,8 @@ async def test_proofs_from_stored_nodes_verify_for_every_size(
         for size in (1, 2, 7, 16, 33, 37):
             root = root_from_leaf_hashes(hashes[:size])
             for index in range(size):
-                proof, served_root = await store.inclusion(conn, index, size)
-                assert served_root == root
+                proof, served_root, served_leaf = await store.inclusion(conn, index, size)
+                assert (served_root, served_leaf) == (root, hashes[index])
                 verify_inclusion(index, size, hashes[index], proof, root)
             for first in range(1, size + 1):
                 proof = await store.consistency(conn, first, size)
