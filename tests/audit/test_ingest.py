@@ -114,20 +114,21 @@ async def all_entries(audit: AuditProcess) -> list[dict[str, object]]:
 async def test_a_kill_mid_batch_loses_and_repeats_nothing(
     audit: AuditProcess, nats_server: NatsServer
 ) -> None:
-    await publish(nats_server.url, 6000, garbage_at=17)
+    total = 20_000
+    await publish(nats_server.url, total, garbage_at=17)
     audit.start()
 
     async def partly_done() -> bool:
         stats = await audit.stats()
-        return stats is not None and 0 < stats["tree_size"] < 6000
+        return stats is not None and 0 < stats["tree_size"] < total
 
     await eventually(partly_done, within=60, interval=0.01)
     audit.kill()
     audit.start()
-    await eventually(lambda: size_reaches(audit, 6000), within=120)
+    await eventually(lambda: size_reaches(audit, total), within=180)
     entries = await all_entries(audit)
-    assert [e["stream_seq"] for e in entries] == list(range(1, 6001))
-    assert [e["index"] for e in entries] == list(range(6000))
+    assert [e["stream_seq"] for e in entries] == list(range(1, total + 1))
+    assert [e["index"] for e in entries] == list(range(total))
     assert entries[17].get("unparseable") is True and entries[17]["event"] is None
 
 
