@@ -10,6 +10,7 @@ from typing import Any
 
 from faststream.nats import JStream, NatsBroker
 from faststream.nats.opentelemetry import NatsTelemetryMiddleware
+from nats.aio.client import Client
 from nats.js import JetStreamContext
 from nats.js.api import StorageType, StreamConfig
 from nats.js.errors import NotFoundError
@@ -38,6 +39,13 @@ def make_broker(settings: CommonSettings) -> NatsBroker:
         middlewares=(NatsTelemetryMiddleware(tracer_provider=trace.get_tracer_provider()),),
         log_level=logging.WARNING,
     )
+
+
+def connected(broker: NatsBroker) -> Client | None:
+    """The broker's NATS client while it is connected; None before the first connect or
+    during an outage."""
+    nc = broker._connection
+    return nc if nc is not None and nc.is_connected else None
 
 
 def stream_spec(settings: CommonSettings) -> JStream:
@@ -152,8 +160,8 @@ class OutboxRelay:
                         await self._wake.wait()
 
     async def drain_once(self) -> int:
-        nc = self._broker._connection  # None until the broker has connected once
-        if nc is None or not nc.is_connected:
+        nc = connected(self._broker)
+        if nc is None:
             return 0
         async with self._sessions() as session:
             rows = (

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from shared.consumers import ProjectionConsumer
 from shared.db import ensure_database, make_engine, migrate, sessionmaker
 from shared.events import PAYLOAD_TYPES, subject_for
-from shared.messaging import OutboxRelay, ensure_stream, make_broker
+from shared.messaging import OutboxRelay, connected, ensure_stream, make_broker
 from shared.service import CommandHandler, Projector
 from shared.settings import CommonSettings
 from shared.telemetry import setup_tracing
@@ -123,6 +123,5 @@ class Runtime:
             checks["database"] = "ok"
         except Exception as exc:
             checks["database"] = f"error: {exc}"
-        nc = self.broker._connection
-        checks["nats"] = "ok" if nc is not None and nc.is_connected else "disconnected"
+        checks["nats"] = "ok" if connected(self.broker) else "disconnected"
         return checks

@@ -19,6 +19,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from services.audit.domain import make_leaf
 from services.audit.ledger import Ledger
 from services.audit.settings import AuditSettings
+from shared.messaging import connected
 
 log = logging.getLogger("bansos.audit")
 
@@ -51,8 +52,8 @@ class Ingestor:
                 delay = min(delay * 2, 5.0)
 
     async def _consume(self) -> None:
-        nc = self.broker._connection
-        if nc is None or not nc.is_connected:
+        nc = connected(self.broker)
+        if nc is None:
             raise ConnectionError("NATS not connected")
         js = nc.jetstream()
         config = ConsumerConfig(

@@ -26,7 +26,6 @@ from sqlalchemy import (
     Uuid,
     func,
     insert,
-    or_,
     select,
     union_all,
     update,
@@ -154,12 +153,7 @@ class Ledger:
             else:
                 self.last_stream_seq, size = row.last_stream_seq, row.tree_size
             self.frontier = await compute(conn, lambda get: Frontier.from_nodes(size, get))
-            latest = (
-                await conn.execute(
-                    select(checkpoints).order_by(checkpoints.c.tree_size.desc()).limit(1)
-                )
-            ).first()
-        self.latest = SignedCheckpoint(*latest) if latest else None
+            self.latest = await latest_checkpoint(conn)
         if self.latest is None or self.latest.tree_size < self.size:
             await self.checkpoint()
 
@@ -274,8 +268,6 @@ async def search(conn: AsyncConnection, *, after: int, limit: int, **filters: An
         conditions.append(leaves.c.occurred_at >= filters["since"])
     if filters.get("until") is not None:
         conditions.append(leaves.c.occurred_at < filters["until"])
-    if filters.get("unparseable"):
-        conditions.append(or_(leaves.c.unparseable.is_(True)))
     return list(
         await conn.execute(select(leaves).where(*conditions).order_by(leaves.c.idx).limit(limit))
     )

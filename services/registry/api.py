@@ -24,6 +24,7 @@ from shared.domain import Conflict, DomainError, NotFound
 from shared.events import Envelope
 from shared.events.registry import MemberFacts, Relationship, Sex
 from shared.pii import commitment, mask_nik
+from shared.service import Outcome
 
 router = APIRouter(prefix="/households", tags=["households"])
 Operator = Annotated[Principal, require(Role.registry_operator)]
@@ -242,6 +243,24 @@ async def _reply(
         return await _read(session, household_id)
 
 
+async def _update(
+    request: Request,
+    household_id: UUID,
+    principal: Principal,
+    command: domain.Command,
+    **options: Any,
+) -> Outcome[domain.Household]:
+    """A command on a registered household, as the caller, guarded by If-Match."""
+    return await runtime(request).commands.execute(
+        domain.households,
+        household_id,
+        command,
+        caller(principal),
+        expected_version=if_match(request),
+        **options,
+    )
+
+
 # --- routes --------------------------------------------------------------------------------
 @router.post("", status_code=201, summary="Register a household from a field survey form")
 async def register(
@@ -390,12 +409,11 @@ async def add_member(
             insert(members).values(_member_row(household_id, member_id, body, count))
         )
 
-    outcome = await runtime(request).commands.execute(
-        domain.households,
+    outcome = await _update(
+        request,
         household_id,
+        principal,
         domain.AddMember(member=facts, today=date.today()),
-        caller(principal),
-        expected_version=if_match(request),
         also=store_personal_data,
         guard=lambda session: _refuse_taken_niks(session, [facts], ""),
     )
@@ -429,14 +447,7 @@ async def update_household(
                 .values(**pii)
             )
 
-    outcome = await runtime(request).commands.execute(
-        domain.households,
-        household_id,
-        command,
-        caller(principal),
-        expected_version=if_match(request),
-        also=store_personal_data,
-    )
+    outcome = await _update(request, household_id, principal, command, also=store_personal_data)
     return await _reply(request, response, household_id, outcome.version)
 
 
@@ -450,12 +461,11 @@ async def record_survey(
         )
     survey_id = uuid4()
     answers = SurveyAnswers(**body.model_dump(exclude={"surveyed_on"}))
-    outcome = await runtime(request).commands.execute(
-        domain.households,
+    outcome = await _update(
+        request,
         household_id,
+        principal,
         domain.RecordSurvey(survey_id=survey_id, surveyed_on=body.surveyed_on, answers=answers),
-        caller(principal),
-        expected_version=if_match(request),
     )
     set_version(response, outcome.version)
     recorded = outcome.events[0].payload
@@ -473,13 +483,7 @@ async def decide_eligibility(
     household_id: UUID, request: Request, response: Response, principal: Operator
 ) -> dict[str, Any]:
     command = domain.DecideEligibility(today=date.today(), policy=_settings(request).policy())
-    outcome = await runtime(request).commands.execute(
-        domain.households,
-        household_id,
-        command,
-        caller(principal),
-        expected_version=if_match(request),
-    )
+    outcome = await _update(request, household_id, principal, command)
     set_version(response, outcome.version)
     decided = outcome.events[0].payload
     return {
@@ -517,13 +521,7 @@ async def deactivate(
                 raise NotFound(
                     "household_not_found", f"no household {body.duplicate_of}", field="duplicate_of"
                 )
-    outcome = await runtime(request).commands.execute(
-        domain.households,
-        household_id,
-        command,
-        caller(principal),
-        expected_version=if_match(request),
-    )
+    outcome = await _update(request, household_id, principal, command)
     return await _reply(request, response, household_id, outcome.version)
 
 

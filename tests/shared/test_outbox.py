@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from uuid import uuid4
 
-import nats
 import pytest
 from faststream.nats import NatsBroker
 from sqlalchemy import func, select, update
@@ -18,7 +17,7 @@ from shared.events import Envelope
 from shared.events.registry import HouseholdUpdated
 from shared.messaging import OutboxRelay, ensure_stream, make_broker
 from shared.settings import CommonSettings
-from tests.helpers import NatsServer, eventually
+from tests.helpers import NatsServer, eventually, stream_messages
 
 
 @dataclass
@@ -73,20 +72,6 @@ async def drain(rig: Rig) -> int:
     while sent := await rig.relay.drain_once():
         total += sent
     return total
-
-
-async def stream_messages(url: str) -> list[nats.aio.msg.Msg]:
-    nc = await nats.connect(url)
-    try:
-        js = nc.jetstream()
-        info = await js.stream_info("BANSOS")
-        return [
-            await js.get_msg("BANSOS", seq)
-            for seq in range(info.state.first_seq, info.state.last_seq + 1)
-            if info.state.messages
-        ]
-    finally:
-        await nc.close()
 
 
 async def unsent(rig: Rig) -> int:
