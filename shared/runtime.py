@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from pathlib import Path
@@ -22,6 +23,13 @@ from shared.settings import CommonSettings
 from shared.telemetry import setup_tracing
 
 log = logging.getLogger("bansos.runtime")
+
+
+def freeze_startup_heap() -> None:
+    """What exists at startup (modules, models, app) lives as long as the process: keep it
+    out of the collector's scans, which otherwise take half of a busy loop's time."""
+    gc.collect()
+    gc.freeze()
 
 
 class Runtime:
@@ -81,6 +89,7 @@ class Runtime:
         await migrate(self.engine, self._migrations)
         for hook in self._on_start:
             await hook()
+        freeze_startup_heap()
         self._tasks = [
             asyncio.create_task(self._start_messaging(), name="messaging"),
             asyncio.create_task(self.relay.run(), name="outbox-relay"),

@@ -1,7 +1,7 @@
 """Ingest: the whole BANSOS stream, in stream order, into the ledger; and checkpoints.
 
 Order matters here, so no durable consumer with redeliveries (they interleave): an
-ephemeral pull consumer without acks starts right after the cursor stored with the
+ordered consumer (ephemeral, no acks) starts right after the cursor stored with the
 leaves, and is simply recreated from the cursor after any failure or NATS restart
 (../shared/STACK-NOTES.md, "Order of delivery").
 """
@@ -13,8 +13,8 @@ import contextlib
 import logging
 
 from faststream.nats import NatsBroker
-from nats.errors import TimeoutError as NatsTimeout
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.aio.msg import Msg
+from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from services.audit.domain import make_leaf
 from services.audit.ledger import Ledger
@@ -56,28 +56,52 @@ class Ingestor:
         if nc is None:
             raise ConnectionError("NATS not connected")
         js = nc.jetstream()
-        config = ConsumerConfig(
-            deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
-            opt_start_seq=self.ledger.last_stream_seq + 1,
-            ack_policy=AckPolicy.NONE,
-            inactive_threshold=60.0,
+        # An ordered push consumer: the server streams in order under flow control, and
+        # the client resets it from the last sequence it saw on any gap. Per message it
+        # costs a fraction of a pull fetch, which creates a task per message.
+        inbox: list[Msg] = []
+        arrived = asyncio.Event()
+        room = asyncio.Event()
+        room.set()
+        limit = 4 * self.settings.ingest_batch
+
+        async def deliver(msg: Msg) -> None:
+            inbox.append(msg)
+            arrived.set()
+            if len(inbox) >= limit:
+                # Holding delivery back holds back flow control, and so the server.
+                room.clear()
+                await room.wait()
+
+        sub = await js.subscribe(
+            "bansos.>",
+            stream=self.settings.stream_name,
+            cb=deliver,
+            ordered_consumer=True,
+            config=ConsumerConfig(
+                deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
+                opt_start_seq=self.ledger.last_stream_seq + 1,
+                inactive_threshold=60.0,
+            ),
         )
-        sub = await js.pull_subscribe(
-            "bansos.>", durable=None, stream=self.settings.stream_name, config=config
-        )
-        # While one batch is written, the next is fetched and hashed: appends still run
-        # one after another, in stream order.
+        # While one batch is written, the next is hashed: appends still run one after
+        # another, in stream order.
         writing: asyncio.Task[int] | None = None
         try:
             while True:
                 try:
-                    msgs = await sub.fetch(self.settings.ingest_batch, timeout=1.0)
-                except NatsTimeout:
+                    async with asyncio.timeout(1.0):
+                        await arrived.wait()
+                except TimeoutError:
                     if writing is not None:
                         self.ingested += await writing
                         writing = None
                     await self._check_not_stale(js)
                     continue
+                msgs = inbox[:]
+                inbox.clear()
+                arrived.clear()
+                room.set()
                 batch = [make_leaf(m.metadata.sequence.stream, m.subject, m.data) for m in msgs]
                 if writing is not None:
                     self.ingested += await writing

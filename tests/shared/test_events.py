@@ -6,8 +6,18 @@ import json
 from uuid import uuid4
 
 import pytest
+import rfc8785
+from hypothesis import given
+from hypothesis import strategies as st
 
-from shared.events import PAYLOAD_TYPES, Envelope, UndecodableEvent, decode, subject_for
+from shared.events import (
+    PAYLOAD_TYPES,
+    Envelope,
+    UndecodableEvent,
+    canonical_json,
+    decode,
+    subject_for,
+)
 from shared.events.registry import HouseholdDeactivated
 from shared.pii import commitment, mask_nik
 
@@ -107,3 +117,29 @@ def test_personal_data_is_masked_and_committed_under_a_key() -> None:
     assert a != commitment(b"key-two", "3174091203650001")  # no key, no dictionary attack
     assert a != commitment(b"key-one", "3174091203650001", domain="kk")
     assert "3174091203650001" not in a
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**53) + 1, max_value=2**53 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@given(json_values)
+def test_canonical_json_is_byte_for_byte_the_reference_encoder(value: object) -> None:
+    assert canonical_json(value) == rfc8785.dumps(value)
+
+
+@pytest.mark.parametrize("value", [2**53, {"n": -(2**60)}, [float("nan")]])
+def test_canonical_json_refuses_what_rfc8785_refuses(value: object) -> None:
+    with pytest.raises(ValueError):
+        rfc8785.dumps(value)
+    with pytest.raises(ValueError):
+        canonical_json(value)
