@@ -15,7 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from shared.consumers import ProjectionConsumer
-from shared.db import ensure_database, make_engine, migrate, sessionmaker
+from shared.db import ensure_database, make_engine, migrate, read_only, sessionmaker
 from shared.events import PAYLOAD_TYPES, subject_for
 from shared.messaging import OutboxRelay, connected, ensure_stream, make_broker
 from shared.service import CommandHandler, Projector
@@ -50,6 +50,8 @@ class Runtime:
         self.settings = settings
         self.engine = make_engine(settings.database_url)
         self.sessions = sessionmaker(self.engine)
+        self.read_engine = read_only(self.engine)
+        self.reads = sessionmaker(self.read_engine)  # queries only: never write through it
         self.broker = make_broker(settings)
         self.relay = OutboxRelay(self.engine, self.sessions, self.broker, settings)
         self.commands = CommandHandler(
@@ -127,7 +129,7 @@ class Runtime:
     async def readiness(self) -> dict[str, str]:
         checks: dict[str, str] = {}
         try:
-            async with self.engine.connect() as conn:
+            async with self.read_engine.connect() as conn:
                 await conn.execute(text("SELECT 1"))
             checks["database"] = "ok"
         except Exception as exc:

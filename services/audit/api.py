@@ -47,7 +47,7 @@ def _int(value: str | None, name: str, *, default: int | None = None, minimum: i
 
 
 def _connect(request: Request) -> Any:
-    return runtime(request).engine.connect()
+    return runtime(request).read_engine.connect()
 
 
 async def _latest(conn: AsyncConnection) -> ledger.SignedCheckpoint:

@@ -44,6 +44,7 @@ def create(settings: AuditSettings | None = None) -> FastAPI:
         app.state.ingestor = Ingestor(ledger, runtime.broker, settings)
 
     async def ingest() -> None:
+        await runtime.nats_started.wait()  # rather than back off until NATS is there
         await app.state.ingestor.run()
 
     async def checkpoints() -> None:

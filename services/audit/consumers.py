@@ -38,6 +38,7 @@ class Ingestor:
     async def run(self) -> None:
         delay = 0.2
         while True:
+            progress = self.ingested
             try:
                 await self._consume()
             except asyncio.CancelledError:
@@ -48,8 +49,8 @@ class Ingestor:
                     self.ledger.last_stream_seq + 1,
                     exc,
                 )
+                delay = 0.2 if self.ingested > progress else min(delay * 2, 5.0)
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
 
     async def _consume(self) -> None:
         nc = connected(self.broker)

@@ -239,7 +239,7 @@ async def _reply(
     request: Request, response: Response, household_id: UUID, version: int
 ) -> dict[str, Any]:
     set_version(response, version)
-    async with runtime(request).sessions() as session:
+    async with runtime(request).reads() as session:
         return await _read(session, household_id)
 
 
@@ -320,7 +320,7 @@ async def register(
 async def get_household(
     household_id: UUID, request: Request, response: Response, principal: Reader
 ) -> dict[str, Any]:
-    async with runtime(request).sessions() as session:
+    async with runtime(request).reads() as session:
         out = await _read(session, household_id)
     set_version(response, out["version"])
     return out
@@ -379,7 +379,7 @@ async def list_households(
         .order_by(h.seq)
         .limit(limit + 1)
     )
-    async with runtime(request).sessions() as session:
+    async with runtime(request).reads() as session:
         rows = [dict(r) for r in (await session.execute(query)).mappings()]
     for r in rows:
         r["vulnerability"] = [f for f in ("elderly", "disabled", "children") if r.pop(f)]
@@ -511,7 +511,7 @@ async def deactivate(
         household_id=household_id,
     )
     if body.duplicate_of is not None:
-        async with runtime(request).sessions() as session:
+        async with runtime(request).reads() as session:
             if (
                 await session.scalar(
                     select(households.c.seq).where(households.c.household_id == body.duplicate_of)
@@ -529,7 +529,7 @@ async def deactivate(
 async def household_history(
     household_id: UUID, request: Request, principal: Reader
 ) -> list[dict[str, Any]]:
-    async with runtime(request).sessions() as session:
+    async with runtime(request).reads() as session:
         events = await eventstore.load(session, household_id)
     if not events:
         raise NotFound("household_not_found", f"no household {household_id}", field="household_id")
