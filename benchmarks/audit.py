@@ -20,7 +20,7 @@ import httpx
 import nats
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
-from benchmarks.common import nats_server, service, sqlite_url
+from benchmarks.common import nats_server, postgres_database, service, sqlite_url
 from services.audit.consumers import Ingestor
 from services.audit.domain import Leaf
 from services.audit.ledger import Ledger
@@ -188,6 +188,12 @@ async def main() -> None:
             rate = await ingest_rate(url, sqlite_url(work, "ingest"), work, args.events)
             print(
                 f"ledger ingest, sqlite, {args.events} events     : {rate:8.0f} ev/s "
+                f"({rate / raw:.0%} of raw)"
+            )
+            async with postgres_database() as database_url:
+                rate = await ingest_rate(url, database_url, work, args.events)
+            print(
+                f"ledger ingest, postgres, {args.events} events   : {rate:8.0f} ev/s "
                 f"({rate / raw:.0%} of raw)"
             )
         if args.leaves:
