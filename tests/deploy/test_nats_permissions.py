@@ -26,10 +26,16 @@ from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.api import ConsumerConfig, DeliverPolicy, SubjectTransform
 from nats.js.errors import BadRequestError, NotFoundError
 
+from services.audit.app import MIGRATIONS as AUDIT_MIGRATIONS
+from services.audit.consumers import Ingestor
+from services.audit.ledger import Ledger
+from services.audit.settings import AuditSettings
+from shared.checkpoint import Signer, load_or_create_key
+from shared.db import make_engine, migrate
 from shared.launcher import nats_server_binary
-from shared.messaging import ensure_stream
+from shared.messaging import ensure_stream, make_broker
 from shared.settings import CommonSettings
-from tests.helpers import free_port
+from tests.helpers import eventually, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 NATS_DIR = ROOT / "deploy" / "nats"
@@ -247,6 +253,33 @@ async def test_the_audit_reads_the_stream_with_an_ordered_consumer(server: Node)
         assert message.metadata.sequence.stream == ack.seq
         await subscription.unsubscribe()
     assert not errors
+
+
+async def test_the_audit_ingestor_runs_under_the_audit_user(server: Node, tmp_path: Path) -> None:
+    """The real ingest path (consumer create, delivery, flow control) within the rules."""
+    await ensure_bansos_stream(server)
+    async with connected(server.url("registry")) as (nc, _):
+        js = nc.jetstream()
+        for i in range(300):
+            last = await js.publish(f"bansos.registry.{unique('x')}", b'{"n": %d}' % i)
+    settings = AuditSettings(
+        nats_url=server.url("audit"), database_url=f"sqlite+aiosqlite:///{tmp_path / 'a.db'}"
+    )
+    engine = make_engine(settings.database_url)
+    await migrate(engine, [AUDIT_MIGRATIONS])
+    ledger = Ledger(engine, Signer("t", load_or_create_key(tmp_path / "k.pem")), "t")
+    await ledger.load()
+    broker = make_broker(settings)
+    await broker.connect()
+    task = asyncio.create_task(Ingestor(ledger, broker, settings).run())
+    try:
+        await eventually(lambda: ledger.last_stream_seq == last.seq)
+        assert ledger.size == last.seq  # the stream from its first message, nothing twice
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await broker.stop()
+        await engine.dispose()
 
 
 async def test_a_consumer_cannot_deliver_into_the_stream(server: Node) -> None:
