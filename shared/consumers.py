@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from faststream import AckPolicy
@@ -28,6 +29,15 @@ log = logging.getLogger("bansos.consumers")
 tracer = trace.get_tracer("bansos.consumers")
 
 Handler = Callable[[AsyncSession, Envelope, EventPayload], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """What a service declares in its consumers.py; the runtime builds the consumer."""
+
+    name: str  # the durable consumer's name, e.g. `distribution-eligibility`
+    subject: str  # e.g. `bansos.registry.>`
+    handle: Handler
 
 
 class ProjectionConsumer:

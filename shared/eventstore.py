@@ -40,6 +40,22 @@ async def load(db: Executor, aggregate_id: UUID) -> list[Envelope]:
     return [Envelope.model_validate_json(body) for (body,) in rows]
 
 
+async def load_many(
+    db: Executor, aggregate_ids: Sequence[UUID], chunk: int = 1000
+) -> dict[UUID, list[Envelope]]:
+    """Several aggregates' histories in a few queries (bounded IN lists)."""
+    out: dict[UUID, list[Envelope]] = {}
+    for start in range(0, len(aggregate_ids), chunk):
+        rows = await db.execute(
+            select(events.c.aggregate_id, events.c.body)
+            .where(events.c.aggregate_id.in_(aggregate_ids[start : start + chunk]))
+            .order_by(events.c.aggregate_id, events.c.aggregate_version)
+        )
+        for aggregate_id, body in rows:
+            out.setdefault(aggregate_id, []).append(Envelope.model_validate_json(body))
+    return out
+
+
 async def current_version(db: Executor, aggregate_id: UUID) -> int:
     version = await db.scalar(
         select(func.max(events.c.aggregate_version)).where(events.c.aggregate_id == aggregate_id)

@@ -14,7 +14,7 @@ from faststream.specification import AsyncAPI
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from shared.consumers import ProjectionConsumer
+from shared.consumers import ProjectionConsumer, Subscription
 from shared.db import ensure_database, make_engine, migrate, read_only, sessionmaker
 from shared.events import PAYLOAD_TYPES, subject_for
 from shared.messaging import OutboxRelay, connected, ensure_stream, make_broker
@@ -39,7 +39,7 @@ class Runtime:
         *,
         migrations: Sequence[Path],
         project: Projector,
-        consumers: Sequence[tuple[ProjectionConsumer, str]] = (),
+        consumers: Sequence[Subscription] = (),
         map_integrity_error: Callable[[IntegrityError], Exception] | None = None,
         on_start: Sequence[Callable[[], Awaitable[None]]] = (),
         tasks: Sequence[Callable[[], Coroutine[Any, Any, None]]] = (),
@@ -65,8 +65,9 @@ class Runtime:
         self._background = list(tasks)
         self._tasks: list[asyncio.Task[Any]] = []
         self.nats_started = asyncio.Event()
-        for consumer, subject in consumers:
-            consumer.subscribe(self.broker, settings, subject)
+        self.consumers = [ProjectionConsumer(c.name, self.sessions, c.handle) for c in consumers]
+        for consumer, spec in zip(self.consumers, consumers, strict=True):
+            consumer.subscribe(self.broker, settings, spec.subject)
         self._document_events()
         self.asyncapi = AsyncAPI(
             self.broker,

@@ -3,6 +3,6 @@ nothing from other services' events; the list stays so every service has the sam
 
 from __future__ import annotations
 
-from shared.consumers import ProjectionConsumer
+from shared.consumers import Subscription
 
-CONSUMERS: list[tuple[ProjectionConsumer, str]] = []
+CONSUMERS: list[Subscription] = []

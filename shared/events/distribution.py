@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Literal, Self
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.events.envelope import EventPayload
 
@@ -30,8 +30,18 @@ class ProgrammeBudgeted(EventPayload):
     period: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2]|Q[1-4])$")
     amount_idr: int = Field(gt=0)
     kind: Literal["initial", "top_up"] = "initial"
-    benefit_idr: int = Field(gt=0, description="cash per household per round, or package value")
+    benefit_idr: int | None = Field(
+        default=None, gt=0, description="cash per household per round, or package value"
+    )
     package: tuple[PackageItem, ...] = ()
+
+    @model_validator(mode="after")
+    def _benefit_on_initial_only(self) -> Self:
+        if self.kind == "initial" and self.benefit_idr is None:
+            raise ValueError("an initial budget sets benefit_idr")
+        if self.kind == "top_up" and (self.benefit_idr is not None or self.package):
+            raise ValueError("a top-up adds an amount only")
+        return self
 
 
 class OfficerCertified(EventPayload):

@@ -1,0 +1,613 @@
+"""Distribution HTTP API: budgets, officers, rounds, allocation, hand-over, queries."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Any, Literal
+from uuid import UUID, uuid4
+
+from fastapi import APIRouter, Path, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import and_, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.distribution import domain
+from services.distribution.projections import (
+    allocations,
+    budgets,
+    certificates,
+    households,
+    rounds,
+)
+from services.distribution.settings import DistributionSettings
+from shared.api import caller, decode_cursor, page, runtime, set_version
+from shared.auth import Principal, Role, require
+from shared.domain import DomainError, NotFound
+from shared.events.distribution import PackageItem, Posko, Programme, UndeliveredReason
+from shared.pii import commitment
+
+router = APIRouter()
+Manager = Annotated[Principal, require(Role.programme_manager)]
+Facilitator = Annotated[Principal, require(Role.community_facilitator)]
+Officer = Annotated[Principal, require(Role.distribution_officer)]
+Reader = Annotated[
+    Principal,
+    require(
+        Role.programme_manager,
+        Role.distribution_officer,
+        Role.community_facilitator,
+        Role.auditor,
+    ),
+]
+PERIOD = r"^\d{4}-(0[1-9]|1[0-2]|Q[1-4])$"
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+# --- request bodies ------------------------------------------------------------------------
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class BudgetIn(_Body):
+    programme: Programme
+    period: str = Field(pattern=PERIOD, examples=["2026-12", "2026-Q4"])
+    amount_idr: int = Field(gt=0, le=10**13)
+    benefit_idr: int = Field(gt=0, le=10**9, description="per household per round")
+    package: list[PackageItem] = Field(default=[], max_length=30)
+
+
+class TopUpIn(_Body):
+    amount_idr: int = Field(gt=0, le=10**13)
+
+
+class CertificateIn(_Body):
+    certificate_number: str = Field(min_length=1, max_length=60)
+    certified_on: date
+    expires_on: date
+
+
+class RoundIn(_Body):
+    programme: Programme
+    period: str = Field(pattern=PERIOD)
+    poskos: list[Posko] = Field(min_length=1, max_length=30)
+
+
+class EndorsementIn(_Body):
+    meeting_id: UUID | None = Field(default=None, description="the community meeting, if any")
+    note: str = Field(default="", max_length=500)
+
+
+class AllocationIn(_Body):
+    household_id: UUID
+
+
+class ReceiptIn(_Body):
+    recipient_nik: str = Field(pattern=r"^\d{16}$", description="typed from the recipient's KTP")
+    received_at: datetime | None = Field(default=None, description="default: now")
+    place: str = Field(min_length=1, max_length=120)
+    evidence_sha256: str = Field(
+        pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the photo or signature"
+    )
+    gps: (
+        tuple[Annotated[float, Field(ge=-90, le=90)], Annotated[float, Field(ge=-180, le=180)]]
+        | None
+    ) = None
+
+
+class UndeliveredIn(_Body):
+    reason: UndeliveredReason
+    note: str = Field(default="", max_length=500)
+
+
+# --- facts read in the command's transaction -----------------------------------------------
+async def _round(session: AsyncSession, round_id: UUID) -> domain.RoundFacts:
+    row = (
+        await session.execute(
+            select(rounds, budgets.c.benefit_idr, budgets.c.package)
+            .join(budgets, budgets.c.budget_id == rounds.c.budget_id)
+            .where(rounds.c.round_id == round_id)
+        )
+    ).first()
+    if row is None:
+        raise NotFound("round_not_found", f"no round {round_id}", field="round_id")
+    return domain.RoundFacts(
+        round_id=round_id,
+        status=row.status,
+        programme=row.programme,
+        rws=tuple(p["rw"] for p in row.poskos),
+        benefit_idr=row.benefit_idr,
+        package=tuple(PackageItem(**i) for i in row.package),
+    )
+
+
+def _household(row: Any) -> domain.EligibleHousehold:
+    return domain.EligibleHousehold(
+        household_id=row.household_id,
+        active=row.active,
+        eligible=row.eligible,
+        rt=row.rt,
+        rw=row.rw,
+        head_nik_masked=row.head_nik_masked,
+        member_commitments=tuple(row.member_commitments),
+        decided_by_event_id=row.decided_by_event_id,
+    )
+
+
+async def _officer(session: AsyncSession, sub: str, on: date) -> domain.OfficerFacts:
+    until = await session.scalar(
+        select(func.max(certificates.c.expires_on)).where(
+            certificates.c.officer_sub == sub,
+            certificates.c.certified_on <= on,
+            certificates.c.expires_on >= on,
+        )
+    )
+    return domain.OfficerFacts(officer_id=domain.officer_id(sub), certified_until=until)
+
+
+async def _allocation_row(session: AsyncSession, allocation_id: UUID) -> Any:
+    row = (
+        await session.execute(
+            select(
+                allocations, rounds.c.status.label("round_status"), households.c.member_commitments
+            )
+            .join(rounds, rounds.c.round_id == allocations.c.round_id)
+            .join(households, households.c.household_id == allocations.c.household_id)
+            .where(allocations.c.allocation_id == allocation_id)
+        )
+    ).first()
+    if row is None:
+        raise NotFound(
+            "allocation_not_found", f"no allocation {allocation_id}", field="allocation_id"
+        )
+    return row
+
+
+def _nik_key(request: Request) -> bytes:
+    settings: DistributionSettings = request.app.state.settings
+    return settings.nik_key.get_secret_value().encode()
+
+
+def _check_rws(request: Request, poskos: list[Posko]) -> None:
+    known = request.app.state.settings.rw_list
+    for i, p in enumerate(poskos):
+        if p.rw not in known:
+            raise DomainError(
+                "rw_outside_kelurahan",
+                f"RW {p.rw} is not in Kelurahan Tanjung Barat ({', '.join(known)})",
+                field=f"poskos.{i}.rw",
+            )
+
+
+# --- budgets and officers ------------------------------------------------------------------
+@router.post("/budgets", status_code=201, tags=["budgets"], summary="Budget a programme period")
+async def set_budget(body: BudgetIn, request: Request, principal: Manager) -> dict[str, Any]:
+    bid = domain.budget_id(body.programme, body.period)
+    command = domain.SetBudget(
+        body.programme, body.period, body.amount_idr, body.benefit_idr, tuple(body.package)
+    )
+    await runtime(request).commands.execute(
+        domain.budgets, bid, command, caller(principal), must_exist=False
+    )
+    return await _budget(request, bid)
+
+
+@router.post("/budgets/{programme}/{period}/top-ups", tags=["budgets"], summary="Add to a budget")
+async def top_up(
+    programme: Programme,
+    period: Annotated[str, Path(pattern=PERIOD)],
+    body: TopUpIn,
+    request: Request,
+    principal: Manager,
+) -> dict[str, Any]:
+    bid = domain.budget_id(programme, period)
+    await runtime(request).commands.execute(
+        domain.budgets, bid, domain.TopUp(body.amount_idr), caller(principal)
+    )
+    return await _budget(request, bid)
+
+
+async def _budget(request: Request, bid: UUID) -> dict[str, Any]:
+    async with runtime(request).reads() as session:
+        row = (await session.execute(_budget_query().where(budgets.c.budget_id == bid))).first()
+    if row is None:
+        raise NotFound("budget_not_found", f"no budget {bid}")
+    return dict(row._mapping)
+
+
+def _budget_query() -> Any:
+    b = budgets.c
+    return select(
+        b.budget_id,
+        b.programme,
+        b.period,
+        b.total_idr,
+        b.allocated_idr,
+        (b.total_idr - b.allocated_idr).label("remaining_idr"),
+        b.benefit_idr,
+        b.package,
+    )
+
+
+@router.get("/budgets", tags=["budgets"], summary="Budgets with what remains of each")
+async def list_budgets(
+    request: Request, principal: Reader, programme: Programme | None = None
+) -> list[dict[str, Any]]:
+    query = _budget_query().order_by(budgets.c.period, budgets.c.programme)
+    if programme is not None:
+        query = query.where(budgets.c.programme == programme)
+    async with runtime(request).reads() as session:
+        return [dict(r._mapping) for r in await session.execute(query)]
+
+
+@router.post(
+    "/officers/{officer_sub}/certificates",
+    status_code=201,
+    tags=["officers"],
+    summary="Record an officer's distribution certificate (after training)",
+)
+async def certify(
+    officer_sub: Annotated[str, Path(min_length=1, max_length=120)],
+    body: CertificateIn,
+    request: Request,
+    principal: Manager,
+) -> dict[str, Any]:
+    command = domain.Certify(
+        officer_sub, body.certificate_number, body.certified_on, body.expires_on, date.today()
+    )
+    await runtime(request).commands.execute(
+        domain.officers,
+        domain.officer_id(officer_sub),
+        command,
+        caller(principal),
+        must_exist=False,
+    )
+    return {
+        "officer_sub": officer_sub,
+        "officer_id": domain.officer_id(officer_sub),
+        **body.model_dump(),
+    }
+
+
+@router.get("/officers", tags=["officers"], summary="Certificates, newest first")
+async def list_certificates(request: Request, principal: Reader) -> list[dict[str, Any]]:
+    today = date.today()
+    async with runtime(request).reads() as session:
+        rows = await session.execute(
+            select(certificates).order_by(certificates.c.certified_on.desc())
+        )
+        return [
+            {**r._mapping, "valid_today": r.certified_on <= today <= r.expires_on} for r in rows
+        ]
+
+
+# --- rounds --------------------------------------------------------------------------------
+@router.post("/rounds", status_code=201, tags=["rounds"], summary="Schedule a round per RW")
+async def schedule_round(
+    body: RoundIn, request: Request, response: Response, principal: Manager
+) -> dict[str, Any]:
+    _check_rws(request, body.poskos)
+    round_id = uuid4()
+
+    async def command(session: AsyncSession) -> domain.Schedule:
+        bid = domain.budget_id(body.programme, body.period)
+        exists = await session.scalar(select(budgets.c.budget_id).where(budgets.c.budget_id == bid))
+        return domain.Schedule(
+            body.programme, body.period, exists is not None, tuple(body.poskos), date.today()
+        )
+
+    outcome = await runtime(request).commands.execute(
+        domain.rounds, round_id, command, caller(principal), must_exist=False
+    )
+    response.headers["Location"] = f"/rounds/{round_id}"
+    set_version(response, outcome.version)
+    return await _round_reply(request, round_id)
+
+
+@router.post("/rounds/{round_id}/endorsement", tags=["rounds"], summary="Community endorsement")
+async def endorse(
+    round_id: UUID, body: EndorsementIn, request: Request, principal: Facilitator
+) -> dict[str, Any]:
+    await runtime(request).commands.execute(
+        domain.rounds, round_id, domain.Endorse(body.meeting_id, body.note), caller(principal)
+    )
+    return await _round_reply(request, round_id)
+
+
+@router.post("/rounds/{round_id}/closure", tags=["rounds"], summary="Close a round, with totals")
+async def close_round(round_id: UUID, request: Request, principal: Manager) -> dict[str, Any]:
+    async def command(session: AsyncSession) -> domain.Close:
+        # Locks the round's row: a hand-over committing meanwhile is counted, a later one
+        # finds the round closed.
+        row = (
+            await session.execute(
+                select(rounds).where(rounds.c.round_id == round_id).with_for_update()
+            )
+        ).first()
+        if row is None:
+            raise NotFound("round_not_found", f"no round {round_id}", field="round_id")
+        return domain.Close(
+            row.allocated,
+            row.received,
+            row.undelivered,
+            row.amount_allocated_idr,
+            row.amount_received_idr,
+        )
+
+    await runtime(request).commands.execute(domain.rounds, round_id, command, caller(principal))
+    return await _round_reply(request, round_id)
+
+
+async def _round_reply(request: Request, round_id: UUID) -> dict[str, Any]:
+    async with runtime(request).reads() as session:
+        row = (await session.execute(select(rounds).where(rounds.c.round_id == round_id))).first()
+    if row is None:
+        raise NotFound("round_not_found", f"no round {round_id}", field="round_id")
+    return {k: v for k, v in row._mapping.items() if k != "seq"}
+
+
+@router.get("/rounds", tags=["rounds"], summary="Rounds, newest first")
+async def list_rounds(
+    request: Request,
+    principal: Reader,
+    programme: Programme | None = None,
+    status: Literal["scheduled", "endorsed", "closed"] | None = None,
+) -> list[dict[str, Any]]:
+    query = select(rounds).order_by(rounds.c.seq.desc())
+    if programme is not None:
+        query = query.where(rounds.c.programme == programme)
+    if status is not None:
+        query = query.where(rounds.c.status == status)
+    async with runtime(request).reads() as session:
+        return [
+            {k: v for k, v in r._mapping.items() if k != "seq"}
+            for r in await session.execute(query)
+        ]
+
+
+@router.get("/rounds/{round_id}", tags=["rounds"], summary="One round with its counters")
+async def get_round(round_id: UUID, request: Request, principal: Reader) -> dict[str, Any]:
+    return await _round_reply(request, round_id)
+
+
+@router.get("/rounds/{round_id}/summary", tags=["rounds"], summary="Totals, per RW")
+async def round_summary(round_id: UUID, request: Request, principal: Reader) -> dict[str, Any]:
+    overall = await _round_reply(request, round_id)
+    a = allocations.c
+    query = (
+        select(
+            a.rw, a.status, func.count().label("households"), func.sum(a.amount_idr).label("idr")
+        )
+        .where(a.round_id == round_id)
+        .group_by(a.rw, a.status)
+        .order_by(a.rw)
+    )
+    per_rw: dict[str, dict[str, int]] = {}
+    async with runtime(request).reads() as session:
+        for rw, status, count, idr in await session.execute(query):
+            entry = per_rw.setdefault(
+                rw,
+                {
+                    "allocated": 0,
+                    "received": 0,
+                    "undelivered": 0,
+                    "pending": 0,
+                    "amount_allocated_idr": 0,
+                    "amount_received_idr": 0,
+                },
+            )
+            entry["allocated"] += count
+            entry["amount_allocated_idr"] += int(idr)
+            key = {"allocated": "pending"}.get(status, status)
+            entry[key] += count
+            if status == "received":
+                entry["amount_received_idr"] += int(idr)
+    keys = ("allocated", "received", "undelivered", "amount_allocated_idr", "amount_received_idr")
+    return {
+        "round_id": round_id,
+        "programme": overall["programme"],
+        "period": overall["period"],
+        "status": overall["status"],
+        **{k: overall[k] for k in keys},
+        "pending": overall["allocated"] - overall["received"] - overall["undelivered"],
+        "per_rw": [{"rw": rw, **v} for rw, v in sorted(per_rw.items())],
+    }
+
+
+@router.get("/rounds/{round_id}/manifest", tags=["rounds"], summary="What officers hand over")
+async def manifest(
+    round_id: UUID,
+    request: Request,
+    principal: Reader,
+    rw: Annotated[str | None, Query(pattern=r"^\d{2}$")] = None,
+    status: Literal["allocated", "received", "undelivered"] | None = None,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> dict[str, Any]:
+    a = allocations.c
+    conditions = [a.round_id == round_id, a.seq > decode_cursor(cursor)]
+    if rw is not None:
+        conditions.append(a.rw == rw)
+    if status is not None:
+        conditions.append(a.status == status)
+    query = (
+        select(
+            a.seq,
+            a.allocation_id,
+            a.household_id,
+            a.head_nik_masked,
+            a.rt,
+            a.rw,
+            a.programme,
+            a.amount_idr,
+            a.package,
+            a.status,
+            a.undelivered_reason,
+            a.version,
+        )
+        .where(and_(*conditions))
+        .order_by(a.seq)
+        .limit(limit + 1)
+    )
+    async with runtime(request).reads() as session:
+        rows = [dict(r._mapping) for r in await session.execute(query)]
+    result = page(rows, limit, "seq")
+    for r in result["items"]:
+        r.pop("seq")
+    return result
+
+
+@router.get(
+    "/eligibility/{household_id}",
+    tags=["allocations"],
+    summary="A household as this service knows it from the registry's events",
+)
+async def get_eligibility(
+    household_id: UUID, request: Request, principal: Reader
+) -> dict[str, Any]:
+    async with runtime(request).reads() as session:
+        row = (
+            await session.execute(
+                select(households).where(households.c.household_id == household_id)
+            )
+        ).first()
+    if row is None:
+        raise NotFound(
+            "household_unknown",
+            f"the registry has not announced household {household_id} (yet)",
+            field="household_id",
+        )
+    out = dict(row._mapping)
+    out["member_count"] = len(out.pop("member_commitments"))
+    return out
+
+
+# --- allocation and hand-over --------------------------------------------------------------
+@router.post(
+    "/rounds/{round_id}/allocations",
+    status_code=201,
+    tags=["allocations"],
+    summary="Allocate aid to one eligible household",
+)
+async def allocate(
+    round_id: UUID, body: AllocationIn, request: Request, response: Response, principal: Manager
+) -> dict[str, Any]:
+    async def command(session: AsyncSession) -> domain.Allocate:
+        facts = await _round(session, round_id)
+        row = (
+            await session.execute(
+                select(households).where(households.c.household_id == body.household_id)
+            )
+        ).first()
+        return domain.Allocate(facts, _household(row) if row is not None else None)
+
+    allocation_id = domain.allocation_id(round_id, body.household_id)
+    await runtime(request).commands.execute(
+        domain.allocations, allocation_id, command, caller(principal), must_exist=False
+    )
+    response.headers["Location"] = f"/allocations/{allocation_id}"
+    return await _allocation_reply(request, allocation_id)
+
+
+@router.post(
+    "/rounds/{round_id}/allocations/bulk",
+    tags=["allocations"],
+    summary="Allocate to every eligible household in the round's RWs not yet allocated",
+)
+async def allocate_all(round_id: UUID, request: Request, principal: Manager) -> dict[str, Any]:
+    async def commands(session: AsyncSession) -> list[tuple[UUID, domain.Allocate]]:
+        facts = await _round(session, round_id)
+        taken = select(allocations.c.household_id).where(allocations.c.round_id == round_id)
+        rows = await session.execute(
+            select(households)
+            .where(
+                households.c.rw.in_(facts.rws),
+                households.c.active.is_(True),
+                households.c.eligible.is_(True),
+                households.c.decided_by_event_id.is_not(None),
+                households.c.household_id.not_in(taken),
+            )
+            .order_by(households.c.rw, households.c.rt)
+        )
+        return [
+            (domain.allocation_id(round_id, r.household_id), domain.Allocate(facts, _household(r)))
+            for r in rows
+        ]
+
+    outcomes = await runtime(request).commands.execute_many(
+        domain.allocations, commands, caller(principal)
+    )
+    amounts = [o.events[0].payload["amount_idr"] for o in outcomes]
+    return {"round_id": round_id, "allocated": len(outcomes), "amount_idr": sum(amounts)}
+
+
+@router.post(
+    "/allocations/{allocation_id}/receipt",
+    tags=["allocations"],
+    summary="Confirm the hand-over (the officer, with the recipient's NIK and evidence)",
+)
+async def confirm_receipt(
+    allocation_id: UUID, body: ReceiptIn, request: Request, principal: Officer
+) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    received_at = (body.received_at or now).astimezone(UTC)
+    if received_at > now + CLOCK_SKEW:
+        raise DomainError(
+            "received_at_future", "received_at cannot be in the future", field="received_at"
+        )
+    recipient = commitment(_nik_key(request), body.recipient_nik)
+
+    async def command(session: AsyncSession) -> domain.ConfirmReceipt:
+        row = await _allocation_row(session, allocation_id)
+        return domain.ConfirmReceipt(
+            round_status=row.round_status,
+            officer=await _officer(session, principal.sub, received_at.date()),
+            recipient_commitment=recipient,
+            member_commitments=tuple(row.member_commitments),
+            received_at=received_at,
+            place=body.place,
+            evidence_sha256=body.evidence_sha256,
+            gps=body.gps,
+        )
+
+    await runtime(request).commands.execute(
+        domain.allocations, allocation_id, command, caller(principal)
+    )
+    return await _allocation_reply(request, allocation_id)
+
+
+@router.post(
+    "/allocations/{allocation_id}/undelivered",
+    tags=["allocations"],
+    summary="Report aid not handed over, with the reason",
+)
+async def report_undelivered(
+    allocation_id: UUID, body: UndeliveredIn, request: Request, principal: Officer
+) -> dict[str, Any]:
+    async def command(session: AsyncSession) -> domain.ReportUndelivered:
+        row = await _allocation_row(session, allocation_id)
+        officer = await _officer(session, principal.sub, date.today())
+        return domain.ReportUndelivered(row.round_status, officer, body.reason, body.note)
+
+    await runtime(request).commands.execute(
+        domain.allocations, allocation_id, command, caller(principal)
+    )
+    return await _allocation_reply(request, allocation_id)
+
+
+async def _allocation_reply(request: Request, allocation_id: UUID) -> dict[str, Any]:
+    async with runtime(request).reads() as session:
+        row = (
+            await session.execute(
+                select(allocations).where(allocations.c.allocation_id == allocation_id)
+            )
+        ).first()
+    if row is None:
+        raise NotFound("allocation_not_found", f"no allocation {allocation_id}")
+    return {k: v for k, v in row._mapping.items() if k != "seq"}
+
+
+@router.get("/allocations/{allocation_id}", tags=["allocations"], summary="One allocation")
+async def get_allocation(
+    allocation_id: UUID, request: Request, principal: Reader
+) -> dict[str, Any]:
+    return await _allocation_reply(request, allocation_id)
