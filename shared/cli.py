@@ -8,7 +8,7 @@ import random
 import signal
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -85,7 +85,10 @@ def up(
         _print_stack(stack, time.monotonic() - started)
         if demo:
             try:
-                _demo(stack.url("registry"), households, seed=None)
+                distribution = (
+                    stack.url("distribution") if "distribution" in stack.services else None
+                )
+                _demo(stack.url("registry"), households, seed=None, distribution_url=distribution)
             except Exception as exc:  # the stack stays up; the operator sees why
                 console.print(f"[red]demo data failed: {exc}[/red]")
         console.print("[bold]Ctrl-C stops everything.[/bold]")
@@ -124,13 +127,20 @@ def _print_stack(stack: Stack, seconds: float) -> None:
 def demo(
     households: Annotated[int, typer.Option(help="households to register")] = 500,
     registry_url: Annotated[str, typer.Option(help="registry URL")] = "http://127.0.0.1:8001",
+    distribution_url: Annotated[
+        str | None, typer.Option(help="distribution URL; 'none' skips the aid rounds")
+    ] = "http://127.0.0.1:8002",
     seed: Annotated[int | None, typer.Option(help="random seed (default: fresh)")] = None,
 ) -> None:
     """Fill the running system with a realistic Tanjung Barat scenario."""
-    _demo(registry_url, households, seed)
+    if distribution_url == "none" or "distribution" not in available_services():
+        distribution_url = None
+    _demo(registry_url, households, seed, distribution_url)
 
 
-def _demo(registry_url: str, households: int, seed: int | None) -> None:
+def _demo(
+    registry_url: str, households: int, seed: int | None, distribution_url: str | None = None
+) -> None:
     from services.registry import demo as registry_demo
 
     settings = CommonSettings()
@@ -155,6 +165,36 @@ def _demo(registry_url: str, households: int, seed: int | None) -> None:
         f"{settings.rw_list[0]}–{settings.rw_list[-1]} "
         f"in {time.monotonic() - started:.1f} s"
     )
+    if distribution_url is not None:
+        _demo_rounds(distribution_url, created, settings, rng)
+
+
+def _demo_rounds(
+    url: str, households: list[dict[str, Any]], settings: CommonSettings, rng: random.Random
+) -> None:
+    from services.distribution import demo as distribution_demo
+
+    roles = (Role.programme_manager, Role.community_facilitator, Role.distribution_officer)
+    tokens = {r.value: issue_token(settings, DEMO_SUBJECTS[r], r) for r in roles}
+    started = time.monotonic()
+    with console.status("aid rounds: budgets, endorsement, allocation, hand-over ..."):
+        summaries = asyncio.run(
+            distribution_demo.seed(
+                url,
+                tokens,
+                DEMO_SUBJECTS[Role.distribution_officer],
+                households,
+                settings.rw_list,
+                rng,
+            )
+        )
+    for s in summaries:
+        console.print(
+            f"{s['programme']} round {s['round_id']}: {s['allocated']} allocated, "
+            f"{s['received']} handed over, {s['undelivered']} undelivered, "
+            f"{s['pending']} pending"
+        )
+    console.print(f"aid rounds done in {time.monotonic() - started:.1f} s")
 
 
 @app.command("init-stream")

@@ -1,0 +1,185 @@
+"""Demo data for distribution: a BLT and a sembako round over the demo households, endorsed,
+allocated, and mostly handed over (some households not at home, moved or refusing)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import random
+from datetime import date, timedelta
+from typing import Any
+
+import httpx
+
+from services.registry.demo import DemoError
+
+SEMBAKO_PACKAGE = [
+    {"name": "beras", "quantity": 10, "unit": "kg"},
+    {"name": "minyak goreng", "quantity": 2, "unit": "liter"},
+    {"name": "gula pasir", "quantity": 1, "unit": "kg"},
+    {"name": "telur ayam", "quantity": 1, "unit": "kg"},
+]
+BENEFIT_IDR = {"BLT": 600_000, "SEMBAKO": 300_000}
+
+
+def _ok(reply: httpx.Response, *tolerated: str) -> dict[str, Any]:
+    """The reply's body; an error whose code is tolerated (a re-run) gives {}."""
+    if reply.is_error:
+        if reply.status_code == 409 and reply.json().get("error") in tolerated:
+            return {}
+        raise DemoError(
+            f"{reply.request.method} {reply.request.url.path} -> "
+            f"{reply.status_code}: {reply.text[:500]}"
+        )
+    body: dict[str, Any] = reply.json()
+    return body
+
+
+async def _known(client: httpx.AsyncClient, household_id: str, within: float = 60) -> None:
+    """Distribution learns households from the registry's events: wait until it has."""
+    deadline = asyncio.get_running_loop().time() + within
+    while asyncio.get_running_loop().time() < deadline:
+        reply = await client.get(f"/eligibility/{household_id}")
+        if reply.status_code == 200 and reply.json()["eligible"] is not None:
+            return
+        await asyncio.sleep(0.2)
+    raise DemoError(f"distribution did not learn household {household_id} within {within} s")
+
+
+async def seed(
+    url: str,
+    tokens: dict[str, str],
+    officer_sub: str,
+    households: list[dict[str, Any]],
+    rws: list[str],
+    rng: random.Random,
+    concurrency: int = 8,
+) -> list[dict[str, Any]]:
+    """Run both rounds; returns their summaries. `tokens` maps role names to tokens; the
+    officer token's subject is `officer_sub`."""
+    heads = {
+        h["household_id"]: next(m["nik"] for m in h["members"] if m["relationship"] == "head")
+        for h in households
+    }
+
+    def client(role: str) -> httpx.AsyncClient:
+        auth = {"Authorization": f"Bearer {tokens[role]}"}
+        return httpx.AsyncClient(base_url=url, headers=auth, timeout=120)
+
+    async with (
+        client("programme_manager") as manager,
+        client("community_facilitator") as facilitator,
+        client("distribution_officer") as officer,
+    ):
+        if households:
+            await _known(manager, households[-1]["household_id"])
+        period = f"{date.today():%Y-%m}"
+        for programme, benefit in BENEFIT_IDR.items():
+            budget = {
+                "programme": programme,
+                "period": period,
+                "amount_idr": benefit * max(1, len(households)),
+                "benefit_idr": benefit,
+                "package": SEMBAKO_PACKAGE if programme == "SEMBAKO" else [],
+            }
+            if not _ok(await manager.post("/budgets", json=budget), "budget_exists"):
+                # A demo run before this one budgeted the month: top it up for these households.
+                _ok(
+                    await manager.post(
+                        f"/budgets/{programme}/{period}/top-ups",
+                        json={"amount_idr": budget["amount_idr"]},
+                    )
+                )
+        _ok(
+            await manager.post(
+                f"/officers/{officer_sub}/certificates",
+                json={
+                    "certificate_number": f"SERT-BANSOS-{rng.randrange(10**6):06d}",
+                    "certified_on": str(date.today() - timedelta(days=60)),
+                    "expires_on": str(date.today() + timedelta(days=305)),
+                },
+            ),
+            "certificate_recorded",
+        )
+        half = len(rws) // 2 or 1
+        summaries = []
+        for programme, covered in (("BLT", rws[:half]), ("SEMBAKO", rws[half:] or rws)):
+            created = _ok(
+                await manager.post(
+                    "/rounds",
+                    json={
+                        "programme": programme,
+                        "period": period,
+                        "poskos": [
+                            {
+                                "rw": rw,
+                                "place": f"Posko RW {rw}, balai warga",
+                                "on": str(date.today()),
+                            }
+                            for rw in covered
+                        ],
+                    },
+                )
+            )
+            rid = created["round_id"]
+            _ok(
+                await facilitator.post(
+                    f"/rounds/{rid}/endorsement",
+                    json={"note": f"jadwal disepakati dalam rembuk warga RW {', '.join(covered)}"},
+                )
+            )
+            _ok(await manager.post(f"/rounds/{rid}/allocations/bulk"), "budget_exceeded")
+            await _hand_over(officer, rid, heads, rng, concurrency)
+            summaries.append(_ok(await manager.get(f"/rounds/{rid}/summary")))
+    return summaries
+
+
+async def _hand_over(
+    officer: httpx.AsyncClient,
+    round_id: str,
+    heads: dict[str, str],
+    rng: random.Random,
+    concurrency: int,
+) -> None:
+    """85 % handed over, 10 % reported undelivered, the rest still pending."""
+    items: list[dict[str, Any]] = []
+    cursor: str | None = None
+    while True:
+        params: dict[str, str | int] = {"limit": 500}
+        if cursor:
+            params["cursor"] = cursor
+        page = _ok(await officer.get(f"/rounds/{round_id}/manifest", params=params))
+        items += page["items"]
+        if not (cursor := page["next_cursor"]):
+            break
+    gate = asyncio.Semaphore(concurrency)
+
+    async def visit(item: dict[str, Any]) -> None:
+        draw = rng.random()
+        async with gate:
+            if draw < 0.85 and item["household_id"] in heads:
+                photo = f"{item['allocation_id']}-{rng.random()}".encode()
+                _ok(
+                    await officer.post(
+                        f"/allocations/{item['allocation_id']}/receipt",
+                        json={
+                            "recipient_nik": heads[item["household_id"]],
+                            "place": f"Posko RW {item['rw']}, balai warga",
+                            "evidence_sha256": hashlib.sha256(photo).hexdigest(),
+                            "gps": [
+                                round(-6.31 + rng.uniform(-0.004, 0.004), 6),
+                                round(106.836 + rng.uniform(-0.004, 0.004), 6),
+                            ],
+                        },
+                    )
+                )
+            elif draw < 0.95:
+                reason = rng.choice(["not_at_home", "not_at_home", "moved", "refused"])
+                _ok(
+                    await officer.post(
+                        f"/allocations/{item['allocation_id']}/undelivered",
+                        json={"reason": reason, "note": "kunjungan petugas"},
+                    )
+                )
+
+    await asyncio.gather(*(visit(i) for i in items))

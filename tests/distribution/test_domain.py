@@ -1,0 +1,641 @@
+"""The distribution deciders as given / when / then: events in, a command, events or errors out."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
+from typing import get_args
+from uuid import UUID, uuid4
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from services.distribution import domain
+from shared.domain import Conflict, DomainError, Forbidden, fold
+from shared.events import EventPayload
+from shared.events.distribution import (
+    AidAllocated,
+    AidReceived,
+    AidUndelivered,
+    OfficerCertified,
+    PackageItem,
+    Posko,
+    Programme,
+    ProgrammeBudgeted,
+    RoundClosed,
+    RoundEndorsed,
+    RoundScheduled,
+    UndeliveredReason,
+)
+
+TODAY = date.today()
+PERIOD = f"{TODAY:%Y-%m}"
+WIB = timezone(timedelta(hours=7))
+EVIDENCE = "9f" * 32
+PACKAGE = (
+    PackageItem(name="beras", quantity=10, unit="kg"),
+    PackageItem(name="minyak goreng", quantity=2, unit="liter"),
+    PackageItem(name="telur", quantity=1, unit="kg"),
+)
+HEAD, SPOUSE, CHILD = "c0mm1t-head", "c0mm1t-spouse", "c0mm1t-child"
+FINAL_REASONS: tuple[UndeliveredReason, ...] = ("moved", "deceased", "refused")
+
+
+# --- budget builders -----------------------------------------------------------------------
+def set_budget(
+    programme: Programme = "BLT",
+    amount: int = 60_000_000,
+    benefit: int = 600_000,
+    package: tuple[PackageItem, ...] = (),
+) -> domain.SetBudget:
+    return domain.SetBudget(
+        programme=programme,
+        period=PERIOD,
+        amount_idr=amount,
+        benefit_idr=benefit,
+        package=package,
+    )
+
+
+def budgeted(programme: Programme = "BLT", amount: int = 60_000_000) -> ProgrammeBudgeted:
+    return ProgrammeBudgeted(
+        programme=programme,
+        period=PERIOD,
+        amount_idr=amount,
+        benefit_idr=600_000 if programme == "BLT" else 250_000,
+        package=() if programme == "BLT" else PACKAGE,
+    )
+
+
+def budget(*events: EventPayload) -> domain.Budget:
+    return fold(domain.evolve_budget, domain.Budget(), events)
+
+
+# --- officer builders ----------------------------------------------------------------------
+def certify(
+    number: str = "BNSP/DIST/2026/0001",
+    certified_on: date = TODAY - timedelta(days=30),
+    expires_on: date = TODAY + timedelta(days=335),
+) -> domain.Certify:
+    return domain.Certify(
+        officer_sub="officer.rudi",
+        certificate_number=number,
+        certified_on=certified_on,
+        expires_on=expires_on,
+        today=TODAY,
+    )
+
+
+def certified(number: str = "BNSP/DIST/2026/0001") -> OfficerCertified:
+    return OfficerCertified(
+        officer_sub="officer.rudi",
+        certificate_number=number,
+        certified_on=TODAY - timedelta(days=30),
+        expires_on=TODAY + timedelta(days=335),
+    )
+
+
+def officer(*events: EventPayload) -> domain.Officer:
+    return fold(domain.evolve_officer, domain.Officer(), events)
+
+
+# --- round builders ------------------------------------------------------------------------
+def posko(rw: str = "03", in_days: int = 7) -> Posko:
+    return Posko(
+        rw=rw, place=f"Posko RW {rw}, Jl. Tanjung Barat Raya", on=TODAY + timedelta(in_days)
+    )
+
+
+def schedule(*poskos: Posko, budget_exists: bool = True) -> domain.Schedule:
+    return domain.Schedule(
+        programme="SEMBAKO",
+        period=PERIOD,
+        budget_exists=budget_exists,
+        poskos=poskos,
+        today=TODAY,
+    )
+
+
+def scheduled(*poskos: Posko) -> RoundScheduled:
+    return RoundScheduled(
+        programme="SEMBAKO",
+        period=PERIOD,
+        budget_id=domain.budget_id("SEMBAKO", PERIOD),
+        poskos=poskos or (posko("03"), posko("04", in_days=8)),
+    )
+
+
+def endorsed() -> RoundEndorsed:
+    return RoundEndorsed(meeting_id=uuid4(), note="Musyawarah kelurahan, berita acara no. 12")
+
+
+def closed() -> RoundClosed:
+    return RoundClosed(
+        allocated=2,
+        received=1,
+        undelivered=1,
+        amount_allocated_idr=500_000,
+        amount_received_idr=250_000,
+    )
+
+
+def close_command() -> domain.Close:
+    return domain.Close(
+        allocated=120,
+        received=113,
+        undelivered=7,
+        amount_allocated_idr=30_000_000,
+        amount_received_idr=28_250_000,
+    )
+
+
+def round_(*events: EventPayload) -> domain.Round:
+    return fold(domain.evolve_round, domain.Round(), events)
+
+
+# --- allocation builders -------------------------------------------------------------------
+ROUND_ID = uuid4()
+HOUSEHOLD_ID = uuid4()
+DECIDED_BY = uuid4()
+OFFICER_ID = domain.officer_id("officer.rudi")
+
+
+def round_facts(
+    status: domain.RoundStatus = "endorsed", rws: tuple[str, ...] = ("03", "04")
+) -> domain.RoundFacts:
+    return domain.RoundFacts(
+        round_id=ROUND_ID,
+        status=status,
+        programme="SEMBAKO",
+        rws=rws,
+        benefit_idr=250_000,
+        package=PACKAGE,
+    )
+
+
+def household(
+    *,
+    active: bool = True,
+    eligible: bool | None = True,
+    rw: str = "03",
+    decided_by_event_id: UUID | None = DECIDED_BY,
+) -> domain.EligibleHousehold:
+    return domain.EligibleHousehold(
+        household_id=HOUSEHOLD_ID,
+        active=active,
+        eligible=eligible,
+        rt="005",
+        rw=rw,
+        head_nik_masked="3174••••••••0001",
+        member_commitments=(HEAD, SPOUSE, CHILD),
+        decided_by_event_id=decided_by_event_id,
+    )
+
+
+def allocate(
+    facts: domain.RoundFacts | None = None,
+    hh: domain.EligibleHousehold | None = None,
+) -> domain.Allocate:
+    return domain.Allocate(round=facts or round_facts(), household=hh or household())
+
+
+def allocated() -> AidAllocated:
+    [event] = domain.decide_allocation(domain.Allocation(), allocate())
+    assert isinstance(event, AidAllocated)
+    return event
+
+
+def officer_facts(is_certified: bool = True) -> domain.OfficerFacts:
+    return domain.OfficerFacts(
+        officer_id=OFFICER_ID,
+        certified_until=TODAY + timedelta(days=335) if is_certified else None,
+    )
+
+
+def receipt(
+    round_status: domain.RoundStatus = "endorsed",
+    is_certified: bool = True,
+    recipient: str = HEAD,
+) -> domain.ConfirmReceipt:
+    return domain.ConfirmReceipt(
+        round_status=round_status,
+        officer=officer_facts(is_certified),
+        recipient_commitment=recipient,
+        member_commitments=(HEAD, SPOUSE, CHILD),
+        received_at=datetime.combine(TODAY, time(9, 30), tzinfo=WIB),
+        place="Posko RW 03, Jl. Tanjung Barat Raya",
+        evidence_sha256=EVIDENCE,
+        gps=(-6.3036, 106.8396),
+    )
+
+
+def report(
+    reason: UndeliveredReason = "not_at_home", round_status: domain.RoundStatus = "endorsed"
+) -> domain.ReportUndelivered:
+    return domain.ReportUndelivered(
+        round_status=round_status,
+        officer=officer_facts(),
+        reason=reason,
+        note="rumah kosong, tetangga bilang sedang ke Bogor",
+    )
+
+
+def received() -> AidReceived:
+    [event] = domain.decide_allocation(allocation(allocated()), receipt())
+    assert isinstance(event, AidReceived)
+    return event
+
+
+def undelivered(reason: UndeliveredReason) -> AidUndelivered:
+    return AidUndelivered(officer_id=OFFICER_ID, reason=reason)
+
+
+def allocation(*events: EventPayload) -> domain.Allocation:
+    return fold(domain.evolve_allocation, domain.Allocation(), events)
+
+
+# --- budget --------------------------------------------------------------------------------
+def test_an_initial_budget_records_the_amount_and_the_benefit() -> None:
+    [event] = domain.decide_budget(domain.Budget(), set_budget())
+    assert isinstance(event, ProgrammeBudgeted)
+    assert (event.programme, event.period, event.kind) == ("BLT", PERIOD, "initial")
+    assert (event.amount_idr, event.benefit_idr, event.package) == (60_000_000, 600_000, ())
+    assert budget(event) == domain.Budget(programme="BLT", period=PERIOD, total_idr=60_000_000)
+
+
+def test_a_sembako_budget_records_its_package() -> None:
+    [event] = domain.decide_budget(
+        domain.Budget(), set_budget("SEMBAKO", benefit=250_000, package=PACKAGE)
+    )
+    assert isinstance(event, ProgrammeBudgeted)
+    assert event.package == PACKAGE
+
+
+def test_a_programme_and_period_has_one_initial_budget() -> None:
+    with pytest.raises(Conflict, match="top it up") as err:
+        domain.decide_budget(budget(budgeted()), set_budget())
+    assert err.value.code == "budget_exists"
+
+
+def test_a_sembako_budget_needs_a_package() -> None:
+    with pytest.raises(DomainError) as err:
+        domain.decide_budget(domain.Budget(), set_budget("SEMBAKO", benefit=250_000))
+    assert (err.value.code, err.value.field) == ("package_required", "package")
+
+
+def test_a_blt_budget_is_cash_and_refuses_a_package() -> None:
+    with pytest.raises(DomainError) as err:
+        domain.decide_budget(domain.Budget(), set_budget("BLT", package=PACKAGE))
+    assert (err.value.code, err.value.field) == ("package_not_cash", "package")
+
+
+def test_the_benefit_per_household_cannot_exceed_the_budget() -> None:
+    with pytest.raises(DomainError) as err:
+        domain.decide_budget(domain.Budget(), set_budget(amount=500_000, benefit=600_000))
+    assert (err.value.code, err.value.field) == ("benefit_exceeds_budget", "benefit_idr")
+
+
+def test_a_benefit_equal_to_the_budget_is_accepted() -> None:
+    [event] = domain.decide_budget(domain.Budget(), set_budget(amount=600_000, benefit=600_000))
+    assert isinstance(event, ProgrammeBudgeted)
+
+
+def test_a_top_up_adds_an_amount_only() -> None:
+    [event] = domain.decide_budget(budget(budgeted()), domain.TopUp(amount_idr=15_000_000))
+    assert isinstance(event, ProgrammeBudgeted)
+    assert (event.programme, event.period, event.kind) == ("BLT", PERIOD, "top_up")
+    assert (event.amount_idr, event.benefit_idr, event.package) == (15_000_000, None, ())
+
+
+def test_a_top_up_adds_to_the_total() -> None:
+    given = budget(budgeted(amount=60_000_000))
+    events = domain.decide_budget(given, domain.TopUp(amount_idr=15_000_000))
+    assert fold(domain.evolve_budget, given, events).total_idr == 75_000_000
+
+
+def test_there_is_nothing_to_top_up_without_a_budget() -> None:
+    with pytest.raises(DomainError) as err:
+        domain.decide_budget(domain.Budget(), domain.TopUp(amount_idr=15_000_000))
+    assert err.value.code == "budget_not_found"
+
+
+def test_budget_ids_name_programme_and_period() -> None:
+    assert domain.budget_id("BLT", PERIOD) == domain.budget_id("BLT", PERIOD)
+    assert domain.budget_id("BLT", PERIOD) != domain.budget_id("SEMBAKO", PERIOD)
+    assert domain.budget_id("BLT", "2026-11") != domain.budget_id("BLT", "2026-12")
+
+
+# --- officer -------------------------------------------------------------------------------
+def test_certifying_an_officer_records_the_certificate() -> None:
+    [event] = domain.decide_officer(domain.Officer(), certify())
+    assert isinstance(event, OfficerCertified)
+    assert (event.officer_sub, event.certificate_number) == ("officer.rudi", "BNSP/DIST/2026/0001")
+    assert officer(event).certificates == ("BNSP/DIST/2026/0001",)
+
+
+def test_a_certificate_cannot_be_dated_ahead() -> None:
+    with pytest.raises(DomainError) as err:
+        domain.decide_officer(domain.Officer(), certify(certified_on=TODAY + timedelta(days=1)))
+    assert (err.value.code, err.value.field) == ("certified_on_future", "certified_on")
+
+
+def test_a_certificate_dated_today_is_accepted() -> None:
+    [event] = domain.decide_officer(domain.Officer(), certify(certified_on=TODAY))
+    assert isinstance(event, OfficerCertified)
+
+
+@pytest.mark.parametrize("expires_in_days", [0, -1])
+def test_a_certificate_expires_after_it_is_issued(expires_in_days: int) -> None:
+    issued = TODAY - timedelta(days=10)
+    command = certify(certified_on=issued, expires_on=issued + timedelta(days=expires_in_days))
+    with pytest.raises(DomainError) as err:
+        domain.decide_officer(domain.Officer(), command)
+    assert (err.value.code, err.value.field) == ("expiry_before_certification", "expires_on")
+
+
+def test_the_same_certificate_is_recorded_once() -> None:
+    with pytest.raises(Conflict) as err:
+        domain.decide_officer(officer(certified("BNSP/DIST/2026/0001")), certify())
+    assert (err.value.code, err.value.field) == ("certificate_recorded", "certificate_number")
+
+
+def test_a_renewal_with_a_new_number_is_recorded() -> None:
+    given = officer(certified("BNSP/DIST/2025/0417"))
+    [event] = domain.decide_officer(given, certify("BNSP/DIST/2026/0001"))
+    assert isinstance(event, OfficerCertified)
+    assert domain.evolve_officer(given, event).certificates == (
+        "BNSP/DIST/2025/0417",
+        "BNSP/DIST/2026/0001",
+    )
+
+
+# --- round ---------------------------------------------------------------------------------
+def test_scheduling_a_round_names_its_budget_and_poskos() -> None:
+    poskos = (posko("03"), posko("04", in_days=8))
+    [event] = domain.decide_round(domain.Round(), schedule(*poskos))
+    assert isinstance(event, RoundScheduled)
+    assert event.budget_id == domain.budget_id("SEMBAKO", PERIOD)
+    assert event.poskos == poskos
+    assert round_(event) == domain.Round(status="scheduled", programme="SEMBAKO")
+
+
+def test_a_round_is_scheduled_once() -> None:
+    with pytest.raises(Conflict) as err:
+        domain.decide_round(round_(scheduled()), schedule(posko()))
+    assert err.value.code == "round_exists"
+
+
+def test_a_round_needs_an_existing_budget() -> None:
+    with pytest.raises(DomainError) as err:
+        domain.decide_round(domain.Round(), schedule(posko(), budget_exists=False))
+    assert (err.value.code, err.value.field) == ("budget_not_found", "period")
+
+
+def test_a_round_covers_at_least_one_rw() -> None:
+    with pytest.raises(DomainError) as err:
+        domain.decide_round(domain.Round(), schedule())
+    assert (err.value.code, err.value.field) == ("poskos_required", "poskos")
+
+
+def test_a_round_has_one_posko_per_rw() -> None:
+    with pytest.raises(DomainError) as err:
+        domain.decide_round(domain.Round(), schedule(posko("03"), posko("03", in_days=9)))
+    assert (err.value.code, err.value.field) == ("rw_repeated", "poskos")
+
+
+def test_a_posko_cannot_be_dated_in_the_past() -> None:
+    with pytest.raises(DomainError) as err:
+        domain.decide_round(domain.Round(), schedule(posko("03"), posko("04", in_days=-1)))
+    assert (err.value.code, err.value.field) == ("posko_date_past", "poskos")
+
+
+def test_a_posko_may_open_today() -> None:
+    [event] = domain.decide_round(domain.Round(), schedule(posko("03", in_days=0)))
+    assert isinstance(event, RoundScheduled)
+
+
+def test_the_community_endorses_a_scheduled_round() -> None:
+    meeting = uuid4()
+    command = domain.Endorse(meeting_id=meeting, note="Musyawarah RW 03 dan RW 04")
+    [event] = domain.decide_round(round_(scheduled()), command)
+    assert event == RoundEndorsed(meeting_id=meeting, note="Musyawarah RW 03 dan RW 04")
+    assert round_(scheduled(), event).status == "endorsed"
+
+
+def test_a_round_is_endorsed_once() -> None:
+    with pytest.raises(Conflict) as err:
+        domain.decide_round(round_(scheduled(), endorsed()), domain.Endorse())
+    assert err.value.code == "round_endorsed"
+
+
+def test_an_unscheduled_round_cannot_be_endorsed_or_closed() -> None:
+    for command in (domain.Endorse(), close_command()):
+        with pytest.raises(DomainError) as err:
+            domain.decide_round(domain.Round(), command)
+        assert err.value.code == "round_not_found"
+
+
+@pytest.mark.parametrize("command", [domain.Endorse(), close_command()], ids=["endorse", "close"])
+def test_a_closed_round_refuses_endorsement_and_closing(command: domain.RoundCommand) -> None:
+    with pytest.raises(Conflict) as err:
+        domain.decide_round(round_(scheduled(), endorsed(), closed()), command)
+    assert err.value.code == "round_closed"
+
+
+def test_closing_a_round_records_the_totals_given() -> None:
+    [event] = domain.decide_round(round_(scheduled(), endorsed()), close_command())
+    assert event == RoundClosed(
+        allocated=120,
+        received=113,
+        undelivered=7,
+        amount_allocated_idr=30_000_000,
+        amount_received_idr=28_250_000,
+    )
+    assert round_(scheduled(), endorsed(), event).status == "closed"
+
+
+# --- allocation ----------------------------------------------------------------------------
+def test_an_eligible_household_is_allocated_the_rounds_benefit() -> None:
+    [event] = domain.decide_allocation(domain.Allocation(), allocate())
+    assert event == AidAllocated(
+        round_id=ROUND_ID,
+        household_id=HOUSEHOLD_ID,
+        programme="SEMBAKO",
+        amount_idr=250_000,
+        package=PACKAGE,
+        rt="005",
+        rw="03",
+        head_nik_masked="3174••••••••0001",
+        based_on_event_id=DECIDED_BY,
+    )
+    assert allocation(event) == domain.Allocation(status="allocated", household_id=HOUSEHOLD_ID)
+
+
+def test_a_scheduled_round_not_yet_endorsed_may_already_allocate() -> None:
+    [event] = domain.decide_allocation(domain.Allocation(), allocate(round_facts("scheduled")))
+    assert isinstance(event, AidAllocated)
+
+
+def test_a_household_is_allocated_once_per_round() -> None:
+    with pytest.raises(Conflict) as err:
+        domain.decide_allocation(allocation(allocated()), allocate())
+    assert err.value.code == "already_allocated"
+
+
+def test_allocation_ids_are_one_per_household_and_round() -> None:
+    assert domain.allocation_id(ROUND_ID, HOUSEHOLD_ID) == domain.allocation_id(
+        ROUND_ID, HOUSEHOLD_ID
+    )
+    assert domain.allocation_id(ROUND_ID, HOUSEHOLD_ID) != domain.allocation_id(
+        uuid4(), HOUSEHOLD_ID
+    )
+
+
+def test_a_household_the_registry_never_announced_is_not_allocated() -> None:
+    command = domain.Allocate(round=round_facts(), household=None)
+    with pytest.raises(DomainError) as err:
+        domain.decide_allocation(domain.Allocation(), command)
+    assert (type(err.value), err.value.code) == (DomainError, "household_unknown")
+    assert err.value.field == "household_id"
+
+
+@pytest.mark.parametrize(
+    ("hh", "code"),
+    [
+        (household(active=False), "household_inactive"),
+        (household(eligible=False), "household_not_eligible"),
+        (household(eligible=None), "household_not_eligible"),
+        (household(decided_by_event_id=None), "household_not_eligible"),
+        (household(rw="07"), "household_outside_round"),
+    ],
+    ids=["inactive", "not-eligible", "never-decided", "no-decision-event", "rw-outside"],
+)
+def test_only_an_active_eligible_household_in_the_rounds_rws_is_allocated(
+    hh: domain.EligibleHousehold, code: str
+) -> None:
+    with pytest.raises(DomainError) as err:
+        domain.decide_allocation(domain.Allocation(), allocate(hh=hh))
+    assert (type(err.value), err.value.code, err.value.field) == (DomainError, code, "household_id")
+
+
+def test_a_closed_round_allocates_nothing() -> None:
+    with pytest.raises(Conflict) as err:
+        domain.decide_allocation(domain.Allocation(), allocate(round_facts("closed")))
+    assert err.value.code == "round_closed"
+
+
+# --- hand-over -----------------------------------------------------------------------------
+def test_a_hand_over_to_a_member_is_recorded_with_the_officer() -> None:
+    [event] = domain.decide_allocation(allocation(allocated()), receipt(recipient=SPOUSE))
+    assert isinstance(event, AidReceived)
+    assert event.officer_id == OFFICER_ID
+    assert event.recipient_commitment == SPOUSE
+    assert (event.place, event.evidence_sha256) == ("Posko RW 03, Jl. Tanjung Barat Raya", EVIDENCE)
+    assert event.received_at == datetime.combine(TODAY, time(9, 30), tzinfo=WIB)
+    assert allocation(allocated(), event).status == "received"
+
+
+@pytest.mark.parametrize("round_status", ["new", "scheduled"])
+def test_no_hand_over_before_the_community_endorses_the_round(
+    round_status: domain.RoundStatus,
+) -> None:
+    for command in (receipt(round_status), report(round_status=round_status)):
+        with pytest.raises(Conflict) as err:
+            domain.decide_allocation(allocation(allocated()), command)
+        assert err.value.code == "round_not_endorsed"
+
+
+def test_no_hand_over_in_a_closed_round() -> None:
+    for command in (receipt("closed"), report(round_status="closed")):
+        with pytest.raises(Conflict) as err:
+            domain.decide_allocation(allocation(allocated()), command)
+        assert err.value.code == "round_closed"
+
+
+def test_an_uncertified_officer_hands_nothing_over() -> None:
+    with pytest.raises(Forbidden) as err:
+        domain.decide_allocation(allocation(allocated()), receipt(is_certified=False))
+    assert (err.value.code, err.value.status) == ("officer_not_certified", 403)
+
+
+def test_the_recipient_must_be_a_member_of_the_household() -> None:
+    with pytest.raises(DomainError) as err:
+        domain.decide_allocation(allocation(allocated()), receipt(recipient="c0mm1t-neighbour"))
+    assert (err.value.code, err.value.field) == ("recipient_not_member", "recipient_nik")
+
+
+def test_aid_is_handed_over_once() -> None:
+    given = allocation(allocated(), received())
+    for command in (receipt(), report()):
+        with pytest.raises(Conflict) as err:
+            domain.decide_allocation(given, command)
+        assert err.value.code == "already_received"
+
+
+def test_nothing_is_handed_over_on_an_allocation_never_made() -> None:
+    for command in (receipt(), report()):
+        with pytest.raises(DomainError) as err:
+            domain.decide_allocation(domain.Allocation(), command)
+        assert err.value.code == "allocation_not_found"
+
+
+def test_an_undelivered_report_records_the_officer_and_reason() -> None:
+    [event] = domain.decide_allocation(allocation(allocated()), report("moved"))
+    assert isinstance(event, AidUndelivered)
+    assert (event.officer_id, event.reason) == (OFFICER_ID, "moved")
+    assert allocation(allocated(), event) == domain.Allocation(
+        status="undelivered", household_id=HOUSEHOLD_ID, undelivered_reason="moved"
+    )
+
+
+def test_a_household_not_at_home_may_be_visited_again() -> None:
+    given = allocation(allocated(), undelivered("not_at_home"))
+    [again] = domain.decide_allocation(given, report("not_at_home"))
+    assert isinstance(again, AidUndelivered)
+    [handed_over] = domain.decide_allocation(given, receipt())
+    assert isinstance(handed_over, AidReceived)
+
+
+@pytest.mark.parametrize("reason", FINAL_REASONS)
+def test_moved_deceased_and_refused_are_final(reason: UndeliveredReason) -> None:
+    given = allocation(allocated(), undelivered("not_at_home"), undelivered(reason))
+    for command in (receipt(), report("not_at_home")):
+        with pytest.raises(Conflict, match=reason) as err:
+            domain.decide_allocation(given, command)
+        assert err.value.code == "already_undelivered"
+
+
+def test_a_final_outcome_is_checked_before_the_round_and_the_officer() -> None:
+    given = allocation(allocated(), undelivered("deceased"))
+    with pytest.raises(Conflict) as err:
+        domain.decide_allocation(given, receipt("closed", is_certified=False))
+    assert err.value.code == "already_undelivered"
+
+
+@given(st.lists(st.sampled_from(get_args(UndeliveredReason)), max_size=6))
+def test_a_receipt_is_accepted_iff_every_earlier_report_was_not_at_home(
+    reasons: list[UndeliveredReason],
+) -> None:
+    state = allocation(allocated())
+    for i, reason in enumerate(reasons):
+        retryable_so_far = all(r in domain.RETRYABLE for r in reasons[:i])
+        try:
+            events = domain.decide_allocation(state, report(reason))
+        except Conflict as refused:
+            assert not retryable_so_far and refused.code == "already_undelivered"
+            continue
+        assert retryable_so_far
+        state = fold(domain.evolve_allocation, state, events)
+
+    if all(r == "not_at_home" for r in reasons):
+        [event] = domain.decide_allocation(state, receipt())
+        assert isinstance(event, AidReceived)
+    else:
+        with pytest.raises(Conflict) as err:
+            domain.decide_allocation(state, receipt())
+        assert err.value.code == "already_undelivered"
+
+
+def test_a_decider_refuses_a_command_it_does_not_know() -> None:
+    with pytest.raises(TypeError, match="unknown command"):
+        domain.decide_round(round_(scheduled()), receipt())  # type: ignore[arg-type]
