@@ -25,6 +25,7 @@ from sqlalchemy import (
     Table,
     UniqueConstraint,
     Uuid,
+    delete,
     insert,
     select,
     update,
@@ -32,6 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.distribution.domain import officer_id
+from shared import eventstore
 from shared.db import BigId, UTCDateTime
 from shared.domain import Conflict
 from shared.events import Envelope
@@ -131,12 +133,18 @@ households = Table(
 
 
 async def project(session: AsyncSession, new_events: Sequence[Envelope]) -> None:
-    allocated = [e for e in new_events if e.type == AidAllocated.event_type]
+    """In order; consecutive allocations go together, so a bulk charges its budget once."""
+    allocated: list[Envelope] = []
+    for envelope in new_events:
+        if envelope.type == AidAllocated.event_type:
+            allocated.append(envelope)
+            continue
+        if allocated:
+            await _allocate(session, allocated)
+            allocated = []
+        await apply(session, envelope)
     if allocated:
         await _allocate(session, allocated)
-    for envelope in new_events:
-        if envelope.type != AidAllocated.event_type:
-            await apply(session, envelope)
 
 
 async def apply(session: AsyncSession, envelope: Envelope) -> None:
@@ -305,3 +313,16 @@ async def _hand_over(session: AsyncSession, envelope: Envelope, status: str, **v
         .where(allocations.c.allocation_id == envelope.aggregate_id)
         .values(status=status, version=envelope.aggregate_version, **values)
     )
+
+
+async def rebuild(session: AsyncSession, batch: int = 1000) -> int:
+    """Recompute this service's own read models from its event store. (The eligibility
+    view comes from the registry's events: replay the stream into it instead.)"""
+    for table in (allocations, rounds, certificates, budgets):
+        await session.execute(delete(table))
+    position, count = 0, 0
+    while page := await eventstore.read_all(session, after=position, limit=batch):
+        await project(session, [envelope for _, envelope in page])
+        position = page[-1][0]
+        count += len(page)
+    return count

@@ -14,13 +14,16 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 
+from services.distribution import projections
 from services.distribution.app import create as create_distribution
 from services.distribution.settings import DistributionSettings
 from services.registry import demo
 from services.registry.app import create as create_registry
 from services.registry.settings import RegistrySettings
 from shared.auth import Role
+from shared.runtime import Runtime
 from tests.conftest import fresh_postgres_database
 from tests.helpers import NatsServer, bearer, eventually, serve_app
 
@@ -39,6 +42,7 @@ class System:
     registry: httpx.AsyncClient
     distribution: httpx.AsyncClient
     rng: random.Random
+    runtime: Runtime  # distribution's
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -60,7 +64,7 @@ async def system(databases: list[str], nats_server: NatsServer) -> AsyncIterator
         DistributionSettings(database_url=databases[1], nats_url=nats_server.url)
     )
     async with serve_app(registry) as reg, serve_app(distribution) as dist:
-        yield System(reg, dist, random.Random(11))
+        yield System(reg, dist, random.Random(11), distribution.state.runtime)
 
 
 async def household(system: System, rw: str, *, eligible: bool = True) -> dict[str, Any]:
@@ -373,3 +377,51 @@ async def test_rules_that_need_state_answer_with_their_code(system: System) -> N
     assert unknown.status_code == 404 and unknown.json()["error"] == "round_not_found"
     not_manager = await d.post("/budgets", json={}, headers=OFFICER)
     assert not_manager.status_code == 403
+
+
+async def test_read_models_rebuild_from_the_event_store(system: System) -> None:
+    d = system.distribution
+    await budget(system, households=3)
+    await certify(system)
+    homes = [await household(system, "06") for _ in range(3)]
+    rid = await round_(system, "06")
+    await endorse(system, rid)
+    await d.post(f"/rounds/{rid}/allocations/bulk", headers=MANAGER)
+    items = (await d.get(f"/rounds/{rid}/manifest", headers=OFFICER)).json()["items"]
+    nik = {h["household_id"]: h["head_nik"] for h in homes}
+    first, second = items[0], items[1]
+    await d.post(
+        f"/allocations/{first['allocation_id']}/receipt",
+        json=receipt(nik[first["household_id"]]),
+        headers=OFFICER,
+    )
+    await d.post(
+        f"/allocations/{second['allocation_id']}/undelivered",
+        json={"reason": "moved"},
+        headers=OFFICER,
+    )
+    await d.post(f"/budgets/BLT/{PERIOD}/top-ups", json={"amount_idr": 50_000}, headers=MANAGER)
+
+    async def snapshot() -> dict[str, list[Any]]:
+        async with system.runtime.reads() as session:
+            return {
+                t.name: sorted(
+                    (tuple(v for k, v in r._mapping.items() if k != "seq") for r in rows),
+                    key=repr,
+                )
+                for t in (
+                    projections.budgets,
+                    projections.certificates,
+                    projections.rounds,
+                    projections.allocations,
+                )
+                for rows in [await session.execute(select(t))]
+            }
+
+    before = await snapshot()
+    assert len(before["allocations"]) == 3
+    async with system.runtime.sessions() as session, session.begin():
+        replayed = await projections.rebuild(session)
+    assert replayed == 1 + 1 + 1 + 1 + 3 + 2 + 1  # budget, certificate, round, endorsement,
+    # allocations, hand-overs, top-up
+    assert await snapshot() == before
