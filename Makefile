@@ -29,6 +29,8 @@ lint: install
 
 bench: install
 	$(BIN)/python -m benchmarks.registry
+	$(BIN)/python -m benchmarks.audit
+	$(BIN)/python -m benchmarks.distribution
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -58,8 +58,7 @@ class ProjectionConsumer:
         """Apply a batch; returns the messages to redeliver later (the rest may be acked)."""
         try:
             async with self._sessions() as session, session.begin():
-                for msg in messages:
-                    await self._apply(session, msg)
+                await self._apply(session, messages)
             return []
         except Exception:
             log.exception("%s: batch failed, retrying one by one", self.name)
@@ -68,7 +67,7 @@ class ProjectionConsumer:
     async def _apply_alone(self, msg: Msg) -> bool:
         try:
             async with self._sessions() as session, session.begin():
-                await self._apply(session, msg)
+                await self._apply(session, [msg])
             return True
         except Exception as exc:
             if _deliveries(msg) < self._max_deliver:
@@ -77,38 +76,42 @@ class ProjectionConsumer:
                 await self._park(session, msg, f"handler failed {self._max_deliver} times: {exc}")
             return True
 
-    async def _apply(self, session: AsyncSession, msg: Msg) -> None:
-        try:
-            envelope, payload = decode(msg.data)
-        except UndecodableEvent as exc:
-            await self._park(session, msg, f"undecodable: {exc}")
-            return
-        # A batch has many parents: each message gets its own span in its producer's trace.
-        parent = propagate.extract(msg.headers or {})
-        with tracer.start_as_current_span(
-            f"{msg.subject} process",
-            context=parent,
-            kind=trace.SpanKind.CONSUMER,
-            attributes={"bansos.consumer": self.name, "bansos.event_id": str(envelope.event_id)},
-        ):
-            await self._apply_new(session, envelope, payload)
-
-    async def _apply_new(
-        self, session: AsyncSession, envelope: Envelope, payload: EventPayload
-    ) -> None:
-        seen = await session.scalar(
-            select(inbox.c.event_id).where(
-                inbox.c.consumer == self.name, inbox.c.event_id == envelope.event_id
+    async def _apply(self, session: AsyncSession, messages: Sequence[Msg]) -> None:
+        """One inbox lookup and one inbox insert per batch, the handler per new event."""
+        decoded: list[tuple[Msg, Envelope, EventPayload]] = []
+        for msg in messages:
+            try:
+                decoded.append((msg, *decode(msg.data)))
+            except UndecodableEvent as exc:
+                await self._park(session, msg, f"undecodable: {exc}")
+        seen = set(
+            await session.scalars(
+                select(inbox.c.event_id).where(
+                    inbox.c.consumer == self.name,
+                    inbox.c.event_id.in_([e.event_id for _, e, _ in decoded]),
+                )
             )
         )
-        if seen is not None:
-            return
-        await self._handle(session, envelope, payload)
-        await session.execute(
-            insert(inbox).values(
-                consumer=self.name, event_id=envelope.event_id, processed_at=utcnow()
-            )
-        )
+        done = []
+        for msg, envelope, payload in decoded:
+            if envelope.event_id in seen:
+                continue
+            seen.add(envelope.event_id)  # also once when a batch holds it twice
+            # A batch has many parents: each message gets its own span in its producer's trace.
+            with tracer.start_as_current_span(
+                f"{msg.subject} process",
+                context=propagate.extract(msg.headers or {}),
+                kind=trace.SpanKind.CONSUMER,
+                attributes={
+                    "bansos.consumer": self.name,
+                    "bansos.event_id": str(envelope.event_id),
+                },
+            ):
+                await self._handle(session, envelope, payload)
+            done.append({"consumer": self.name, "event_id": envelope.event_id})
+        if done:
+            now = utcnow()
+            await session.execute(insert(inbox), [{**row, "processed_at": now} for row in done])
 
     async def _park(self, session: AsyncSession, msg: Msg, reason: str) -> None:
         seq = _stream_seq(msg)

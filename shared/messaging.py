@@ -37,7 +37,8 @@ def make_broker(settings: CommonSettings) -> NatsBroker:
         reconnect_time_wait=1,
         connect_timeout=2,
         middlewares=(NatsTelemetryMiddleware(tracer_provider=trace.get_tracer_provider()),),
-        log_level=logging.WARNING,
+        # The level of FastStream's per-message lines (Received / Processed): debug only.
+        log_level=logging.DEBUG,
     )
 
 
