@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 import jwt
 from fastapi import Depends, Request
@@ -83,7 +83,7 @@ def verify_token(settings: CommonSettings, token: str) -> Principal:
 _bearer = HTTPBearer(auto_error=False)
 
 
-def require(*roles: Role) -> object:
+def require(*roles: Role) -> Any:
     """FastAPI dependency: a valid token whose role is one of `roles` (admin always passes)."""
 
     async def dependency(

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from uuid import UUID
 
 from opentelemetry import propagate
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -29,6 +29,19 @@ class ConcurrencyConflict(Conflict):
             f"aggregate {aggregate_id} changed since version {expected}{detail}; "
             "reload it and try again",
         )
+
+
+async def lock(db: Executor, aggregate_id: UUID) -> None:
+    """Writers of one aggregate take turns (PostgreSQL; SQLite writers already do).
+
+    The unique (aggregate_id, aggregate_version) keeps appends correct either way; the
+    transaction-scoped advisory lock only spares a busy aggregate (a course everyone
+    enrols in) rounds of conflicts and retries. Released at commit or rollback.
+    """
+    conn = await db.connection() if isinstance(db, AsyncSession) else db
+    if conn.dialect.name == "postgresql":
+        key = int.from_bytes(aggregate_id.bytes[:8], "big", signed=True)
+        await db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
 async def load(db: Executor, aggregate_id: UUID) -> list[Envelope]:

@@ -59,6 +59,8 @@ Build = Callable[[AsyncSession], Awaitable[C]]
 class CommandHandler:
     """Runs commands for one service against its own database."""
 
+    RETRIES = 5
+
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
@@ -93,34 +95,60 @@ class CommandHandler:
         of this service's read models first (e.g. that a NIK is not taken), in that
         transaction too.
         """
+        # Without If-Match the caller asked for "the current state", so a concurrent append
+        # is retried on the new state (a busy course's enrolments, say) instead of a 409.
+        attempts = 1 if expected_version is not None else self.RETRIES
         with tracer.start_as_current_span(
             f"{decider.aggregate_type}.{getattr(command, '__name__', type(command).__name__)}",
             attributes={"bansos.aggregate_id": str(aggregate_id), "bansos.actor": caller.actor},
         ):
-            try:
-                async with self._sessions() as session, session.begin():
-                    if guard is not None:
-                        await guard(session)
-                    if callable(command):
-                        command = await command(session)
-                    outcome = await self._run(
-                        session,
+            for attempt in range(1, attempts + 1):
+                try:
+                    outcome = await self._attempt(
                         decider,
                         aggregate_id,
                         command,
                         caller,
                         expected_version,
                         must_exist,
+                        also,
+                        guard,
                     )
-                    if also is not None and outcome.events:
-                        await also(session, outcome.events)
-            except IntegrityError as exc:
-                if self._map_integrity_error is not None:
-                    raise self._map_integrity_error(exc) from exc
-                raise Conflict("conflict", "a concurrent change conflicted; try again") from exc
+                    break
+                except eventstore.ConcurrencyConflict:
+                    if attempt == attempts:
+                        raise
         if outcome.events and self._on_commit is not None:
             self._on_commit()
         return outcome
+
+    async def _attempt(
+        self,
+        decider: Decider[S, C],
+        aggregate_id: UUID,
+        command: C | Build[C],
+        caller: Caller,
+        expected_version: int | None,
+        must_exist: bool,
+        also: Projector | None,
+        guard: Callable[[AsyncSession], Awaitable[None]] | None,
+    ) -> Outcome[S]:
+        try:
+            async with self._sessions() as session, session.begin():
+                if guard is not None:
+                    await guard(session)
+                if callable(command):
+                    command = await command(session)
+                outcome = await self._run(
+                    session, decider, aggregate_id, command, caller, expected_version, must_exist
+                )
+                if also is not None and outcome.events:
+                    await also(session, outcome.events)
+            return outcome
+        except IntegrityError as exc:
+            if self._map_integrity_error is not None:
+                raise self._map_integrity_error(exc) from exc
+            raise Conflict("conflict", "a concurrent change conflicted; try again") from exc
 
     async def execute_many(
         self,
@@ -167,6 +195,7 @@ class CommandHandler:
         expected_version: int | None,
         must_exist: bool,
     ) -> Outcome[S]:
+        await eventstore.lock(session, aggregate_id)
         history = await eventstore.load(session, aggregate_id)
         if must_exist and not history:
             raise NotFound(

@@ -112,3 +112,14 @@ async def stack_env(request: pytest.FixtureRequest) -> AsyncIterator[dict[str, s
     url = make_url(base).set(database=prefix).render_as_string(hide_password=False)
     yield {"DATABASE_URL": url}
     await drop_databases(base, prefix)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def two_databases(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[list[str]]:
+    """One database each for two services (the registry and the one under test)."""
+    if request.param == "sqlite":
+        yield [f"sqlite+aiosqlite:///{tmp_path / name}.db" for name in ("first", "second")]
+        return
+    base = request.getfixturevalue("postgres_base_url")
+    async with fresh_postgres_database(base) as a, fresh_postgres_database(base) as b:
+        yield [a, b]

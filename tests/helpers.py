@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
+import random
 import socket
 import subprocess
 from collections.abc import AsyncIterator
@@ -198,3 +199,42 @@ async def stream_messages(url: str) -> list[Any]:
         return [await js.get_msg("BANSOS", s) for s in range(1, info.state.last_seq + 1)]
     finally:
         await nc.close()
+
+
+async def decided_household(
+    registry: httpx.AsyncClient,
+    service: httpx.AsyncClient,
+    service_headers: dict[str, str],
+    rng: random.Random,
+    rw: str,
+    *,
+    eligible: bool = True,
+) -> dict[str, Any]:
+    """A demo household registered and decided in the registry; returned (with its
+    members' NIKs) once `service` has learnt it from the registry's events."""
+    from services.registry import demo
+
+    operator = bearer(Role.registry_operator, "operator.tests")
+    body = demo.household(rng, rw)
+    if eligible:
+        body["monthly_income_idr"] = 300_000
+    else:
+        body.update(monthly_income_idr=90_000_000, desil=None)
+    created = await registry.post("/households", json=body, headers=operator)
+    assert created.status_code == 201, created.text
+    hid = created.json()["household_id"]
+    decided = await registry.post(f"/households/{hid}/eligibility", headers=operator)
+    assert decided.json()["eligible"] is eligible, decided.text
+
+    async def known() -> bool:
+        reply = await service.get(f"/eligibility/{hid}", headers=service_headers)
+        return reply.status_code == 200 and reply.json()["eligible"] is eligible
+
+    await eventually(known)
+    head = next(m for m in body["members"] if m["relationship"] == "head")
+    return {
+        "household_id": hid,
+        "head_nik": head["nik"],
+        "niks": [m["nik"] for m in body["members"]],
+        "rw": rw,
+    }

@@ -12,33 +12,26 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.distribution import domain
-from services.distribution.projections import (
-    allocations,
-    budgets,
-    certificates,
-    households,
-    rounds,
-)
+from services.distribution.projections import allocations, budgets, certificates, rounds
 from services.distribution.settings import DistributionSettings
 from shared.api import caller, decode_cursor, page, runtime, set_version
 from shared.auth import Principal, Role, require
 from shared.domain import DomainError, NotFound
 from shared.events.distribution import PackageItem, Posko, Programme, UndeliveredReason
+from shared.households import households
 from shared.pii import commitment
 
 router = APIRouter()
 Manager = Annotated[Principal, require(Role.programme_manager)]
 Facilitator = Annotated[Principal, require(Role.community_facilitator)]
 Officer = Annotated[Principal, require(Role.distribution_officer)]
-Reader = Annotated[
-    Principal,
-    require(
-        Role.programme_manager,
-        Role.distribution_officer,
-        Role.community_facilitator,
-        Role.auditor,
-    ),
-]
+READERS = (
+    Role.programme_manager,
+    Role.distribution_officer,
+    Role.community_facilitator,
+    Role.auditor,
+)
+Reader = Annotated[Principal, require(*READERS)]
 PERIOD = r"^\d{4}-(0[1-9]|1[0-2]|Q[1-4])$"
 CLOCK_SKEW = timedelta(minutes=5)
 
@@ -454,31 +447,6 @@ async def manifest(
     for r in result["items"]:
         r.pop("seq")
     return result
-
-
-@router.get(
-    "/eligibility/{household_id}",
-    tags=["allocations"],
-    summary="A household as this service knows it from the registry's events",
-)
-async def get_eligibility(
-    household_id: UUID, request: Request, principal: Reader
-) -> dict[str, Any]:
-    async with runtime(request).reads() as session:
-        row = (
-            await session.execute(
-                select(households).where(households.c.household_id == household_id)
-            )
-        ).first()
-    if row is None:
-        raise NotFound(
-            "household_unknown",
-            f"the registry has not announced household {household_id} (yet)",
-            field="household_id",
-        )
-    out = dict(row._mapping)
-    out["member_count"] = len(out.pop("member_commitments"))
-    return out
 
 
 # --- allocation and hand-over --------------------------------------------------------------

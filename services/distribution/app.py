@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from services.distribution import api, projections
 from services.distribution.consumers import CONSUMERS
 from services.distribution.settings import DistributionSettings
+from shared import households
 from shared.domain import Conflict
 from shared.http import create_app
 from shared.runtime import Runtime
@@ -44,5 +45,5 @@ def create(settings: DistributionSettings | None = None) -> FastAPI:
         description="Budgets, rounds endorsed with the community, certified officers, and "
         "cash (BLT) and food (sembako) aid allocated to eligible households and confirmed "
         "as received.",
-        routers=[api.router],
+        routers=[api.router, households.router(*api.READERS)],
     )

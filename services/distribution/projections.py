@@ -15,7 +15,6 @@ from uuid import UUID
 
 from sqlalchemy import (
     JSON,
-    Boolean,
     Column,
     Date,
     Index,
@@ -114,21 +113,6 @@ allocations = Table(
     Column("version", Integer, nullable=False),
     UniqueConstraint("round_id", "household_id", name="uq_allocations_round_household"),
     Index("ix_allocations_round_rw", "round_id", "rw", "seq"),
-)
-
-# The registry's households as this service knows them: from registry events only.
-households = Table(
-    "eligibility",
-    metadata,
-    Column("household_id", Uuid, primary_key=True),
-    Column("active", Boolean, nullable=False),
-    Column("eligible", Boolean),
-    Column("rt", String(3), nullable=False),
-    Column("rw", String(2), nullable=False, index=True),
-    Column("head_nik_masked", String(32), nullable=False),
-    Column("member_commitments", JSON, nullable=False),
-    Column("decided_by_event_id", Uuid),
-    Column("registry_version", Integer, nullable=False),
 )
 
 

@@ -39,17 +39,35 @@ class CourseOpened(_Course):
 class TraineeEnrolled(_Course):
     event_type = "training.trainee_enrolled"
 
+    enrolment_id: UUID
     household_id: UUID
-    member_commitment: str
-    rw: str
+    member_commitment: str = Field(description="hex HMAC-SHA256(programme key, NIK)")
+    rw: str = Field(pattern=r"^\d{2}$")
     waitlisted: bool = False
-    priority: bool = False
+    priority: bool = Field(default=False, description="the household is decided eligible")
+
+
+class WaitlistPromoted(_Course):
+    """A seat freed up: the first on the waiting list (eligible households first) takes it."""
+
+    event_type = "training.waitlist_promoted"
+
+    enrolment_id: UUID
+
+
+class TraineeWithdrawn(_Course):
+    event_type = "training.trainee_withdrawn"
+
+    enrolment_id: UUID
+    reason: Literal["work", "health", "moved", "family", "no_show", "other"]
+    note: str = Field(default="", max_length=500)
 
 
 class AttendanceRecorded(_Course):
     event_type = "training.attendance_recorded"
 
     session_id: UUID
+    enrolment_id: UUID
     member_commitment: str
     present: bool
 
@@ -57,6 +75,20 @@ class AttendanceRecorded(_Course):
 class TrainingCompleted(_Course):
     event_type = "training.training_completed"
 
+    enrolment_id: UUID
     member_commitment: str
     certificate_number: str
     attendance_pct: int = Field(ge=0, le=100)
+
+
+class OutcomeRecorded(_Course):
+    """A follow-up some months after the course, for evaluation."""
+
+    event_type = "training.outcome_recorded"
+
+    enrolment_id: UUID
+    months_after: int = Field(ge=1, le=36)
+    monthly_income_idr: int = Field(ge=0)
+    business_status: Literal["none", "planning", "started", "running", "closed"]
+    employed: bool = False
+    note: str = Field(default="", max_length=500)

@@ -9,7 +9,6 @@ import random
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,13 +18,11 @@ from sqlalchemy import select
 from services.distribution import projections
 from services.distribution.app import create as create_distribution
 from services.distribution.settings import DistributionSettings
-from services.registry import demo
 from services.registry.app import create as create_registry
 from services.registry.settings import RegistrySettings
 from shared.auth import Role
 from shared.runtime import Runtime
-from tests.conftest import fresh_postgres_database
-from tests.helpers import NatsServer, bearer, eventually, serve_app
+from tests.helpers import NatsServer, bearer, decided_household, serve_app
 
 OPERATOR = bearer(Role.registry_operator, "operator.siti")
 MANAGER = bearer(Role.programme_manager, "manager.dewi")
@@ -45,48 +42,22 @@ class System:
     runtime: Runtime  # distribution's
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-async def databases(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[list[str]]:
-    if request.param == "sqlite":
-        yield [f"sqlite+aiosqlite:///{tmp_path / name}.db" for name in ("reg", "dist")]
-        return
-    base = request.getfixturevalue("postgres_base_url")
-    async with fresh_postgres_database(base) as a, fresh_postgres_database(base) as b:
-        yield [a, b]
-
-
 @pytest.fixture
-async def system(databases: list[str], nats_server: NatsServer) -> AsyncIterator[System]:
+async def system(two_databases: list[str], nats_server: NatsServer) -> AsyncIterator[System]:
     registry = create_registry(
-        RegistrySettings(database_url=databases[0], nats_url=nats_server.url)
+        RegistrySettings(database_url=two_databases[0], nats_url=nats_server.url)
     )
     distribution = create_distribution(
-        DistributionSettings(database_url=databases[1], nats_url=nats_server.url)
+        DistributionSettings(database_url=two_databases[1], nats_url=nats_server.url)
     )
     async with serve_app(registry) as reg, serve_app(distribution) as dist:
         yield System(reg, dist, random.Random(11), distribution.state.runtime)
 
 
 async def household(system: System, rw: str, *, eligible: bool = True) -> dict[str, Any]:
-    """Registered and decided in the registry; returned once distribution knows it."""
-    body = demo.household(system.rng, rw)
-    if eligible:
-        body["monthly_income_idr"] = 300_000
-    else:
-        body.update(monthly_income_idr=90_000_000, desil=None)
-    created = await system.registry.post("/households", json=body, headers=OPERATOR)
-    assert created.status_code == 201, created.text
-    hid = created.json()["household_id"]
-    decided = await system.registry.post(f"/households/{hid}/eligibility", headers=OPERATOR)
-    assert decided.json()["eligible"] is eligible, decided.text
-
-    async def known() -> bool:
-        reply = await system.distribution.get(f"/eligibility/{hid}", headers=MANAGER)
-        return reply.status_code == 200 and reply.json()["eligible"] is eligible
-
-    await eventually(known)
-    head = next(m for m in body["members"] if m["relationship"] == "head")
-    return {"household_id": hid, "head_nik": head["nik"], "rw": rw}
+    return await decided_household(
+        system.registry, system.distribution, MANAGER, system.rng, rw, eligible=eligible
+    )
 
 
 async def budget(system: System, programme: str = "BLT", households: int = 100) -> None:

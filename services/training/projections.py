@@ -1,0 +1,219 @@
+"""Training read models, updated in the command's transaction (rebuildable from events)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Uuid,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared import eventstore
+from shared.db import BigId, UTCDateTime
+from shared.events import Envelope
+from shared.events.training import (
+    AttendanceRecorded,
+    CourseOpened,
+    OutcomeRecorded,
+    TraineeEnrolled,
+    TraineeWithdrawn,
+    TrainingCompleted,
+    WaitlistPromoted,
+)
+
+metadata = MetaData()
+
+courses = Table(
+    "courses",
+    metadata,
+    Column("seq", BigId, primary_key=True, autoincrement=True),
+    Column("course_id", Uuid, nullable=False, unique=True),
+    Column("category", String(20), nullable=False),
+    Column("title", String(160), nullable=False),
+    Column("trainer", String(120), nullable=False),
+    Column("sessions", JSON, nullable=False),
+    Column("capacity", Integer, nullable=False),
+    Column("completion_threshold_pct", Integer, nullable=False),
+    Column("seated", Integer, nullable=False),
+    Column("waitlisted", Integer, nullable=False),
+    Column("completed", Integer, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("opened_at", UTCDateTime(), nullable=False),
+)
+
+enrolments = Table(
+    "enrolments",
+    metadata,
+    Column("seq", BigId, primary_key=True, autoincrement=True),
+    Column("enrolment_id", Uuid, nullable=False, unique=True),
+    Column("course_id", Uuid, nullable=False, index=True),
+    Column("household_id", Uuid, nullable=False, index=True),
+    Column("member_commitment", String(64), nullable=False, index=True),
+    Column("rw", String(2), nullable=False),
+    Column("status", String(12), nullable=False),
+    Column("priority", Boolean, nullable=False),
+    Column("attended", Integer, nullable=False),
+    Column("attendance_pct", Integer),
+    Column("certificate_number", String(60)),
+    Column("withdrawal_reason", String(12)),
+    Column("enrolled_at", UTCDateTime(), nullable=False),
+)
+
+attendance = Table(
+    "attendance",
+    metadata,
+    Column("enrolment_id", Uuid, primary_key=True),
+    Column("session_id", Uuid, primary_key=True),
+    Column("present", Boolean, nullable=False),
+)
+
+outcomes = Table(
+    "outcomes",
+    metadata,
+    Column("enrolment_id", Uuid, primary_key=True),
+    Column("months_after", Integer, primary_key=True),
+    Column("monthly_income_idr", BigId, nullable=False),
+    Column("business_status", String(10), nullable=False),
+    Column("employed", Boolean, nullable=False),
+    Column("note", String(500), nullable=False),
+    Column("recorded_at", UTCDateTime(), nullable=False),
+)
+
+
+async def project(session: AsyncSession, new_events: Sequence[Envelope]) -> None:
+    for envelope in new_events:
+        await apply(session, envelope)
+
+
+def _course(envelope: Envelope, **counters: Any) -> Any:
+    return (
+        update(courses)
+        .where(courses.c.course_id == envelope.aggregate_id)
+        .values(version=envelope.aggregate_version, **counters)
+    )
+
+
+def _enrolment(enrolment_id: Any, **values: Any) -> Any:
+    return update(enrolments).where(enrolments.c.enrolment_id == enrolment_id).values(**values)
+
+
+async def apply(session: AsyncSession, envelope: Envelope) -> None:
+    c = courses.c
+    match envelope.typed():
+        case CourseOpened() as e:
+            await session.execute(
+                insert(courses).values(
+                    course_id=envelope.aggregate_id,
+                    category=e.category,
+                    title=e.title,
+                    trainer=e.trainer,
+                    sessions=[s.model_dump(mode="json") for s in e.sessions],
+                    capacity=e.capacity,
+                    completion_threshold_pct=e.completion_threshold_pct,
+                    seated=0,
+                    waitlisted=0,
+                    completed=0,
+                    version=envelope.aggregate_version,
+                    opened_at=envelope.occurred_at,
+                )
+            )
+        case TraineeEnrolled() as e:
+            await session.execute(
+                insert(enrolments).values(
+                    enrolment_id=e.enrolment_id,
+                    course_id=envelope.aggregate_id,
+                    household_id=e.household_id,
+                    member_commitment=e.member_commitment,
+                    rw=e.rw,
+                    status="waitlisted" if e.waitlisted else "enrolled",
+                    priority=e.priority,
+                    attended=0,
+                    enrolled_at=envelope.occurred_at,
+                )
+            )
+            counter = "waitlisted" if e.waitlisted else "seated"
+            await session.execute(_course(envelope, **{counter: c[counter] + 1}))
+        case WaitlistPromoted() as e:
+            await session.execute(_enrolment(e.enrolment_id, status="enrolled"))
+            await session.execute(
+                _course(envelope, seated=c.seated + 1, waitlisted=c.waitlisted - 1)
+            )
+        case TraineeWithdrawn() as e:
+            was = await session.scalar(
+                select(enrolments.c.status).where(enrolments.c.enrolment_id == e.enrolment_id)
+            )
+            await session.execute(
+                _enrolment(e.enrolment_id, status="withdrawn", withdrawal_reason=e.reason)
+            )
+            counter = "waitlisted" if was == "waitlisted" else "seated"
+            await session.execute(_course(envelope, **{counter: c[counter] - 1}))
+        case AttendanceRecorded() as e:
+            key = (attendance.c.enrolment_id == e.enrolment_id) & (
+                attendance.c.session_id == e.session_id
+            )
+            await session.execute(delete(attendance).where(key))
+            await session.execute(
+                insert(attendance).values(
+                    enrolment_id=e.enrolment_id, session_id=e.session_id, present=e.present
+                )
+            )
+            present = (
+                select(func.count())
+                .select_from(attendance)
+                .where(
+                    attendance.c.enrolment_id == e.enrolment_id,
+                    attendance.c.present.is_(True),
+                )
+                .scalar_subquery()
+            )
+            await session.execute(_enrolment(e.enrolment_id, attended=present))
+            await session.execute(_course(envelope))
+        case TrainingCompleted() as e:
+            await session.execute(
+                _enrolment(
+                    e.enrolment_id,
+                    status="completed",
+                    certificate_number=e.certificate_number,
+                    attendance_pct=e.attendance_pct,
+                )
+            )
+            await session.execute(_course(envelope, completed=c.completed + 1))
+        case OutcomeRecorded() as e:
+            await session.execute(
+                insert(outcomes).values(
+                    enrolment_id=e.enrolment_id,
+                    months_after=e.months_after,
+                    monthly_income_idr=e.monthly_income_idr,
+                    business_status=e.business_status,
+                    employed=e.employed,
+                    note=e.note,
+                    recorded_at=envelope.occurred_at,
+                )
+            )
+            await session.execute(_course(envelope))
+
+
+async def rebuild(session: AsyncSession, batch: int = 1000) -> int:
+    """Recompute the read models from the event store."""
+    for table in (outcomes, attendance, enrolments, courses):
+        await session.execute(delete(table))
+    position, count = 0, 0
+    while page := await eventstore.read_all(session, after=position, limit=batch):
+        await project(session, [envelope for _, envelope in page])
+        position = page[-1][0]
+        count += len(page)
+    return count

@@ -1,0 +1,239 @@
+"""Training over HTTP, with the registry beside it on one real nats-server: only members of
+households the registry announced enrol, eligible households first on a waiting list."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from services.registry.app import create as create_registry
+from services.registry.settings import RegistrySettings
+from services.training.app import create as create_training
+from services.training.settings import TrainingSettings
+from shared.auth import Role
+from tests.helpers import NatsServer, bearer, decided_household, eventually, serve_app
+
+COORDINATOR = bearer(Role.training_coordinator, "coordinator.rina")
+AUDITOR = bearer(Role.auditor, "inspektorat.hasan")
+TODAY = date.today()
+
+
+@dataclass
+class System:
+    registry: httpx.AsyncClient
+    training: httpx.AsyncClient
+    rng: random.Random
+
+    async def household(self, rw: str = "02", *, eligible: bool = True) -> dict[str, Any]:
+        return await decided_household(
+            self.registry, self.training, COORDINATOR, self.rng, rw, eligible=eligible
+        )
+
+
+@pytest.fixture
+async def system(two_databases: list[str], nats_server: NatsServer) -> AsyncIterator[System]:
+    registry = create_registry(
+        RegistrySettings(database_url=two_databases[0], nats_url=nats_server.url)
+    )
+    training = create_training(
+        TrainingSettings(database_url=two_databases[1], nats_url=nats_server.url)
+    )
+    async with serve_app(registry) as reg, serve_app(training) as tr:
+        yield System(reg, tr, random.Random(5))
+
+
+async def course(system: System, capacity: int = 20, sessions: int = 4) -> dict[str, Any]:
+    reply = await system.training.post(
+        "/courses",
+        json={
+            "category": "micro_business",
+            "title": "Usaha mikro: pembukuan sederhana dan pemasaran daring",
+            "trainer": "Ibu Lestari (PLUT Jakarta Selatan)",
+            "sessions": [
+                {"on": str(TODAY - timedelta(days=7 * (sessions - 1 - i))), "place": "Aula RW 02"}
+                for i in range(sessions)
+            ],
+            "capacity": capacity,
+        },
+        headers=COORDINATOR,
+    )
+    assert reply.status_code == 201, reply.text
+    return reply.json()  # type: ignore[no-any-return]
+
+
+async def enrol(
+    system: System, course_id: str, home: dict[str, Any], nik: str | None = None
+) -> Any:
+    return await system.training.post(
+        f"/courses/{course_id}/enrolments",
+        json={"household_id": home["household_id"], "member_nik": nik or home["head_nik"]},
+        headers=COORDINATOR,
+    )
+
+
+async def test_a_course_from_enrolment_to_certificate_and_outcome(system: System) -> None:
+    t = system.training
+    c = await course(system, sessions=4)
+    cid, sessions = c["course_id"], [s["session_id"] for s in c["sessions"]]
+    assert c["completion_threshold_pct"] == 75
+    keen, casual = await system.household(), await system.household()
+
+    first = await enrol(system, cid, keen)
+    assert first.status_code == 201 and first.json()["status"] == "enrolled"
+    again = await enrol(system, cid, keen)
+    assert again.status_code == 409 and again.json()["error"] == "already_enrolled"
+    stranger = await enrol(system, cid, keen, nik=casual["head_nik"])
+    assert stranger.status_code == 422 and stranger.json()["error"] == "not_a_member"
+    second = await enrol(system, cid, casual)
+    e1, e2 = first.json()["enrolment_id"], second.json()["enrolment_id"]
+
+    for i, sid in enumerate(sessions):
+        present, absent = ([e1, e2], []) if i < 2 else ([e1], [e2])
+        reply = await t.post(
+            f"/courses/{cid}/sessions/{sid}/attendance",
+            json={"present": present, "absent": absent},
+            headers=COORDINATOR,
+        )
+        assert reply.status_code == 200, reply.text
+    unknown_session = await t.post(
+        f"/courses/{cid}/sessions/{cid}/attendance", json={"present": [e1]}, headers=COORDINATOR
+    )
+    assert unknown_session.status_code == 404
+    assert unknown_session.json()["error"] == "session_not_found"
+
+    low = await t.post(f"/courses/{cid}/enrolments/{e2}/completion", headers=COORDINATOR)
+    assert low.status_code == 422 and low.json()["error"] == "attendance_too_low"
+    assert "50 %" in low.json()["message"]
+    done = await t.post(f"/courses/{cid}/enrolments/{e1}/completion", headers=COORDINATOR)
+    assert done.status_code == 200, done.text
+    assert done.json()["status"] == "completed" and done.json()["attendance_pct"] == 100
+    assert done.json()["certificate_number"].startswith("TB-UMK-")
+
+    outcome = {"months_after": 3, "monthly_income_idr": 2_400_000, "business_status": "running"}
+    recorded = await t.post(
+        f"/courses/{cid}/enrolments/{e1}/outcomes", json=outcome, headers=COORDINATOR
+    )
+    assert recorded.status_code == 201, recorded.text
+    twice = await t.post(
+        f"/courses/{cid}/enrolments/{e1}/outcomes", json=outcome, headers=COORDINATOR
+    )
+    assert twice.status_code == 409 and twice.json()["error"] == "outcome_recorded"
+    not_done = await t.post(
+        f"/courses/{cid}/enrolments/{e2}/outcomes", json=outcome, headers=COORDINATOR
+    )
+    assert not_done.json()["error"] == "not_completed"
+
+    history = (await t.get(f"/households/{keen['household_id']}/training", headers=AUDITOR)).json()
+    assert [(h["status"], len(h["outcomes"])) for h in history] == [("completed", 1)]
+    report = (await t.get("/reports/outcomes", headers=AUDITOR)).json()
+    business = report["per_category"]["micro_business"]
+    assert (business["enrolled"], business["completed"], business["in_business"]) == (2, 1, 1)
+    assert business["completion_rate"] == 0.5 and business["avg_income_idr"] == 2_400_000
+    assert report["per_rw"]["02"]["completed"] == 1
+
+
+async def test_a_full_course_waitlists_eligible_households_first(system: System) -> None:
+    t = system.training
+    cid = (await course(system, capacity=2))["course_id"]
+    seated = [await system.household() for _ in range(2)]
+    for home in seated:
+        assert (await enrol(system, cid, home)).json()["status"] == "enrolled"
+    not_eligible = await system.household(eligible=False)
+    eligible = await system.household()
+    late = (await enrol(system, cid, not_eligible)).json()
+    early = (await enrol(system, cid, eligible)).json()
+    assert (late["status"], early["status"]) == ("waitlisted", "waitlisted")
+    assert (late["waitlist_position"], early["waitlist_position"]) == (1, 1)  # then
+    queue = (await t.get(f"/courses/{cid}/roster", headers=COORDINATOR)).json()["waiting_list"]
+    assert [(q["enrolment_id"], q["waitlist_position"]) for q in queue] == [
+        (early["enrolment_id"], 1),  # an eligible household goes first
+        (late["enrolment_id"], 2),
+    ]
+
+    seat = (await t.get(f"/courses/{cid}/roster", headers=COORDINATOR)).json()["trainees"][0]
+    withdrawn = await t.post(
+        f"/courses/{cid}/enrolments/{seat['enrolment_id']}/withdrawal",
+        json={"reason": "work", "note": "dapat pekerjaan di pabrik"},
+        headers=COORDINATOR,
+    )
+    assert withdrawn.json()["status"] == "withdrawn"
+    roster = (await t.get(f"/courses/{cid}/roster", headers=COORDINATOR)).json()
+    assert early["enrolment_id"] in {r["enrolment_id"] for r in roster["trainees"]}
+    assert [r["enrolment_id"] for r in roster["waiting_list"]] == [late["enrolment_id"]]
+    first_session = (await t.get(f"/courses/{cid}", headers=AUDITOR)).json()["sessions"][0]
+    waiting = await t.post(
+        f"/courses/{cid}/sessions/{first_session['session_id']}/attendance",
+        json={"present": [late["enrolment_id"]]},
+        headers=COORDINATOR,
+    )
+    assert waiting.status_code == 422 and waiting.json()["error"] == "not_enrolled"
+    assert waiting.json()["details"][0]["field"] == "present.0"
+
+
+async def test_concurrent_enrolments_never_exceed_the_capacity(system: System) -> None:
+    cid = (await course(system, capacity=5))["course_id"]
+    homes = [await system.household(rw) for rw in ("01", "02", "03") * 4]
+    replies = await asyncio.gather(*(enrol(system, cid, h) for h in homes))
+    assert [r.text for r in replies if r.status_code != 201] == []
+    statuses = sorted(r.json()["status"] for r in replies)
+    assert statuses == ["enrolled"] * 5 + ["waitlisted"] * 7
+    got = (await system.training.get(f"/courses/{cid}", headers=AUDITOR)).json()
+    assert (got["seated"], got["waitlisted"]) == (5, 7)
+
+
+async def test_only_members_of_active_households_enrol(system: System) -> None:
+    cid = (await course(system))["course_id"]
+    unknown = await system.training.post(
+        f"/courses/{cid}/enrolments",
+        json={
+            "household_id": "00000000-0000-4000-8000-000000000000",
+            "member_nik": "3174091203650001",
+        },
+        headers=COORDINATOR,
+    )
+    assert unknown.status_code == 422 and unknown.json()["error"] == "household_unknown"
+    home = await system.household()
+    operator = bearer(Role.registry_operator, "operator.tests")
+    gone = await system.registry.post(
+        f"/households/{home['household_id']}/deactivation",
+        json={"reason": "moved"},
+        headers=operator,
+    )
+    assert gone.status_code == 200
+
+    async def refused() -> bool:
+        return (await enrol(system, cid, home)).json().get("error") == "household_inactive"
+
+    await eventually(refused)
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "rule"),
+    [
+        ({"capacity": 0}, "capacity", "greater_than_equal"),
+        ({"category": "cooking"}, "category", "literal_error"),
+        ({"sessions": []}, "sessions", "too_short"),
+        ({"completion_threshold_pct": 120}, "completion_threshold_pct", "less_than_equal"),
+    ],
+)
+async def test_bad_courses_name_the_field_and_the_rule(
+    system: System, body: dict[str, Any], field: str, rule: str
+) -> None:
+    valid = {
+        "category": "handicraft",
+        "title": "Kerajinan anyaman bambu",
+        "trainer": "Pak Slamet",
+        "sessions": [{"on": str(TODAY), "place": "Balai warga RW 05"}],
+        "capacity": 15,
+    }
+    reply = await system.training.post("/courses", json={**valid, **body}, headers=COORDINATOR)
+    assert reply.status_code == 422
+    [detail] = reply.json()["details"]
+    assert (detail["field"], detail["rule"]) == (field, rule)
