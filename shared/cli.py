@@ -85,10 +85,8 @@ def up(
         _print_stack(stack, time.monotonic() - started)
         if demo:
             try:
-                distribution = (
-                    stack.url("distribution") if "distribution" in stack.services else None
-                )
-                _demo(stack.url("registry"), households, seed=None, distribution_url=distribution)
+                urls = {s: stack.url(s) for s in DEMO_SERVICES if s in stack.services}
+                _demo(stack.url("registry"), households, seed=None, urls=urls)
             except Exception as exc:  # the stack stays up; the operator sees why
                 console.print(f"[red]demo data failed: {exc}[/red]")
         console.print("[bold]Ctrl-C stops everything.[/bold]")
@@ -128,18 +126,26 @@ def demo(
     households: Annotated[int, typer.Option(help="households to register")] = 500,
     registry_url: Annotated[str, typer.Option(help="registry URL")] = "http://127.0.0.1:8001",
     distribution_url: Annotated[
-        str | None, typer.Option(help="distribution URL; 'none' skips the aid rounds")
+        str, typer.Option(help="distribution URL; 'none' skips the aid rounds")
     ] = "http://127.0.0.1:8002",
+    training_url: Annotated[
+        str, typer.Option(help="training URL; 'none' skips the courses")
+    ] = "http://127.0.0.1:8003",
     seed: Annotated[int | None, typer.Option(help="random seed (default: fresh)")] = None,
 ) -> None:
     """Fill the running system with a realistic Tanjung Barat scenario."""
-    if distribution_url == "none" or "distribution" not in available_services():
-        distribution_url = None
-    _demo(registry_url, households, seed, distribution_url)
+    given = {"distribution": distribution_url, "training": training_url}
+    present = available_services()
+    urls = {s: url for s, url in given.items() if url != "none" and s in present}
+    _demo(registry_url, households, seed, urls)
+
+
+# Services whose demo follows the registry's, in this order.
+DEMO_SERVICES = ("distribution", "training")
 
 
 def _demo(
-    registry_url: str, households: int, seed: int | None, distribution_url: str | None = None
+    registry_url: str, households: int, seed: int | None, urls: dict[str, str] | None = None
 ) -> None:
     from services.registry import demo as registry_demo
 
@@ -165,8 +171,11 @@ def _demo(
         f"{settings.rw_list[0]}–{settings.rw_list[-1]} "
         f"in {time.monotonic() - started:.1f} s"
     )
-    if distribution_url is not None:
-        _demo_rounds(distribution_url, created, settings, rng)
+    urls = urls or {}
+    if "distribution" in urls:
+        _demo_rounds(urls["distribution"], created, settings, rng)
+    if "training" in urls:
+        _demo_courses(urls["training"], created, settings, rng)
 
 
 def _demo_rounds(
@@ -195,6 +204,24 @@ def _demo_rounds(
             f"{s['pending']} pending"
         )
     console.print(f"aid rounds done in {time.monotonic() - started:.1f} s")
+
+
+def _demo_courses(
+    url: str, households: list[dict[str, Any]], settings: CommonSettings, rng: random.Random
+) -> None:
+    from services.training import demo as training_demo
+
+    coordinator = DEMO_SUBJECTS[Role.training_coordinator]
+    token = issue_token(settings, coordinator, Role.training_coordinator)
+    started = time.monotonic()
+    with console.status("courses: enrolment, attendance, completion, outcomes ..."):
+        courses = asyncio.run(training_demo.seed(url, token, households, rng))
+    for c in courses:
+        console.print(
+            f"{c['category']} course {c['course_id']}: {c['seated']} seated, "
+            f"{c['waitlisted']} waiting, {c['completed']} completed"
+        )
+    console.print(f"courses done in {time.monotonic() - started:.1f} s")
 
 
 @app.command("init-stream")

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from services.registry.demo import DemoError
+from shared.demo import known, ok
 
 SEMBAKO_PACKAGE = [
     {"name": "beras", "quantity": 10, "unit": "kg"},
@@ -20,30 +20,6 @@ SEMBAKO_PACKAGE = [
     {"name": "telur ayam", "quantity": 1, "unit": "kg"},
 ]
 BENEFIT_IDR = {"BLT": 600_000, "SEMBAKO": 300_000}
-
-
-def _ok(reply: httpx.Response, *tolerated: str) -> dict[str, Any]:
-    """The reply's body; an error whose code is tolerated (a re-run) gives {}."""
-    if reply.is_error:
-        if reply.status_code == 409 and reply.json().get("error") in tolerated:
-            return {}
-        raise DemoError(
-            f"{reply.request.method} {reply.request.url.path} -> "
-            f"{reply.status_code}: {reply.text[:500]}"
-        )
-    body: dict[str, Any] = reply.json()
-    return body
-
-
-async def _known(client: httpx.AsyncClient, household_id: str, within: float = 60) -> None:
-    """Distribution learns households from the registry's events: wait until it has."""
-    deadline = asyncio.get_running_loop().time() + within
-    while asyncio.get_running_loop().time() < deadline:
-        reply = await client.get(f"/eligibility/{household_id}")
-        if reply.status_code == 200 and reply.json()["eligible"] is not None:
-            return
-        await asyncio.sleep(0.2)
-    raise DemoError(f"distribution did not learn household {household_id} within {within} s")
 
 
 async def seed(
@@ -72,7 +48,7 @@ async def seed(
         client("distribution_officer") as officer,
     ):
         if households:
-            await _known(manager, households[-1]["household_id"])
+            await known(manager, households[-1]["household_id"])
         period = f"{date.today():%Y-%m}"
         for programme, benefit in BENEFIT_IDR.items():
             budget = {
@@ -82,15 +58,15 @@ async def seed(
                 "benefit_idr": benefit,
                 "package": SEMBAKO_PACKAGE if programme == "SEMBAKO" else [],
             }
-            if not _ok(await manager.post("/budgets", json=budget), "budget_exists"):
+            if not ok(await manager.post("/budgets", json=budget), "budget_exists"):
                 # A demo run before this one budgeted the month: top it up for these households.
-                _ok(
+                ok(
                     await manager.post(
                         f"/budgets/{programme}/{period}/top-ups",
                         json={"amount_idr": budget["amount_idr"]},
                     )
                 )
-        _ok(
+        ok(
             await manager.post(
                 f"/officers/{officer_sub}/certificates",
                 json={
@@ -104,7 +80,7 @@ async def seed(
         half = len(rws) // 2 or 1
         summaries = []
         for programme, covered in (("BLT", rws[:half]), ("SEMBAKO", rws[half:] or rws)):
-            created = _ok(
+            created = ok(
                 await manager.post(
                     "/rounds",
                     json={
@@ -122,15 +98,15 @@ async def seed(
                 )
             )
             rid = created["round_id"]
-            _ok(
+            ok(
                 await facilitator.post(
                     f"/rounds/{rid}/endorsement",
                     json={"note": f"jadwal disepakati dalam rembuk warga RW {', '.join(covered)}"},
                 )
             )
-            _ok(await manager.post(f"/rounds/{rid}/allocations/bulk"), "budget_exceeded")
+            ok(await manager.post(f"/rounds/{rid}/allocations/bulk"), "budget_exceeded")
             await _hand_over(officer, rid, heads, rng, concurrency)
-            summaries.append(_ok(await manager.get(f"/rounds/{rid}/summary")))
+            summaries.append(ok(await manager.get(f"/rounds/{rid}/summary")))
     return summaries
 
 
@@ -148,7 +124,7 @@ async def _hand_over(
         params: dict[str, str | int] = {"limit": 500}
         if cursor:
             params["cursor"] = cursor
-        page = _ok(await officer.get(f"/rounds/{round_id}/manifest", params=params))
+        page = ok(await officer.get(f"/rounds/{round_id}/manifest", params=params))
         items += page["items"]
         if not (cursor := page["next_cursor"]):
             break
@@ -159,7 +135,7 @@ async def _hand_over(
         async with gate:
             if draw < 0.85 and item["household_id"] in heads:
                 photo = f"{item['allocation_id']}-{rng.random()}".encode()
-                _ok(
+                ok(
                     await officer.post(
                         f"/allocations/{item['allocation_id']}/receipt",
                         json={
@@ -175,7 +151,7 @@ async def _hand_over(
                 )
             elif draw < 0.95:
                 reason = rng.choice(["not_at_home", "not_at_home", "moved", "refused"])
-                _ok(
+                ok(
                     await officer.post(
                         f"/allocations/{item['allocation_id']}/undelivered",
                         json={"reason": reason, "note": "kunjungan petugas"},

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 
 from services.registry.nik import make_nik
+from shared.demo import ok
 
 REGION = "317409"  # Kota Jakarta Selatan, Kecamatan Jagakarsa
 MALE = [
@@ -154,33 +155,21 @@ def survey(rng: random.Random, hh: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-class DemoError(RuntimeError):
-    pass
-
-
-def _check(reply: httpx.Response) -> None:
-    if reply.is_error:
-        raise DemoError(
-            f"{reply.request.method} {reply.request.url.path} -> "
-            f"{reply.status_code}: {reply.text[:500]}"
-        )
-
-
 async def _one(client: httpx.AsyncClient, rng: random.Random, rw: str) -> dict[str, Any]:
     for _ in range(5):  # a random NIK may collide with an earlier demo run: draw again
         body = household(rng, rw)
         reply = await client.post("/households", json=body)
         if reply.status_code != 409:
             break
-    _check(reply)
+    ok(reply)
     created: dict[str, Any] = reply.json()
     hid = created["household_id"]
     if rng.random() < 0.85:
-        _check(await client.post(f"/households/{hid}/surveys", json=survey(rng, body)))
-    _check(await client.post(f"/households/{hid}/eligibility"))
+        ok(await client.post(f"/households/{hid}/surveys", json=survey(rng, body)))
+    ok(await client.post(f"/households/{hid}/eligibility"))
     if rng.random() < 0.03:
         reason = rng.choice(["moved", "deceased"])
-        _check(
+        ok(
             await client.post(
                 f"/households/{hid}/deactivation", json={"reason": reason, "note": "field visit"}
             )

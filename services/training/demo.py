@@ -1,0 +1,152 @@
+"""Demo data for training: a course of each category over the demo households — two run
+(attendance, completions, a withdrawal, outcomes three months on), one still to start with
+its waiting list."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import httpx
+
+from shared.demo import known, ok
+
+
+@dataclass(frozen=True)
+class CourseSpec:
+    category: str
+    title: str
+    trainer: str
+    place: str
+    weeks_ago: int  # of the first of four weekly sessions
+    capacity: int
+
+
+COURSES = [
+    CourseSpec(
+        "handicraft",
+        "Kerajinan anyaman bambu dan eceng gondok",
+        "Pak Slamet (pengrajin Setu Babakan)",
+        "Aula RW 02",
+        weeks_ago=5,
+        capacity=20,
+    ),
+    CourseSpec(
+        "digital_skills",
+        "Jualan daring: foto produk, WhatsApp Business dan marketplace",
+        "Mbak Rina (relawan TIK)",
+        "Ruang komputer Kelurahan Tanjung Barat",
+        weeks_ago=4,
+        capacity=15,
+    ),
+    CourseSpec(
+        "micro_business",
+        "Usaha mikro: pembukuan sederhana dan akses modal",
+        "Ibu Lestari (PLUT Jakarta Selatan)",
+        "Balai warga RW 07",
+        weeks_ago=-1,  # starts next week: enrolments and a waiting list only
+        capacity=12,
+    ),
+]
+
+
+async def seed(
+    url: str, token: str, households: list[dict[str, Any]], rng: random.Random
+) -> list[dict[str, Any]]:
+    """Run the three courses; returns each course's counters."""
+    members = [
+        (h["household_id"], m["nik"])
+        for h in households
+        for m in h["members"]
+        if date.today().year - int(m["birth_date"][:4]) >= 17  # adults train
+    ]
+    rng.shuffle(members)
+    auth = {"Authorization": f"Bearer {token}"}
+    results = []
+    async with httpx.AsyncClient(base_url=url, headers=auth, timeout=60) as client:
+        if households:
+            await known(client, households[-1]["household_id"])
+        for spec in COURSES:
+            first = date.today() - timedelta(weeks=spec.weeks_ago)
+            course = ok(
+                await client.post(
+                    "/courses",
+                    json={
+                        "category": spec.category,
+                        "title": spec.title,
+                        "trainer": spec.trainer,
+                        "sessions": [
+                            {"on": str(first + timedelta(weeks=w)), "place": spec.place}
+                            for w in range(4)
+                        ],
+                        "capacity": spec.capacity,
+                    },
+                )
+            )
+            wanted = min(len(members), spec.capacity + 4)  # a few more than the seats
+            applicants = [members.pop() for _ in range(wanted)]
+            await _run(client, course, applicants, rng)
+            results.append(ok(await client.get(f"/courses/{course['course_id']}")))
+    return results
+
+
+async def _run(
+    client: httpx.AsyncClient,
+    course: dict[str, Any],
+    applicants: list[tuple[str, str]],
+    rng: random.Random,
+) -> None:
+    cid = course["course_id"]
+    seats: list[str] = []
+    for household_id, nik in applicants:
+        reply = await client.post(
+            f"/courses/{cid}/enrolments", json={"household_id": household_id, "member_nik": nik}
+        )
+        if reply.status_code == 422:  # a household deactivated in the demo
+            continue
+        enrolment = ok(reply)
+        if enrolment["status"] == "enrolled":
+            seats.append(enrolment["enrolment_id"])
+    if seats and rng.random() < 0.9:
+        ok(
+            await client.post(
+                f"/courses/{cid}/enrolments/{seats.pop()}/withdrawal",
+                json={"reason": rng.choice(["work", "health", "family"])},
+            )
+        )
+    held = [s for s in course["sessions"] if s["on"] <= str(date.today())]
+    if not held:
+        return
+    seats = [t["enrolment_id"] for t in ok(await client.get(f"/courses/{cid}/roster"))["trainees"]]
+    keen = {e: rng.random() < 0.8 for e in seats}  # most attend nearly every session
+    for session in held:
+        present = [e for e in seats if rng.random() < (0.95 if keen[e] else 0.5)]
+        absent = [e for e in seats if e not in present]
+        ok(
+            await client.post(
+                f"/courses/{cid}/sessions/{session['session_id']}/attendance",
+                json={"present": present, "absent": absent},
+            )
+        )
+    if len(held) < len(course["sessions"]):
+        return
+    for enrolment_id in seats:
+        reply = await client.post(f"/courses/{cid}/enrolments/{enrolment_id}/completion")
+        if reply.status_code == 422:  # attendance too low: no certificate
+            continue
+        ok(reply)
+        if rng.random() < 0.4:
+            status = rng.choice(["none", "planning", "started", "running", "running"])
+            ok(
+                await client.post(
+                    f"/courses/{cid}/enrolments/{enrolment_id}/outcomes",
+                    json={
+                        "months_after": 3,
+                        "monthly_income_idr": rng.randrange(800_000, 3_500_000, 50_000),
+                        "business_status": status,
+                        "employed": rng.random() < 0.2,
+                    },
+                )
+            )

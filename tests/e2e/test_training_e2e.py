@@ -1,0 +1,105 @@
+"""End to end under `bansos up`: a member of a household registered in the registry
+enrols in a course, attends, completes; every event reaches the ledger, no NIK or name on
+the bus (DESIGN §7)."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from services.registry import demo
+from shared.auth import Role
+from tests.audit.test_audit_e2e import verify
+from tests.e2e.test_registry_e2e import personal_data
+from tests.helpers import UpProcess, bearer, eventually, stream_messages
+
+pytestmark = pytest.mark.e2e
+OPERATOR = bearer(Role.registry_operator, "operator.e2e")
+COORDINATOR = bearer(Role.training_coordinator, "coordinator.e2e")
+
+
+@pytest.fixture
+def up(tmp_path: Path, stack_env: dict[str, str]) -> Iterator[UpProcess]:
+    process = UpProcess(tmp_path / "var", stack_env)
+    process.start(wait_for=(1, 3, 5))
+    yield process
+    process.stop()
+
+
+async def test_a_member_trains_and_the_ledger_holds_it(up: UpProcess) -> None:
+    rng = random.Random(303)
+    body = demo.household(rng, "08")
+    async with (
+        httpx.AsyncClient(base_url=up.url(1), headers=OPERATOR, timeout=30) as registry,
+        httpx.AsyncClient(base_url=up.url(3), headers=COORDINATOR, timeout=30) as training,
+    ):
+        created = await registry.post("/households", json=body)
+        assert created.status_code == 201, created.text
+        hid = created.json()["household_id"]
+        assert (await registry.post(f"/households/{hid}/eligibility")).is_success
+
+        async def known() -> bool:
+            reply = await training.get(f"/eligibility/{hid}")
+            return reply.status_code == 200 and reply.json()["eligible"] is not None
+
+        await eventually(known, within=30)
+        yesterday = date.today() - timedelta(days=1)
+        course = await training.post(
+            "/courses",
+            json={
+                "category": "digital_skills",
+                "title": "Jualan daring untuk usaha rumahan",
+                "trainer": "Mbak Rina",
+                "capacity": 10,
+                "sessions": [
+                    {"on": str(yesterday), "place": "Kelurahan"},
+                    {"on": str(date.today()), "place": "Kelurahan"},
+                ],
+            },
+        )
+        assert course.status_code == 201, course.text
+        cid, sessions = course.json()["course_id"], course.json()["sessions"]
+        member = body["members"][-1]
+        enrolled = await training.post(
+            f"/courses/{cid}/enrolments", json={"household_id": hid, "member_nik": member["nik"]}
+        )
+        assert enrolled.status_code == 201, enrolled.text
+        eid = enrolled.json()["enrolment_id"]
+        for s in sessions:
+            attended = await training.post(
+                f"/courses/{cid}/sessions/{s['session_id']}/attendance", json={"present": [eid]}
+            )
+            assert attended.status_code == 200, attended.text
+        done = await training.post(f"/courses/{cid}/enrolments/{eid}/completion")
+        assert done.json()["status"] == "completed", done.text
+
+    # registered, decided; course opened, enrolled, 2 x attendance, completed
+    nats_url = f"nats://127.0.0.1:{up.nats_port}"
+
+    async def all_on_stream() -> list[object] | None:
+        got = await stream_messages(nats_url)
+        return got if len(got) >= 7 else None
+
+    messages = await eventually(all_on_stream, within=30)
+    assert sorted(m.subject for m in messages)[-5:] == [  # type: ignore[attr-defined]
+        "bansos.training.attendance_recorded",
+        "bansos.training.attendance_recorded",
+        "bansos.training.course_opened",
+        "bansos.training.trainee_enrolled",
+        "bansos.training.training_completed",
+    ]
+    async with httpx.AsyncClient(base_url=up.url(5), timeout=30) as audit:
+
+        async def ledger_has_all() -> bool:
+            return bool((await audit.get("/ledger/stats")).json()["checkpoint_size"] == 7)
+
+        await eventually(ledger_has_all, within=30)
+    verified = verify(up.url(5))
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    everything = b"\n".join(m.data for m in messages).decode()  # type: ignore[attr-defined]
+    assert sorted(s for s in personal_data([body]) if s in everything) == []
