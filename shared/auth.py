@@ -105,3 +105,18 @@ def require(*roles: Role) -> Any:
         return principal
 
     return Depends(dependency)
+
+
+def optional() -> Any:
+    """FastAPI dependency for public routes: the caller's principal when a token is sent
+    (it must then be valid), None for an anonymous caller."""
+
+    async def dependency(
+        request: Request,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> Principal | None:
+        if credentials is None:
+            return None
+        return verify_token(request.app.state.settings, credentials.credentials)
+
+    return Depends(dependency)

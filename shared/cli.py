@@ -131,17 +131,24 @@ def demo(
     training_url: Annotated[
         str, typer.Option(help="training URL; 'none' skips the courses")
     ] = "http://127.0.0.1:8003",
+    community_url: Annotated[
+        str, typer.Option(help="community URL; 'none' skips complaints and meetings")
+    ] = "http://127.0.0.1:8004",
     seed: Annotated[int | None, typer.Option(help="random seed (default: fresh)")] = None,
 ) -> None:
     """Fill the running system with a realistic Tanjung Barat scenario."""
-    given = {"distribution": distribution_url, "training": training_url}
+    given = {
+        "distribution": distribution_url,
+        "training": training_url,
+        "community": community_url,
+    }
     present = available_services()
     urls = {s: url for s, url in given.items() if url != "none" and s in present}
     _demo(registry_url, households, seed, urls)
 
 
 # Services whose demo follows the registry's, in this order.
-DEMO_SERVICES = ("distribution", "training")
+DEMO_SERVICES = ("distribution", "training", "community")
 
 
 def _demo(
@@ -172,15 +179,20 @@ def _demo(
         f"in {time.monotonic() - started:.1f} s"
     )
     urls = urls or {}
+    subjects: list[tuple[str, str]] = []  # rounds and courses, for community feedback
     if "distribution" in urls:
-        _demo_rounds(urls["distribution"], created, settings, rng)
+        rounds = _demo_rounds(urls["distribution"], created, settings, rng)
+        subjects += [("round", str(r["round_id"])) for r in rounds]
     if "training" in urls:
-        _demo_courses(urls["training"], created, settings, rng)
+        courses = _demo_courses(urls["training"], created, settings, rng)
+        subjects += [("course", str(c["course_id"])) for c in courses]
+    if "community" in urls:
+        _demo_community(urls["community"], settings, subjects, rng)
 
 
 def _demo_rounds(
     url: str, households: list[dict[str, Any]], settings: CommonSettings, rng: random.Random
-) -> None:
+) -> list[dict[str, Any]]:
     from services.distribution import demo as distribution_demo
 
     roles = (Role.programme_manager, Role.community_facilitator, Role.distribution_officer)
@@ -204,11 +216,12 @@ def _demo_rounds(
             f"{s['pending']} pending"
         )
     console.print(f"aid rounds done in {time.monotonic() - started:.1f} s")
+    return summaries
 
 
 def _demo_courses(
     url: str, households: list[dict[str, Any]], settings: CommonSettings, rng: random.Random
-) -> None:
+) -> list[dict[str, Any]]:
     from services.training import demo as training_demo
 
     coordinator = DEMO_SUBJECTS[Role.training_coordinator]
@@ -222,6 +235,24 @@ def _demo_courses(
             f"{c['waitlisted']} waiting, {c['completed']} completed"
         )
     console.print(f"courses done in {time.monotonic() - started:.1f} s")
+    return courses
+
+
+def _demo_community(
+    url: str, settings: CommonSettings, subjects: list[tuple[str, str]], rng: random.Random
+) -> None:
+    from services.community import demo as community_demo
+
+    facilitator = DEMO_SUBJECTS[Role.community_facilitator]
+    token = issue_token(settings, facilitator, Role.community_facilitator)
+    started = time.monotonic()
+    with console.status("community: complaints, feedback, meetings ..."):
+        done = asyncio.run(community_demo.seed(url, token, settings.rw_list, subjects, rng))
+    console.print(
+        f"{len(done['tickets'])} complaints (tickets e.g. {done['tickets'][0]}), "
+        f"{done['ratings']} ratings, {done['meetings']} meetings "
+        f"in {time.monotonic() - started:.1f} s"
+    )
 
 
 @app.command("init-stream")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import TypeVar
 
 S = TypeVar("S")
@@ -17,11 +17,19 @@ class DomainError(Exception):
 
     status = 422
 
-    def __init__(self, code: str, message: str, *, field: str | None = None) -> None:
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        field: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.field = field
+        self.headers = dict(headers or {})
 
 
 class NotFound(DomainError):
@@ -34,6 +42,10 @@ class Conflict(DomainError):
 
 class Forbidden(DomainError):
     status = 403
+
+
+class TooManyRequests(DomainError):
+    status = 429
 
 
 def fold(evolve: Callable[[S, E], S], initial: S, events: Iterable[E]) -> S:

@@ -51,7 +51,7 @@ async def _validation_error(_: Request, exc: Exception) -> Response:
 async def _domain_error(_: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
     details = [{"field": exc.field, "rule": exc.code, "message": exc.message}] if exc.field else []
-    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    headers = {**exc.headers, **({"WWW-Authenticate": "Bearer"} if exc.status == 401 else {})}
     return JSONResponse(
         error_body(exc.code, exc.message, details), status_code=exc.status, headers=headers
     )
@@ -82,7 +82,13 @@ def create_app(
         finally:
             await runtime.stop()
 
-    app = FastAPI(title=title, description=description, version=version, lifespan=lifespan)
+    app = FastAPI(
+        title=title,
+        description=description,
+        version=version,
+        lifespan=lifespan,
+        max_body_size=runtime.settings.max_body_bytes,
+    )
     app.state.settings = runtime.settings
     app.state.runtime = runtime
     app.add_exception_handler(RequestValidationError, _validation_error)

@@ -41,6 +41,10 @@ class CommonSettings(BaseSettings):
 
     http_host: str = "127.0.0.1"
     http_port: int = 8000
+    # A request body larger than this is refused with 413 before it is read in full.
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    # Where public endpoints count requests per source (shared/ratelimit.py).
+    rate_limit_storage: str = "memory://"
 
     jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
     jwt_algorithm: Literal["HS256", "RS256", "ES256", "EdDSA"] = "HS256"

@@ -257,12 +257,16 @@ def _attendance(state: Course, c: RecordAttendance) -> list[EventPayload]:
         raise NotFound("session_not_found", "the course has no such session", field="session_id")
     if session.on > c.today:
         raise DomainError(
-            "session_in_future", f"the session is on {session.on}; record it on or after"
+            "session_in_future",
+            f"the session is on {session.on}; record it on or after",
+            field="session_id",
         )
     both = set(c.present) & set(c.absent)
     if both:
         raise DomainError(
-            "present_and_absent", f"{len(both)} trainee(s) listed as both present and absent"
+            "present_and_absent",
+            f"{len(both)} trainee(s) listed as both present and absent",
+            field="absent",
         )
     events: list[EventPayload] = []
     for i, (eid, present) in enumerate(

@@ -1,4 +1,7 @@
-"""Community events. A reporter's contact is only ever a commitment, never clear text."""
+"""Community events. A reporter's contact is only ever a commitment, never clear text, and
+free text written by residents or facilitators (descriptions, notes, comments) stays in the
+community service's own store: the events carry keyed commitments of it, so the public
+ledger proves what was written and when without publishing a whistle-blower's words."""
 
 from __future__ import annotations
 
@@ -28,12 +31,18 @@ class _Complaint(EventPayload):
     aggregate_type = "complaint"
 
 
+TextCommitment = Field(
+    pattern=r"^[0-9a-f]{64}$", description="hex HMAC-SHA256(programme key, the text)"
+)
+ComplaintOutcome = Literal["upheld", "partly_upheld", "not_upheld", "referred"]
+
+
 class ComplaintFiled(_Complaint):
     event_type = "community.complaint_filed"
 
     ticket_code: str
     category: ComplaintCategory
-    description: str = Field(min_length=1, max_length=4000)
+    description_commitment: str = TextCommitment
     rw: str = Field(pattern=r"^\d{2}$")
     anonymous: bool
     contact_commitment: str | None = None
@@ -43,20 +52,21 @@ class ComplaintFiled(_Complaint):
 class ComplaintAcknowledged(_Complaint):
     event_type = "community.complaint_acknowledged"
 
-    note: str = ""
+    note_commitment: str | None = None
 
 
 class ComplaintEscalated(_Complaint):
     event_type = "community.complaint_escalated"
 
     to: Literal["programme_manager", "inspectorate"]
-    reason: str = Field(min_length=1, max_length=2000)
+    reason_commitment: str = TextCommitment
 
 
 class ComplaintResolved(_Complaint):
     event_type = "community.complaint_resolved"
 
-    resolution: str = Field(min_length=1, max_length=4000)
+    outcome: ComplaintOutcome
+    resolution_commitment: str = TextCommitment
 
 
 class FeedbackSubmitted(EventPayload):
@@ -66,7 +76,7 @@ class FeedbackSubmitted(EventPayload):
     subject_type: Literal["round", "course"]
     subject_id: UUID
     rating: int = Field(ge=1, le=5)
-    comment: str = Field(default="", max_length=2000)
+    comment_commitment: str | None = None
     rw: str | None = Field(default=None, pattern=r"^\d{2}$")
     anonymous: bool = True
 
@@ -89,6 +99,8 @@ class FollowUp(BaseModel):
 
 
 class MeetingHeld(EventPayload):
+    """Topics, aspirations and follow-ups are the community's, recorded to be public."""
+
     event_type = "community.meeting_held"
     aggregate_type = "meeting"
 
@@ -99,3 +111,11 @@ class MeetingHeld(EventPayload):
     topics: tuple[str, ...] = ()
     aspirations: tuple[str, ...] = ()
     follow_ups: tuple[FollowUp, ...] = ()
+
+
+class FollowUpUpdated(EventPayload):
+    event_type = "community.follow_up_updated"
+    aggregate_type = "meeting"
+
+    index: int = Field(ge=0, description="position in the meeting's follow_ups")
+    status: Literal["open", "in_progress", "done"]

@@ -1,0 +1,227 @@
+"""Community read models, updated in the command's transaction, and its private store.
+
+`complaints`, `feedback` and `meetings` are projections (rebuildable from events).
+`texts` (descriptions, notes, resolutions, comments, by the event that committed to them)
+and `contacts` (a reporter's name, phone, e-mail) hold what residents wrote and who they
+are: they never leave this service (DESIGN §7). `subjects` are the rounds and courses
+announced by distribution and training, so feedback can name them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    Uuid,
+    delete,
+    func,
+    insert,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared import eventstore
+from shared.db import BigId, UTCDateTime
+from shared.events import Envelope
+from shared.events.community import (
+    ComplaintAcknowledged,
+    ComplaintEscalated,
+    ComplaintFiled,
+    ComplaintResolved,
+    FeedbackSubmitted,
+    FollowUpUpdated,
+    MeetingHeld,
+)
+
+metadata = MetaData()
+
+complaints = Table(
+    "complaints",
+    metadata,
+    Column("seq", BigId, primary_key=True, autoincrement=True),
+    Column("complaint_id", Uuid, nullable=False, unique=True),
+    Column("ticket_code", String(16), nullable=False, unique=True),
+    Column("category", String(20), nullable=False),
+    Column("rw", String(2), nullable=False, index=True),
+    Column("status", String(12), nullable=False, index=True),
+    Column("anonymous", Boolean, nullable=False),
+    Column("references", JSON, nullable=False),
+    Column("escalated_to", JSON, nullable=False),
+    Column("outcome", String(16)),
+    Column("filed_at", UTCDateTime(), nullable=False),
+    Column("acknowledged_at", UTCDateTime()),
+    Column("resolved_at", UTCDateTime()),
+    Column("version", Integer, nullable=False),
+)
+
+# What residents and facilitators wrote, by the event whose commitment covers it.
+texts = Table(
+    "texts",
+    metadata,
+    Column("event_id", Uuid, primary_key=True),
+    Column("aggregate_id", Uuid, nullable=False, index=True),
+    Column("kind", String(12), nullable=False),
+    Column("body", Text, nullable=False),
+)
+
+contacts = Table(
+    "contacts",
+    metadata,
+    Column("complaint_id", Uuid, primary_key=True),
+    Column("name", String(120)),
+    Column("phone", String(20)),
+    Column("email", String(254)),
+)
+
+feedback = Table(
+    "feedback",
+    metadata,
+    Column("seq", BigId, primary_key=True, autoincrement=True),
+    Column("feedback_id", Uuid, nullable=False, unique=True),
+    Column("subject_type", String(8), nullable=False),
+    Column("subject_id", Uuid, nullable=False, index=True),
+    Column("rating", Integer, nullable=False),
+    Column("rw", String(2)),
+    Column("anonymous", Boolean, nullable=False),
+    Column("submitted_at", UTCDateTime(), nullable=False),
+)
+
+meetings = Table(
+    "meetings",
+    metadata,
+    Column("seq", BigId, primary_key=True, autoincrement=True),
+    Column("meeting_id", Uuid, nullable=False, unique=True),
+    Column("kind", String(12), nullable=False),
+    Column("held_on", Date, nullable=False),
+    Column("rw", String(2), nullable=False, index=True),
+    Column("facilitator", String(120), nullable=False),
+    Column("attendance", JSON, nullable=False),
+    Column("topics", JSON, nullable=False),
+    Column("aspirations", JSON, nullable=False),
+    Column("follow_ups", JSON, nullable=False),
+    Column("version", Integer, nullable=False),
+)
+
+subjects = Table(
+    "subjects",
+    metadata,
+    Column("subject_id", Uuid, primary_key=True),
+    Column("subject_type", String(8), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("rws", JSON, nullable=False),
+)
+
+
+async def project(session: AsyncSession, new_events: Sequence[Envelope]) -> None:
+    for envelope in new_events:
+        await apply(session, envelope)
+
+
+def _complaint(envelope: Envelope, **values: Any) -> Any:
+    return (
+        update(complaints)
+        .where(complaints.c.complaint_id == envelope.aggregate_id)
+        .values(version=envelope.aggregate_version, **values)
+    )
+
+
+async def apply(session: AsyncSession, envelope: Envelope) -> None:
+    at = envelope.occurred_at
+    match envelope.typed():
+        case ComplaintFiled() as e:
+            await session.execute(
+                insert(complaints).values(
+                    complaint_id=envelope.aggregate_id,
+                    ticket_code=e.ticket_code,
+                    category=e.category,
+                    rw=e.rw,
+                    status="filed",
+                    anonymous=e.anonymous,
+                    references=e.references.model_dump(mode="json", exclude_none=True),
+                    escalated_to=[],
+                    filed_at=at,
+                    version=envelope.aggregate_version,
+                )
+            )
+        case ComplaintAcknowledged():
+            await session.execute(_complaint(envelope, status="acknowledged", acknowledged_at=at))
+        case ComplaintEscalated() as e:
+            current = await session.scalar(
+                complaints.select()
+                .with_only_columns(complaints.c.escalated_to)
+                .where(complaints.c.complaint_id == envelope.aggregate_id)
+            )
+            # Escalating is acting on it: it acknowledges a complaint not yet acknowledged.
+            await session.execute(
+                _complaint(
+                    envelope,
+                    status="escalated",
+                    escalated_to=[*(current or []), e.to],
+                    acknowledged_at=func.coalesce(complaints.c.acknowledged_at, at),
+                )
+            )
+        case ComplaintResolved() as e:
+            await session.execute(
+                _complaint(envelope, status="resolved", outcome=e.outcome, resolved_at=at)
+            )
+        case FeedbackSubmitted() as e:
+            await session.execute(
+                insert(feedback).values(
+                    feedback_id=envelope.aggregate_id,
+                    subject_type=e.subject_type,
+                    subject_id=e.subject_id,
+                    rating=e.rating,
+                    rw=e.rw,
+                    anonymous=e.anonymous,
+                    submitted_at=at,
+                )
+            )
+        case MeetingHeld() as e:
+            await session.execute(
+                insert(meetings).values(
+                    meeting_id=envelope.aggregate_id,
+                    kind=e.kind,
+                    held_on=e.held_on,
+                    rw=e.rw,
+                    facilitator=envelope.actor,
+                    attendance=e.attendance.model_dump(),
+                    topics=list(e.topics),
+                    aspirations=list(e.aspirations),
+                    follow_ups=[f.model_dump() for f in e.follow_ups],
+                    version=envelope.aggregate_version,
+                )
+            )
+        case FollowUpUpdated() as e:
+            row = meetings.c.meeting_id == envelope.aggregate_id
+            follow_ups = await session.scalar(
+                meetings.select().with_only_columns(meetings.c.follow_ups).where(row)
+            )
+            changed = [dict(f) for f in follow_ups or []]
+            changed[e.index]["status"] = e.status
+            await session.execute(
+                update(meetings)
+                .where(row)
+                .values(follow_ups=changed, version=envelope.aggregate_version)
+            )
+
+
+async def rebuild(session: AsyncSession, batch: int = 1000) -> int:
+    """Recompute the projections from the event store (texts and contacts stay)."""
+    for table in (complaints, feedback, meetings):
+        await session.execute(delete(table))
+    position, count = 0, 0
+    while page := await eventstore.read_all(session, after=position, limit=batch):
+        await project(session, [envelope for _, envelope in page])
+        position = page[-1][0]
+        count += len(page)
+    return count

@@ -1,0 +1,23 @@
+"""Community settings: SLA, public filing limits, on port 8004."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from services.community.domain import SlaPolicy
+from shared.settings import CommonSettings, database_url_field
+
+
+class CommunitySettings(CommonSettings):
+    service_name: str = "community"
+    database_url: str = database_url_field("community")
+    http_port: int = 8004
+    sla_acknowledge_days: int = Field(default=3, ge=1, le=60)
+    sla_resolve_days: int = Field(default=14, ge=1, le=365)
+    # Per source (client address), on the public endpoints; `limits` rate strings.
+    complaint_rate: str = "5/10 minutes"
+    feedback_rate: str = "20/10 minutes"
+    tracking_rate: str = "60/minute"
+
+    def sla(self) -> SlaPolicy:
+        return SlaPolicy(self.sla_acknowledge_days, self.sla_resolve_days)

@@ -1,0 +1,63 @@
+"""Limits per source on public endpoints (anyone may file a complaint, so anyone could
+flood the programme with them): a moving window per client address, 429 with
+Retry-After when exceeded. Storage is a setting: in memory per process by default, or a
+shared one (`redis://…`) when a service runs several workers (the `limits` library)."""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+from fastapi import Depends, Request
+from limits import parse
+from limits.aio.storage import Storage
+from limits.aio.strategies import MovingWindowRateLimiter
+from limits.storage import storage_from_string
+
+from shared.auth import Principal, optional
+from shared.domain import TooManyRequests
+
+
+def _limiter(request: Request) -> MovingWindowRateLimiter:
+    """One per app (its own counts), made on first use from the setting."""
+    state = request.app.state
+    if getattr(state, "rate_limiter", None) is None:
+        # The async variant of the storage named ("memory://" -> "async+memory://").
+        uri = state.settings.rate_limit_storage
+        storage = storage_from_string(uri if uri.startswith("async+") else f"async+{uri}")
+        assert isinstance(storage, Storage)
+        state.rate_limiter = MovingWindowRateLimiter(storage)
+    limiter: MovingWindowRateLimiter = state.rate_limiter
+    return limiter
+
+
+def source(request: Request) -> str:
+    """The client's address (uvicorn puts the proxy's X-Forwarded-For here when the proxy
+    is trusted, `FORWARDED_ALLOW_IPS`)."""
+    return request.client.host if request.client else "unknown"
+
+
+def limit(scope: str, setting: str) -> Any:
+    """A dependency: at most the rate in `settings.<setting>` (e.g. "5/10 minutes") per
+    source for this scope. Staff with a valid token (a facilitator entering complaints
+    taken on paper at the posko) are not limited."""
+
+    async def dependency(request: Request, principal: Principal | None = optional()) -> None:
+        if principal is not None:
+            return
+        settings = request.app.state.settings
+        rate = parse(getattr(settings, setting))
+        limiter = _limiter(request)
+        key = (scope, source(request))
+        if await limiter.hit(rate, *key):
+            return
+        stats = await limiter.get_window_stats(rate, *key)
+        wait = max(1, math.ceil(stats.reset_time - time.time()))
+        raise TooManyRequests(
+            "rate_limited",
+            f"too many requests from your address ({rate}); try again in {wait} s",
+            headers={"Retry-After": str(wait)},
+        )
+
+    return Depends(dependency)

@@ -1,0 +1,295 @@
+"""Community over HTTP on SQLite and PostgreSQL with a real nats-server: public filing and
+tracking (rate-limited, fuzzed), facilitators' handling, feedback, meetings; and no
+reporter's words, name or contact on the bus."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import AsyncIterator
+from datetime import date, timedelta
+from typing import Any
+from uuid import uuid4
+
+import httpx
+import nats
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from services.community.app import create
+from services.community.settings import CommunitySettings
+from shared.auth import Role
+from shared.events import Envelope
+from shared.events.distribution import Posko, RoundScheduled
+from tests.helpers import NatsServer, bearer, eventually, serve_app, stream_messages
+
+FACILITATOR = bearer(Role.community_facilitator, "facilitator.yusuf")
+AUDITOR = bearer(Role.auditor, "inspektorat.hasan")
+SECRET_WORDS = "Pak Darto dari RT 04 minta uang Rp 50.000 sebelum beras dibagikan"
+
+
+def app_for(database_url: str, nats_url: str, **overrides: Any) -> Any:
+    return create(CommunitySettings(database_url=database_url, nats_url=nats_url, **overrides))
+
+
+@pytest.fixture
+async def client(database_url: str, nats_server: NatsServer) -> AsyncIterator[httpx.AsyncClient]:
+    async with serve_app(app_for(database_url, nats_server.url)) as client:
+        yield client
+
+
+def complaint(**changes: Any) -> dict[str, Any]:
+    return {"category": "officer_conduct", "description": SECRET_WORDS, "rw": "04", **changes}
+
+
+async def test_an_anonymous_complaint_is_filed_tracked_and_resolved(
+    client: httpx.AsyncClient,
+) -> None:
+    filed = await client.post("/complaints", json=complaint())
+    assert filed.status_code == 201, filed.text
+    ticket = filed.json()["ticket_code"]
+    assert filed.json()["sla"]["state"] == "on_track"
+    assert "complaint_id" not in filed.json()
+
+    tracked = (await client.get(f"/complaints/track/{ticket}")).json()
+    assert (tracked["status"], tracked["category"], tracked["rw"]) == (
+        "filed",
+        "officer_conduct",
+        "04",
+    )
+    assert SECRET_WORDS not in str(tracked)
+
+    listed = (await client.get("/complaints?status=filed", headers=FACILITATOR)).json()
+    [item] = listed["items"]
+    cid = item["complaint_id"]
+    full = (await client.get(f"/complaints/{cid}", headers=FACILITATOR)).json()
+    assert full["history"][0]["description"] == SECRET_WORDS
+    assert full["contact_given"] is False
+
+    ack = await client.post(
+        f"/complaints/{cid}/acknowledgement",
+        json={"note": "Terima kasih, kami akan cek ke RT 04 minggu ini."},
+        headers=FACILITATOR,
+    )
+    assert ack.json()["status"] == "acknowledged"
+    again = await client.post(f"/complaints/{cid}/acknowledgement", json={}, headers=FACILITATOR)
+    assert again.status_code == 409 and again.json()["error"] == "already_acknowledged"
+    up = await client.post(
+        f"/complaints/{cid}/escalation",
+        json={"to": "inspectorate", "reason": "dugaan pungli oleh pengurus"},
+        headers=FACILITATOR,
+    )
+    assert up.json()["status"] == "escalated"
+    done = await client.post(
+        f"/complaints/{cid}/resolution",
+        json={"outcome": "upheld", "resolution": "Pungutan dihentikan; dana dikembalikan."},
+        headers=FACILITATOR,
+    )
+    assert done.json()["status"] == "resolved" and done.json()["sla"]["state"] == "met"
+    late = await client.post(f"/complaints/{cid}/acknowledgement", json={}, headers=FACILITATOR)
+    assert late.json()["error"] == "complaint_resolved"
+
+    history = (await client.get(f"/complaints/track/{ticket}")).json()["history"]
+    assert [h["step"] for h in history] == ["filed", "acknowledged", "escalated", "resolved"]
+    assert history[1]["note"].startswith("Terima kasih")
+    assert history[2] == {"step": "escalated", "at": history[2]["at"], "to": "inspectorate"}
+    assert history[3]["resolution"].startswith("Pungutan dihentikan")
+    stats = (await client.get("/complaints/stats", headers=AUDITOR)).json()
+    assert stats == {"by_category": {"officer_conduct": {"resolved": 1}}, "by_sla": {"met": 1}}
+
+
+async def test_a_named_reporter_is_reachable_only_by_the_facilitator(
+    client: httpx.AsyncClient,
+) -> None:
+    named = complaint(
+        category="exclusion_error",
+        anonymous=False,
+        contact={"name": "Ibu Sumiati", "phone": "081298765432"},
+    )
+    filed = await client.post("/complaints", json=named)
+    assert filed.status_code == 201, filed.text
+    [item] = (await client.get("/complaints", headers=FACILITATOR)).json()["items"]
+    for_facilitator = await client.get(f"/complaints/{item['complaint_id']}", headers=FACILITATOR)
+    assert for_facilitator.json()["contact"]["phone"] == "081298765432"
+    for_auditor = (await client.get(f"/complaints/{item['complaint_id']}", headers=AUDITOR)).json()
+    assert "contact" not in for_auditor and for_auditor["contact_given"] is True
+
+    both = await client.post("/complaints", json=complaint(contact={"phone": "081298765432"}))
+    assert both.status_code == 422 and both.json()["error"] == "anonymous_with_contact"
+    neither = await client.post("/complaints", json=complaint(anonymous=False))
+    assert neither.json()["error"] == "contact_required"
+
+
+async def test_no_reporter_words_name_or_contact_reach_the_bus(
+    client: httpx.AsyncClient, nats_server: NatsServer
+) -> None:
+    await client.post(
+        "/complaints",
+        json=complaint(anonymous=False, contact={"name": "Ibu Sumiati", "phone": "081298765432"}),
+    )
+    await client.post("/complaints", json=complaint(category="distribution"))
+    [first, _] = (await client.get("/complaints", headers=FACILITATOR)).json()["items"]
+    await client.post(
+        f"/complaints/{first['complaint_id']}/resolution",
+        json={"outcome": "not_upheld", "resolution": "Ibu Sumiati sudah ditemui di rumahnya."},
+        headers=FACILITATOR,
+    )
+    messages = await eventually(lambda: _at_least(stream_messages(nats_server.url), 3))
+    everything = b"\n".join(m.data for m in messages).decode()
+    for secret in (SECRET_WORDS, "Sumiati", "081298765432", "Pak Darto", "ditemui"):
+        assert secret not in everything
+
+
+async def _at_least(messages: Any, n: int) -> list[Any] | None:
+    got = await messages
+    return got if len(got) >= n else None
+
+
+async def test_public_filing_is_limited_per_source(
+    database_url: str, nats_server: NatsServer
+) -> None:
+    app = app_for(database_url, nats_server.url, complaint_rate="3/minute")
+    async with serve_app(app) as client:
+        codes = [(await client.post("/complaints", json=complaint())).status_code for _ in range(4)]
+        assert codes == [201, 201, 201, 429]
+        refused = await client.post("/complaints", json=complaint())
+        assert refused.json()["error"] == "rate_limited"
+        assert 1 <= int(refused.headers["Retry-After"]) <= 60
+
+
+async def test_feedback_on_an_announced_round_is_averaged(
+    client: httpx.AsyncClient, nats_server: NatsServer
+) -> None:
+    round_id = uuid4()
+    scheduled = Envelope.wrap(
+        RoundScheduled(
+            programme="SEMBAKO",
+            period=f"{date.today():%Y-%m}",
+            budget_id=uuid4(),
+            poskos=(Posko(rw="06", place="Posko RW 06", on=date.today()),),
+        ),
+        aggregate_id=round_id,
+        aggregate_version=1,
+        actor="manager.dewi",
+    )
+    nc = await nats.connect(nats_server.url)
+    await nc.jetstream().publish(scheduled.subject, scheduled.canonical())
+    await nc.close()
+    body = {"subject_type": "round", "subject_id": str(round_id), "rating": 4, "rw": "06"}
+
+    async def accepted() -> bool:
+        return (await client.post("/feedback", json=body)).status_code == 201
+
+    await eventually(accepted)
+    more = {**body, "rating": 2, "comment": "Antrean terlalu panjang", "name": "Pak Joko"}
+    assert (await client.post("/feedback", json=more)).status_code == 201
+    unknown = await client.post("/feedback", json={**body, "subject_id": str(uuid4())})
+    assert unknown.status_code == 422 and unknown.json()["error"] == "subject_unknown"
+    summary = (await client.get(f"/feedback/summary?subject_id={round_id}")).json()
+    assert summary["per_subject"][0]["ratings"] == 2 and summary["per_subject"][0]["average"] == 3
+    assert summary["per_subject"][0]["title"].startswith("SEMBAKO")
+    assert summary["per_rw"] == [{"rw": "06", "ratings": 2, "average": 3.0}]
+
+
+async def test_a_meeting_and_its_follow_ups(client: httpx.AsyncClient) -> None:
+    held = await client.post(
+        "/meetings",
+        json={
+            "kind": "focus_group",
+            "held_on": str(date.today() - timedelta(days=1)),
+            "rw": "05",
+            "attendance": {"female": 18, "male": 9, "elderly": 4, "disabled": 1, "youth": 3},
+            "topics": ["Jadwal pembagian sembako", "Kualitas beras"],
+            "aspirations": ["Posko lebih dekat untuk lansia"],
+            "follow_ups": [{"action": "Antar sembako ke rumah lansia RW 05"}],
+        },
+        headers=FACILITATOR,
+    )
+    assert held.status_code == 201, held.text
+    mid = held.json()["meeting_id"]
+    moved = await client.post(
+        f"/meetings/{mid}/follow-ups/0", json={"status": "done"}, headers=FACILITATOR
+    )
+    assert moved.json()["follow_ups"][0]["status"] == "done"
+    missing = await client.post(
+        f"/meetings/{mid}/follow-ups/3", json={"status": "done"}, headers=FACILITATOR
+    )
+    assert missing.status_code == 404 and missing.json()["error"] == "follow_up_not_found"
+    future = await client.post(
+        "/meetings",
+        json={
+            "kind": "outreach",
+            "held_on": str(date.today() + timedelta(days=2)),
+            "rw": "05",
+            "attendance": {"female": 1, "male": 1},
+            "topics": ["Sosialisasi"],
+        },
+        headers=FACILITATOR,
+    )
+    assert future.status_code == 422 and future.json()["error"] == "held_on_future"
+
+
+JSONISH = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=50),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=5)
+    ),
+    max_leaves=20,
+)
+
+
+@pytest.fixture
+async def unlimited(database_url: str, nats_server: NatsServer) -> AsyncIterator[httpx.AsyncClient]:
+    """Limits high enough that fuzzed bodies reach validation."""
+    app = app_for(
+        database_url, nats_server.url, complaint_rate="10000/minute", feedback_rate="10000/minute"
+    )
+    async with serve_app(app) as client:
+        yield client
+
+
+# Valid fields, each kept or replaced by any JSON value, or any JSON document at all.
+FIELDS = {**complaint(), "anonymous": True, "contact": None, "references": None}
+BODIES = st.one_of(
+    JSONISH,
+    st.fixed_dictionaries(
+        {}, optional={k: st.one_of(st.just(v), JSONISH) for k, v in FIELDS.items()}
+    ),
+)
+
+
+@settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(body=BODIES)
+async def test_fuzzed_public_bodies_never_get_a_5xx(
+    unlimited: httpx.AsyncClient, body: Any
+) -> None:
+    for path in ("/complaints", "/feedback"):
+        reply = await unlimited.post(path, json=body)
+        assert reply.status_code < 500, reply.text
+
+
+async def test_huge_bodies_and_unknown_tickets_are_4xx(client: httpx.AsyncClient) -> None:
+    huge = await client.post(
+        "/complaints",
+        content=b'{"description": "' + b"x" * 2_000_000 + b'"}',
+        headers={"Content-Type": "application/json"},
+    )
+    assert huge.status_code == 413
+    long_text = await client.post("/complaints", json=complaint(description="y" * 5000))
+    assert long_text.status_code == 422
+    assert long_text.json()["details"][0]["field"] == "description"
+    unknown = await client.get("/complaints/track/TB-2222-2222")
+    assert unknown.status_code == 404 and unknown.json()["error"] == "ticket_not_found"
+    malformed = await client.get("/complaints/track/nonsense")
+    assert malformed.status_code == 422
+    wrong_type = await client.post("/complaints", json=complaint(rw=4))
+    assert wrong_type.status_code == 422
+    rng = random.Random(1)
+    garbage = bytes(rng.randrange(256) for _ in range(300))
+    assert (await client.post("/complaints", content=garbage)).status_code == 422
