@@ -1,4 +1,4 @@
-"""Durable pull consumers for projections (DESIGN §5).
+"""Durable pull consumers for projections (DESIGN §5), on the broker's NATS connection.
 
 A batch is applied in one transaction with an inbox row per event, so redelivery is
 harmless. A message that cannot be decoded is parked in `dead_letters` and acknowledged:
@@ -8,21 +8,23 @@ and parked once it has failed `max_deliver` times.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from faststream import AckPolicy
-from faststream.nats import NatsBroker, NatsMessage, PullSub
+from faststream.nats import NatsBroker
 from nats.aio.msg import Msg
+from nats.errors import TimeoutError as NatsTimeout
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from opentelemetry import propagate, trace
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.db import dead_letters, inbox
 from shared.events import Envelope, EventPayload, UndecodableEvent, decode, utcnow
-from shared.messaging import stream_spec
+from shared.messaging import connected
 from shared.settings import CommonSettings
 
 log = logging.getLogger("bansos.consumers")
@@ -53,6 +55,13 @@ class ProjectionConsumer:
         self._sessions = sessions
         self._handle = handle
         self._max_deliver = max_deliver
+        # nats-py's requests wait with asyncio.wait_for, which on Python 3.11 can swallow a
+        # cancellation (say, one that lands while the durable consumer is being looked
+        # up): a stop is therefore also signalled, and every wait also watches for it.
+        self._stopping = asyncio.Event()
+
+    def stop(self) -> None:
+        self._stopping.set()
 
     async def process(self, messages: Sequence[Msg]) -> list[Msg]:
         """Apply a batch; returns the messages to redeliver later (the rest may be acked)."""
@@ -133,33 +142,75 @@ class ProjectionConsumer:
             )
         )
 
-    def subscribe(
+    async def run(
         self, broker: NatsBroker, settings: CommonSettings, subject: str, batch_size: int = 200
-    ) -> Any:
-        """Register the durable pull subscriber on `broker` (started with the broker)."""
-
-        @broker.subscriber(
-            subject,
-            stream=stream_spec(settings),
-            durable=self.name,
-            # FastStream waits up to `timeout` to fill a batch: short, so that a quiet
-            # stream's events are applied within about a tenth of a second.
-            pull_sub=PullSub(batch_size=batch_size, timeout=0.1, batch=True),
-            ack_policy=AckPolicy.MANUAL,
-        )
-        async def on_batch(message: NatsMessage) -> None:
-            raw: list[Msg] = list(message.raw_message)  # type: ignore[call-overload]
+    ) -> None:
+        """Consume until cancelled. The durable consumer remembers where it was, so an
+        outage or an error is waited out and consumption resumes from there."""
+        delay = 0.2
+        while not self._stopping.is_set():
             try:
-                retry = await self.process(raw)
-            except Exception:  # the database is away: everything comes back later
-                retry = raw
-            for msg in raw:
-                if any(msg is r for r in retry):
-                    await msg.nak(delay=1.0)
-                else:
-                    await msg.ack()
+                await self._consume(broker, settings, subject, batch_size)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if self._stopping.is_set():
+                    return
+                log.warning("%s: consumer restarts in %.1f s: %s", self.name, delay, exc)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), delay)
+                delay = min(delay * 2, 5.0)
 
-        return on_batch
+    async def _consume(
+        self, broker: NatsBroker, settings: CommonSettings, subject: str, batch_size: int
+    ) -> None:
+        nc = connected(broker)
+        if nc is None:
+            raise ConnectionError("NATS not connected")
+        sub = await nc.jetstream().pull_subscribe(
+            subject,
+            durable=self.name,
+            stream=settings.stream_name,
+            config=ConsumerConfig(
+                deliver_policy=DeliverPolicy.ALL,
+                ack_policy=AckPolicy.EXPLICIT,
+                ack_wait=30.0,
+                max_ack_pending=batch_size * 4,
+            ),
+        )
+        stopping = asyncio.ensure_future(self._stopping.wait())
+        try:
+            while True:
+                # fetch() returns as soon as messages are there (up to a batch): a long
+                # timeout costs no latency, and leaves nats-py no room to give up half-way
+                # through a fetch (a short one did, holding messages until their redelivery
+                # 30 s later). It runs as its own task, raced against the stop signal.
+                fetching = asyncio.ensure_future(sub.fetch(batch_size, timeout=5.0))
+                try:
+                    await asyncio.wait({fetching, stopping}, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    if not fetching.done():
+                        fetching.cancel()  # unacked messages it may get come back later
+                if self._stopping.is_set():
+                    return
+                try:
+                    msgs = fetching.result()
+                except (TimeoutError, NatsTimeout):
+                    continue  # a quiet stream
+                try:
+                    retry = await self.process(msgs)
+                except Exception:  # the database is away: everything comes back later
+                    log.exception("%s: batch not applied; redelivered shortly", self.name)
+                    retry = msgs
+                for msg in msgs:
+                    if any(msg is r for r in retry):
+                        await msg.nak(delay=1.0)
+                    else:
+                        await msg.ack()
+        finally:
+            stopping.cancel()
+            with contextlib.suppress(Exception):
+                await sub.unsubscribe()
 
 
 def _stream_seq(msg: Msg) -> int | None:

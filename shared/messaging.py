@@ -8,7 +8,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from faststream.nats import JStream, NatsBroker
+from faststream.nats import NatsBroker
 from faststream.nats.opentelemetry import NatsTelemetryMiddleware
 from nats.aio.client import Client
 from nats.js import JetStreamContext
@@ -47,18 +47,6 @@ def connected(broker: NatsBroker) -> Client | None:
     during an outage."""
     nc = broker._connection
     return nc if nc is not None and nc.is_connected else None
-
-
-def stream_spec(settings: CommonSettings) -> JStream:
-    """The stream as FastStream subscribers declare it (same settings as ensure_stream)."""
-    return JStream(
-        name=settings.stream_name,
-        subjects=SUBJECTS,
-        duplicate_window=settings.stream_duplicate_window_s,
-        max_age=float(settings.stream_max_age_days * DAY_S),
-        num_replicas=settings.stream_replicas,
-        declare=False,
-    )
 
 
 def stream_config(settings: CommonSettings) -> StreamConfig:

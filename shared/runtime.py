@@ -65,9 +65,9 @@ class Runtime:
         self._background = list(tasks)
         self._tasks: list[asyncio.Task[Any]] = []
         self.nats_started = asyncio.Event()
-        self.consumers = [ProjectionConsumer(c.name, self.sessions, c.handle) for c in consumers]
-        for consumer, spec in zip(self.consumers, consumers, strict=True):
-            consumer.subscribe(self.broker, settings, spec.subject)
+        self.consumers = [
+            (ProjectionConsumer(c.name, self.sessions, c.handle), c.subject) for c in consumers
+        ]
         self._document_events()
         self.asyncapi = AsyncAPI(
             self.broker,
@@ -96,8 +96,16 @@ class Runtime:
         self._tasks = [
             asyncio.create_task(self._start_messaging(), name="messaging"),
             asyncio.create_task(self.relay.run(), name="outbox-relay"),
+            *(
+                asyncio.create_task(self._consume(consumer, subject), name=consumer.name)
+                for consumer, subject in self.consumers
+            ),
             *(asyncio.create_task(task(), name=task.__name__) for task in self._background),
         ]
+
+    async def _consume(self, consumer: ProjectionConsumer, subject: str) -> None:
+        await self.nats_started.wait()
+        await consumer.run(self.broker, self.settings, subject)
 
     async def _start_messaging(self) -> None:
         """Connect to NATS, retrying: commands are accepted meanwhile (outbox grows)."""
@@ -118,11 +126,15 @@ class Runtime:
                 delay = min(delay * 2, 5.0)
 
     async def stop(self) -> None:
+        for consumer, _ in self.consumers:
+            consumer.stop()
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        if self._tasks:
+            # Bounded: a task that swallows its cancellation must not hold the shutdown.
+            _, stuck = await asyncio.wait(self._tasks, timeout=10)
+            for task in stuck:
+                log.warning("%s did not stop within 10 s; abandoned", task.get_name())
         with contextlib.suppress(Exception):
             await self.broker.stop()
         await self.engine.dispose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from uuid import uuid4
 
@@ -77,7 +78,6 @@ async def test_redelivered_events_apply_once_and_garbage_is_parked(
     sessions = sessionmaker(engine)
     broker = make_broker(settings)
     consumer = ProjectionConsumer("test-projection", sessions, count_applied, max_deliver=2)
-    consumer.subscribe(broker, settings, "bansos.registry.>", batch_size=10)
     await broker.connect()
     await ensure_stream(broker.connection.jetstream(), settings)
     first, poison, last = event("first"), event("poison"), event("last")
@@ -92,7 +92,7 @@ async def test_redelivered_events_apply_once_and_garbage_is_parked(
             (last.canonical(), "e"),
         ],
     )
-    await broker.start()
+    running = asyncio.create_task(consumer.run(broker, settings, "bansos.registry.>", 10))
     try:
 
         async def settled() -> bool:
@@ -120,4 +120,6 @@ async def test_redelivered_events_apply_once_and_garbage_is_parked(
         assert "handler failed 2 times" in parked[1].reason
         assert inbox_rows == 2
     finally:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
         await broker.stop()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -40,15 +42,14 @@ async def test_request_relay_and_consumer_share_one_trace_id(
     await migrate(engine, [])
     consumer_settings = CommonSettings(nats_url=nats_server.url, service_name="tracer")
     broker = make_broker(consumer_settings)
-    ProjectionConsumer("trace-test", sessionmaker(engine), remember_trace).subscribe(
-        broker, consumer_settings, "bansos.registry.>"
-    )
+    consumer = ProjectionConsumer("trace-test", sessionmaker(engine), remember_trace)
 
     settings = RegistrySettings(
         database_url=f"sqlite+aiosqlite:///{tmp_path}/registry.db", nats_url=nats_server.url
     )
     async with serve_app(create(settings)) as client:
-        await broker.start()
+        await broker.connect()
+        running = asyncio.create_task(consumer.run(broker, consumer_settings, "bansos.registry.>"))
         try:
             reply = await client.post(
                 "/households",
@@ -58,6 +59,8 @@ async def test_request_relay_and_consumer_share_one_trace_id(
             assert reply.status_code == 201
             await eventually(lambda: seen, within=20)
         finally:
+            running.cancel()
+            await asyncio.gather(running, return_exceptions=True)
             await broker.stop()
             await engine.dispose()
 
