@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 from typing import Annotated, Any
 
+import httpx
 import typer
 from rich.console import Console
 from rich.progress import Progress
@@ -181,7 +182,7 @@ def _demo(
     urls = urls or {}
     subjects: list[tuple[str, str]] = []  # rounds and courses, for community feedback
     if "distribution" in urls:
-        rounds = _demo_rounds(urls["distribution"], created, settings, rng)
+        rounds = _demo_rounds(urls["distribution"], registry_url, created, settings, rng)
         subjects += [("round", str(r["round_id"])) for r in rounds]
     if "training" in urls:
         courses = _demo_courses(urls["training"], created, settings, rng)
@@ -191,24 +192,34 @@ def _demo(
 
 
 def _demo_rounds(
-    url: str, households: list[dict[str, Any]], settings: CommonSettings, rng: random.Random
+    url: str,
+    registry_url: str,
+    households: list[dict[str, Any]],
+    settings: CommonSettings,
+    rng: random.Random,
 ) -> list[dict[str, Any]]:
     from services.distribution import demo as distribution_demo
 
     roles = (Role.programme_manager, Role.community_facilitator, Role.distribution_officer)
     tokens = {r.value: issue_token(settings, DEMO_SUBJECTS[r], r) for r in roles}
     started = time.monotonic()
-    with console.status("aid rounds: budgets, endorsement, allocation, hand-over ..."):
-        summaries = asyncio.run(
-            distribution_demo.seed(
+    operator = issue_token(settings, DEMO_SUBJECTS[Role.registry_operator], Role.registry_operator)
+
+    async def run() -> list[dict[str, Any]]:
+        auth = {"Authorization": f"Bearer {operator}"}
+        async with httpx.AsyncClient(base_url=registry_url, headers=auth, timeout=60) as registry:
+            return await distribution_demo.seed(
                 url,
                 tokens,
                 DEMO_SUBJECTS[Role.distribution_officer],
                 households,
                 settings.rw_list,
                 rng,
+                registry=registry,
             )
-        )
+
+    with console.status("aid rounds: budgets, endorsement, allocation, hand-over ..."):
+        summaries = asyncio.run(run())
     for s in summaries:
         console.print(
             f"{s['programme']} round {s['round_id']}: {s['allocated']} allocated, "
