@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from uuid import uuid4
 
 import nats
@@ -123,3 +123,43 @@ async def test_redelivered_events_apply_once_and_garbage_is_parked(
         running.cancel()
         await asyncio.gather(running, return_exceptions=True)
         await broker.stop()
+
+
+async def test_consumption_resumes_after_a_nats_restart(
+    engine: AsyncEngine, nats_server: NatsServer
+) -> None:
+    settings = CommonSettings(nats_url=nats_server.url)
+    sessions = sessionmaker(engine)
+    broker = make_broker(settings)
+    await broker.connect()
+    await ensure_stream(broker.connection.jetstream(), settings)
+    consumer = ProjectionConsumer("restart-projection", sessions, count_applied)
+    running = asyncio.create_task(consumer.run(broker, settings, "bansos.registry.>"))
+    before, after = (
+        [event(f"before {i}") for i in range(5)],
+        [event(f"after {i}") for i in range(5)],
+    )
+
+    async def applied_count() -> int:
+        async with sessions() as s:
+            return int(await s.scalar(select(func.count()).select_from(applied)) or 0)
+
+    try:
+        await publish(nats_server.url, [(e.canonical(), str(e.event_id)) for e in before])
+        await eventually(lambda: _equals(applied_count(), 5), within=20)
+        nats_server.stop()
+        nats_server.start()  # same port and store: the durable consumer survives
+        await publish(nats_server.url, [(e.canonical(), str(e.event_id)) for e in after])
+        await eventually(lambda: _equals(applied_count(), 10), within=30)
+        async with sessions() as s:
+            times = {t for (t,) in await s.execute(select(applied.c.times))}
+        assert times == {1}  # nothing applied twice across the restart
+    finally:
+        consumer.stop()
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+        await broker.stop()
+
+
+async def _equals(value: Awaitable[int], expected: int) -> bool:
+    return await value == expected
