@@ -6,11 +6,11 @@ event is stored and queued for the bus, or neither.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from uuid import UUID
 
 from opentelemetry import propagate
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import Table, delete, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -130,3 +130,21 @@ async def read_all(db: Executor, after: int = 0, limit: int = 1000) -> list[tupl
         .limit(limit)
     )
     return [(pos, Envelope.model_validate_json(body)) for pos, body in rows]
+
+
+async def replay(
+    session: AsyncSession,
+    project: Callable[[AsyncSession, Sequence[Envelope]], Awaitable[None]],
+    clear: Sequence[Table],
+    batch: int = 1000,
+) -> int:
+    """Rebuild read models: empty `clear`, then project every stored event in order, a
+    page at a time. Returns how many events were replayed."""
+    for table in clear:
+        await session.execute(delete(table))
+    position, count = 0, 0
+    while page := await read_all(session, after=position, limit=batch):
+        await project(session, [envelope for _, envelope in page])
+        position = page[-1][0]
+        count += len(page)
+    return count

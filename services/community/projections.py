@@ -23,7 +23,6 @@ from sqlalchemy import (
     Table,
     Text,
     Uuid,
-    delete,
     func,
     insert,
     update,
@@ -215,13 +214,6 @@ async def apply(session: AsyncSession, envelope: Envelope) -> None:
             )
 
 
-async def rebuild(session: AsyncSession, batch: int = 1000) -> int:
+async def rebuild(session: AsyncSession) -> int:
     """Recompute the projections from the event store (texts and contacts stay)."""
-    for table in (complaints, feedback, meetings):
-        await session.execute(delete(table))
-    position, count = 0, 0
-    while page := await eventstore.read_all(session, after=position, limit=batch):
-        await project(session, [envelope for _, envelope in page])
-        position = page[-1][0]
-        count += len(page)
-    return count
+    return await eventstore.replay(session, project, [complaints, feedback, meetings])

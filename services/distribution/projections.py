@@ -24,7 +24,6 @@ from sqlalchemy import (
     Table,
     UniqueConstraint,
     Uuid,
-    delete,
     insert,
     select,
     update,
@@ -299,14 +298,7 @@ async def _hand_over(session: AsyncSession, envelope: Envelope, status: str, **v
     )
 
 
-async def rebuild(session: AsyncSession, batch: int = 1000) -> int:
+async def rebuild(session: AsyncSession) -> int:
     """Recompute this service's own read models from its event store. (The eligibility
     view comes from the registry's events: replay the stream into it instead.)"""
-    for table in (allocations, rounds, certificates, budgets):
-        await session.execute(delete(table))
-    position, count = 0, 0
-    while page := await eventstore.read_all(session, after=position, limit=batch):
-        await project(session, [envelope for _, envelope in page])
-        position = page[-1][0]
-        count += len(page)
-    return count
+    return await eventstore.replay(session, project, [allocations, rounds, certificates, budgets])

@@ -169,13 +169,6 @@ async def apply(session: AsyncSession, envelope: Envelope) -> None:
             await session.execute(delete(active_niks).where(active_niks.c.household_id == hid))
 
 
-async def rebuild(session: AsyncSession, batch: int = 1000) -> int:
+async def rebuild(session: AsyncSession) -> int:
     """Recompute the projections from the event store (the personal data stays)."""
-    await session.execute(delete(active_niks))
-    await session.execute(delete(households))
-    position, count = 0, 0
-    while page := await eventstore.read_all(session, after=position, limit=batch):
-        for position, envelope in page:  # noqa: B007 - the last position continues paging
-            await apply(session, envelope)
-        count += len(page)
-    return count
+    return await eventstore.replay(session, project, [active_niks, households])

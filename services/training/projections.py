@@ -207,13 +207,6 @@ async def apply(session: AsyncSession, envelope: Envelope) -> None:
             await session.execute(_course(envelope))
 
 
-async def rebuild(session: AsyncSession, batch: int = 1000) -> int:
+async def rebuild(session: AsyncSession) -> int:
     """Recompute the read models from the event store."""
-    for table in (outcomes, attendance, enrolments, courses):
-        await session.execute(delete(table))
-    position, count = 0, 0
-    while page := await eventstore.read_all(session, after=position, limit=batch):
-        await project(session, [envelope for _, envelope in page])
-        position = page[-1][0]
-        count += len(page)
-    return count
+    return await eventstore.replay(session, project, [outcomes, attendance, enrolments, courses])
