@@ -40,7 +40,7 @@ class Runtime:
         migrations: Sequence[Path],
         project: Projector,
         consumers: Sequence[Subscription] = (),
-        map_integrity_error: Callable[[IntegrityError], Exception] | None = None,
+        map_integrity_error: Callable[[IntegrityError], Exception | None] | None = None,
         on_start: Sequence[Callable[[], Awaitable[None]]] = (),
         tasks: Sequence[Callable[[], Coroutine[Any, Any, None]]] = (),
         version: str = "0.1.0",

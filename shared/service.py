@@ -67,7 +67,7 @@ class CommandHandler:
         project: Projector,
         *,
         on_commit: Notify | None = None,
-        map_integrity_error: Callable[[IntegrityError], Exception] | None = None,
+        map_integrity_error: Callable[[IntegrityError], Exception | None] | None = None,
     ) -> None:
         self._sessions = sessions
         self._project = project
@@ -146,9 +146,15 @@ class CommandHandler:
                     await also(session, outcome.events)
             return outcome
         except IntegrityError as exc:
-            if self._map_integrity_error is not None:
-                raise self._map_integrity_error(exc) from exc
-            raise Conflict("conflict", "a concurrent change conflicted; try again") from exc
+            raise self._conflict(exc) from exc
+
+    def _conflict(self, exc: IntegrityError) -> Exception:
+        """A read model's unique key refused a write: the service may name the rule (a NIK
+        taken, a household allocated); anything else is a plain concurrent change."""
+        mapped = self._map_integrity_error(exc) if self._map_integrity_error else None
+        return mapped or Conflict(
+            "conflict", "a concurrent change conflicted; reload and try again"
+        )
 
     async def execute_many(
         self,
@@ -177,9 +183,7 @@ class CommandHandler:
                     await eventstore.append(session, new)
                     await self._project(session, new)
             except IntegrityError as exc:
-                if self._map_integrity_error is not None:
-                    raise self._map_integrity_error(exc) from exc
-                raise Conflict("conflict", "a concurrent change conflicted; try again") from exc
+                raise self._conflict(exc) from exc
             span.set_attribute("bansos.aggregates", len(outcomes))
         if new and self._on_commit is not None:
             self._on_commit()

@@ -10,17 +10,16 @@ from sqlalchemy.exc import IntegrityError
 from services.community import api, projections
 from services.community.consumers import CONSUMERS
 from services.community.settings import CommunitySettings
-from shared.domain import Conflict
 from shared.http import create_app
 from shared.runtime import Runtime
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def _integrity_error(exc: IntegrityError) -> Exception:
+def _integrity_error(exc: IntegrityError) -> Exception | None:
     if "ticket_code" in str(exc.orig):
         return api.TicketCollision()
-    return Conflict("conflict", "a concurrent change conflicted; reload and try again")
+    return None
 
 
 def create(settings: CommunitySettings | None = None) -> FastAPI:

@@ -18,8 +18,9 @@ from shared.runtime import Runtime
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def _integrity_error(exc: IntegrityError) -> Exception:
-    if "uq_allocations_round_household" in str(exc.orig) or "allocations" in str(exc.orig):
+def _integrity_error(exc: IntegrityError) -> Exception | None:
+    # uq_allocations_round_household (SQLite names the table and columns instead)
+    if "allocations" in str(exc.orig):
         return Conflict("already_allocated", "the household is already allocated in this round")
     if "officer_certificates" in str(exc.orig):
         return Conflict(
@@ -27,7 +28,7 @@ def _integrity_error(exc: IntegrityError) -> Exception:
             "this certificate number is already recorded",
             field="certificate_number",
         )
-    return Conflict("conflict", "a concurrent change conflicted; reload and try again")
+    return None
 
 
 def create(settings: DistributionSettings | None = None) -> FastAPI:

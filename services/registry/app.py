@@ -17,14 +17,14 @@ from shared.runtime import Runtime
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def _integrity_error(exc: IntegrityError) -> Exception:
+def _integrity_error(exc: IntegrityError) -> Exception | None:
     if "active_niks" in str(exc.orig) or "nik_commitment" in str(exc.orig):
         return Conflict(
             "nik_already_registered",
             "a NIK of this request was registered by a concurrent request",
             field="members",
         )
-    return Conflict("conflict", "a concurrent change conflicted; reload and try again")
+    return None
 
 
 def create(settings: RegistrySettings | None = None) -> FastAPI:
