@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Collection
 from typing import Any
 
 from fastapi import Request, Response
 
 from shared.auth import Principal
-from shared.domain import DomainError
+from shared.domain import DomainError, NotFound
 from shared.runtime import Runtime
 from shared.service import Caller
+from shared.settings import CommonSettings
 
 
 def runtime(request: Request) -> Runtime:
@@ -61,3 +63,27 @@ def page(items: list[Any], limit: int, key: str) -> dict[str, Any]:
     more = len(items) > limit
     items = items[:limit]
     return {"items": items, "next_cursor": encode_cursor(items[-1][key]) if more else None}
+
+
+def check_rw(settings: CommonSettings, rw: str | None, field: str = "rw") -> None:
+    """An RW of this kelurahan (`BANSOS_RW_LIST`), or 422 naming the field."""
+    if rw is not None and rw not in settings.rw_list:
+        raise DomainError(
+            "rw_outside_kelurahan",
+            f"RW {rw} is not in Kelurahan Tanjung Barat ({', '.join(settings.rw_list)})",
+            field=field,
+        )
+
+
+def fields(row: Any, drop: Collection[str] = ("seq",)) -> dict[str, Any]:
+    """A row as a reply: every column but the internal ones (the paging sequence)."""
+    return {k: v for k, v in row._mapping.items() if k not in drop}
+
+
+async def one(request: Request, query: Any, missing: NotFound) -> dict[str, Any]:
+    """The single row a read query finds, as a reply, or the given 404."""
+    async with runtime(request).reads() as session:
+        row = (await session.execute(query)).first()
+    if row is None:
+        raise missing
+    return fields(row)

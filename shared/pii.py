@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 
+from shared.settings import CommonSettings
+
 
 def mask_nik(nik: str) -> str:
     """`3174012345670001` -> `3174••••••••0001`: region and sequence, no birth date."""
@@ -14,3 +16,8 @@ def mask_nik(nik: str) -> str:
 def commitment(key: bytes, value: str, *, domain: str = "nik") -> str:
     """HMAC-SHA256 under the programme's secret key; the domain keeps NIK and KK apart."""
     return hmac.new(key, f"{domain}:{value}".encode(), hashlib.sha256).hexdigest()
+
+
+def keyed(settings: CommonSettings, value: str, *, domain: str = "nik") -> str:
+    """The commitment under the key the services share (`BANSOS_NIK_KEY`)."""
+    return commitment(settings.nik_key.get_secret_value().encode(), value, domain=domain)

@@ -17,7 +17,7 @@ from services.community import domain
 from services.community.projections import complaints, contacts, feedback, meetings, subjects, texts
 from services.community.settings import CommunitySettings
 from shared import eventstore
-from shared.api import caller, decode_cursor, page, runtime
+from shared.api import caller, check_rw, decode_cursor, fields, one, page, runtime
 from shared.auth import Principal, Role, optional, require
 from shared.domain import Conflict, DomainError, NotFound
 from shared.events import Envelope, utcnow
@@ -28,7 +28,7 @@ from shared.events.community import (
     ComplaintReferences,
     FollowUp,
 )
-from shared.pii import commitment
+from shared.pii import keyed
 from shared.ratelimit import limit
 
 router = APIRouter()
@@ -126,17 +126,7 @@ def _settings(request: Request) -> CommunitySettings:
 
 
 def _commit(request: Request, text: str, kind: str) -> str:
-    return commitment(_settings(request).nik_key.get_secret_value().encode(), text, domain=kind)
-
-
-def _check_rw(request: Request, rw: str | None, field: str = "rw") -> None:
-    known = _settings(request).rw_list
-    if rw is not None and rw not in known:
-        raise DomainError(
-            "rw_outside_kelurahan",
-            f"RW {rw} is not in Kelurahan Tanjung Barat ({', '.join(known)})",
-            field=field,
-        )
+    return keyed(_settings(request), text, domain=kind)
 
 
 def _keep(kind: str, body: str) -> Any:
@@ -210,7 +200,7 @@ async def _history(session: AsyncSession, row: Any, *, public: bool) -> list[dic
 async def file_complaint(
     body: ComplaintIn, request: Request, principal: Principal | None = optional()
 ) -> dict[str, Any]:
-    _check_rw(request, body.rw)
+    check_rw(_settings(request), body.rw)
     if body.anonymous and body.contact is not None:
         raise DomainError(
             "anonymous_with_contact",
@@ -296,7 +286,7 @@ async def track(
 async def give_feedback(
     body: FeedbackIn, request: Request, principal: Principal | None = optional()
 ) -> dict[str, Any]:
-    _check_rw(request, body.rw)
+    check_rw(_settings(request), body.rw)
     feedback_id = uuid4()
 
     async def command(session: AsyncSession) -> domain.GiveFeedback:
@@ -414,7 +404,7 @@ async def list_complaints(
 
 
 def _summary(row: Any) -> dict[str, Any]:
-    return {k: v for k, v in row._mapping.items() if k != "version"}
+    return fields(row, drop=("version",))
 
 
 @router.get("/complaints/stats", tags=["complaints"], summary="Counts by category, status, SLA")
@@ -442,7 +432,7 @@ async def get_complaint(complaint_id: UUID, request: Request, principal: Reader)
     out = {**_summary(row), "sla": _sla(request, row), "history": history}
     # The reporter's contact is for the facilitator who calls back, no one else.
     if reporter is not None and principal.role in (Role.community_facilitator, Role.admin):
-        out["contact"] = {k: v for k, v in reporter._mapping.items() if k != "complaint_id"}
+        out["contact"] = fields(reporter, drop=("complaint_id",))
     out["contact_given"] = reporter is not None
     return out
 
@@ -504,7 +494,7 @@ async def resolve(
 async def hold_meeting(
     body: MeetingIn, request: Request, response: Response, principal: Facilitator
 ) -> dict[str, Any]:
-    _check_rw(request, body.rw)
+    check_rw(_settings(request), body.rw)
     meeting_id = uuid4()
     command = domain.Hold(
         kind=body.kind,
@@ -554,18 +544,10 @@ async def list_meetings(
     if kind is not None:
         query = query.where(meetings.c.kind == kind)
     async with runtime(request).reads() as session:
-        return [
-            {k: v for k, v in r._mapping.items() if k != "seq"}
-            for r in await session.execute(query)
-        ]
+        return [fields(r) for r in await session.execute(query)]
 
 
 @router.get("/meetings/{meeting_id}", tags=["meetings"], summary="One meeting")
 async def get_meeting(meeting_id: UUID, request: Request, principal: Reader) -> dict[str, Any]:
-    async with runtime(request).reads() as session:
-        row = (
-            await session.execute(select(meetings).where(meetings.c.meeting_id == meeting_id))
-        ).first()
-    if row is None:
-        raise NotFound("meeting_not_found", f"no meeting {meeting_id}", field="meeting_id")
-    return {k: v for k, v in row._mapping.items() if k != "seq"}
+    missing = NotFound("meeting_not_found", f"no meeting {meeting_id}", field="meeting_id")
+    return await one(request, select(meetings).where(meetings.c.meeting_id == meeting_id), missing)

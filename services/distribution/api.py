@@ -13,13 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.distribution import domain
 from services.distribution.projections import allocations, budgets, certificates, rounds
-from services.distribution.settings import DistributionSettings
-from shared.api import caller, decode_cursor, page, runtime, set_version
+from shared.api import caller, check_rw, decode_cursor, fields, one, page, runtime, set_version
 from shared.auth import Principal, Role, require
 from shared.domain import DomainError, NotFound
 from shared.events.distribution import PackageItem, Posko, Programme, UndeliveredReason
 from shared.households import households
-from shared.pii import commitment
+from shared.pii import keyed
 
 router = APIRouter()
 Manager = Annotated[Principal, require(Role.programme_manager)]
@@ -155,22 +154,6 @@ async def _allocation_row(session: AsyncSession, allocation_id: UUID) -> Any:
     return row
 
 
-def _nik_key(request: Request) -> bytes:
-    settings: DistributionSettings = request.app.state.settings
-    return settings.nik_key.get_secret_value().encode()
-
-
-def _check_rws(request: Request, poskos: list[Posko]) -> None:
-    known = request.app.state.settings.rw_list
-    for i, p in enumerate(poskos):
-        if p.rw not in known:
-            raise DomainError(
-                "rw_outside_kelurahan",
-                f"RW {p.rw} is not in Kelurahan Tanjung Barat ({', '.join(known)})",
-                field=f"poskos.{i}.rw",
-            )
-
-
 # --- budgets and officers ------------------------------------------------------------------
 @router.post("/budgets", status_code=201, tags=["budgets"], summary="Budget a programme period")
 async def set_budget(body: BudgetIn, request: Request, principal: Manager) -> dict[str, Any]:
@@ -200,11 +183,8 @@ async def top_up(
 
 
 async def _budget(request: Request, bid: UUID) -> dict[str, Any]:
-    async with runtime(request).reads() as session:
-        row = (await session.execute(_budget_query().where(budgets.c.budget_id == bid))).first()
-    if row is None:
-        raise NotFound("budget_not_found", f"no budget {bid}")
-    return dict(row._mapping)
+    query = _budget_query().where(budgets.c.budget_id == bid)
+    return await one(request, query, NotFound("budget_not_found", f"no budget {bid}"))
 
 
 def _budget_query() -> Any:
@@ -278,7 +258,8 @@ async def list_certificates(request: Request, principal: Reader) -> list[dict[st
 async def schedule_round(
     body: RoundIn, request: Request, response: Response, principal: Manager
 ) -> dict[str, Any]:
-    _check_rws(request, body.poskos)
+    for i, posko in enumerate(body.poskos):
+        check_rw(request.app.state.settings, posko.rw, f"poskos.{i}.rw")
     round_id = uuid4()
 
     async def command(session: AsyncSession) -> domain.Schedule:
@@ -331,11 +312,8 @@ async def close_round(round_id: UUID, request: Request, principal: Manager) -> d
 
 
 async def _round_reply(request: Request, round_id: UUID) -> dict[str, Any]:
-    async with runtime(request).reads() as session:
-        row = (await session.execute(select(rounds).where(rounds.c.round_id == round_id))).first()
-    if row is None:
-        raise NotFound("round_not_found", f"no round {round_id}", field="round_id")
-    return {k: v for k, v in row._mapping.items() if k != "seq"}
+    missing = NotFound("round_not_found", f"no round {round_id}", field="round_id")
+    return await one(request, select(rounds).where(rounds.c.round_id == round_id), missing)
 
 
 @router.get("/rounds", tags=["rounds"], summary="Rounds, newest first")
@@ -351,10 +329,7 @@ async def list_rounds(
     if status is not None:
         query = query.where(rounds.c.status == status)
     async with runtime(request).reads() as session:
-        return [
-            {k: v for k, v in r._mapping.items() if k != "seq"}
-            for r in await session.execute(query)
-        ]
+        return [fields(r) for r in await session.execute(query)]
 
 
 @router.get("/rounds/{round_id}", tags=["rounds"], summary="One round with its counters")
@@ -522,7 +497,7 @@ async def confirm_receipt(
         raise DomainError(
             "received_at_future", "received_at cannot be in the future", field="received_at"
         )
-    recipient = commitment(_nik_key(request), body.recipient_nik)
+    recipient = keyed(request.app.state.settings, body.recipient_nik)
 
     async def command(session: AsyncSession) -> domain.ConfirmReceipt:
         row = await _allocation_row(session, allocation_id)
@@ -563,15 +538,10 @@ async def report_undelivered(
 
 
 async def _allocation_reply(request: Request, allocation_id: UUID) -> dict[str, Any]:
-    async with runtime(request).reads() as session:
-        row = (
-            await session.execute(
-                select(allocations).where(allocations.c.allocation_id == allocation_id)
-            )
-        ).first()
-    if row is None:
-        raise NotFound("allocation_not_found", f"no allocation {allocation_id}")
-    return {k: v for k, v in row._mapping.items() if k != "seq"}
+    query = select(allocations).where(allocations.c.allocation_id == allocation_id)
+    return await one(
+        request, query, NotFound("allocation_not_found", f"no allocation {allocation_id}")
+    )
 
 
 @router.get("/allocations/{allocation_id}", tags=["allocations"], summary="One allocation")

@@ -18,12 +18,12 @@ from services.registry.pmt import SurveyAnswers
 from services.registry.projections import active_niks, household_pii, households, members
 from services.registry.settings import RegistrySettings
 from shared import eventstore
-from shared.api import caller, decode_cursor, if_match, page, runtime, set_version
+from shared.api import caller, check_rw, decode_cursor, if_match, page, runtime, set_version
 from shared.auth import Principal, Role, require
 from shared.domain import Conflict, DomainError, NotFound
 from shared.events import Envelope
 from shared.events.registry import MemberFacts, Relationship, Sex
-from shared.pii import commitment, mask_nik
+from shared.pii import keyed, mask_nik
 from shared.service import Outcome
 
 router = APIRouter(prefix="/households", tags=["households"])
@@ -111,21 +111,11 @@ def _settings(request: Request) -> RegistrySettings:
     return settings
 
 
-def _check_rw(settings: RegistrySettings, rw: str | None) -> None:
-    if rw is not None and rw not in settings.rw_list:
-        raise DomainError(
-            "rw_outside_kelurahan",
-            f"RW {rw} is not in Kelurahan Tanjung Barat ({', '.join(settings.rw_list)})",
-            field="rw",
-        )
-
-
 def _facts(settings: RegistrySettings, m: MemberIn, member_id: UUID) -> MemberFacts:
-    key = settings.nik_key.get_secret_value().encode()
     return MemberFacts(
         member_id=member_id,
         nik_masked=mask_nik(m.nik),
-        nik_commitment=commitment(key, m.nik),
+        nik_commitment=keyed(settings, m.nik),
         sex=m.sex,
         birth_year=m.birth_date.year,
         relationship=m.relationship,
@@ -267,16 +257,15 @@ async def register(
     body: HouseholdIn, request: Request, response: Response, principal: Operator
 ) -> dict[str, Any]:
     settings = _settings(request)
-    _check_rw(settings, body.rw)
+    check_rw(settings, body.rw)
     household_id = uuid4()
     member_ids = [uuid4() for _ in body.members]
     facts = [_facts(settings, m, mid) for m, mid in zip(body.members, member_ids, strict=True)]
-    key = settings.nik_key.get_secret_value().encode()
     command = domain.RegisterHousehold(
         rt=body.rt,
         rw=body.rw,
         kk_masked=mask_nik(body.kk_number),
-        kk_commitment=commitment(key, body.kk_number, domain="kk"),
+        kk_commitment=keyed(settings, body.kk_number, domain="kk"),
         members=tuple(facts),
         monthly_income_idr=body.monthly_income_idr,
         desil=body.desil,
@@ -428,7 +417,7 @@ async def update_household(
     response: Response,
     principal: Operator,
 ) -> dict[str, Any]:
-    _check_rw(_settings(request), body.rw)
+    check_rw(_settings(request), body.rw)
     pii = body.model_dump(include={"address", "phone", "dtks_ref"}, exclude_unset=True)
     command = domain.UpdateHousehold(
         rt=body.rt,

@@ -15,11 +15,11 @@ from services.training import domain
 from services.training.projections import attendance, courses, enrolments, outcomes
 from services.training.settings import TrainingSettings
 from shared import households
-from shared.api import caller, runtime, set_version
+from shared.api import caller, fields, one, runtime, set_version
 from shared.auth import Principal, Role, require
 from shared.domain import NotFound
 from shared.events.training import Category, Session
-from shared.pii import commitment
+from shared.pii import keyed
 
 router = APIRouter()
 Coordinator = Annotated[Principal, require(Role.training_coordinator)]
@@ -84,13 +84,8 @@ async def _run(
 
 
 async def _course_reply(request: Request, course_id: UUID) -> dict[str, Any]:
-    async with runtime(request).reads() as session:
-        row = (
-            await session.execute(select(courses).where(courses.c.course_id == course_id))
-        ).first()
-    if row is None:
-        raise NotFound("course_not_found", f"no course {course_id}", field="course_id")
-    return {k: v for k, v in row._mapping.items() if k != "seq"}
+    missing = NotFound("course_not_found", f"no course {course_id}", field="course_id")
+    return await one(request, select(courses).where(courses.c.course_id == course_id), missing)
 
 
 async def _enrolment_reply(request: Request, enrolment_id: UUID) -> dict[str, Any]:
@@ -102,7 +97,7 @@ async def _enrolment_reply(request: Request, enrolment_id: UUID) -> dict[str, An
         ).first()
         if row is None:
             raise NotFound("enrolment_not_found", f"no enrolment {enrolment_id}")
-        out = {k: v for k, v in row._mapping.items() if k != "seq"}
+        out = fields(row)
         if row.status == "waitlisted":
             out["waitlist_position"] = await _position(session, row)
     return out
@@ -151,10 +146,7 @@ async def list_courses(
     if category is not None:
         query = query.where(courses.c.category == category)
     async with runtime(request).reads() as session:
-        return [
-            {k: v for k, v in r._mapping.items() if k != "seq"}
-            for r in await session.execute(query)
-        ]
+        return [fields(r) for r in await session.execute(query)]
 
 
 @router.get("/courses/{course_id}", tags=["courses"], summary="One course")
@@ -168,7 +160,7 @@ async def roster(course_id: UUID, request: Request, principal: Reader) -> dict[s
     e = enrolments.c
     async with runtime(request).reads() as session:
         rows = [
-            {k: v for k, v in r._mapping.items() if k not in ("seq", "course_id")}
+            fields(r, drop=("seq", "course_id"))
             for r in await session.execute(
                 select(enrolments, households.households.c.head_nik_masked)
                 .outerjoin(
@@ -204,7 +196,7 @@ async def enrol(
     course_id: UUID, body: EnrolmentIn, request: Request, principal: Coordinator
 ) -> dict[str, Any]:
     settings: TrainingSettings = request.app.state.settings
-    member = commitment(settings.nik_key.get_secret_value().encode(), body.member_nik)
+    member = keyed(settings, body.member_nik)
     enrolment_id = uuid4()
 
     async def command(session: AsyncSession) -> domain.Enrol:
@@ -302,8 +294,7 @@ async def training_history(
     conditions = [e.household_id == household_id]
     if member_nik is not None:
         settings: TrainingSettings = request.app.state.settings
-        key = settings.nik_key.get_secret_value().encode()
-        conditions.append(e.member_commitment == commitment(key, member_nik))
+        conditions.append(e.member_commitment == keyed(settings, member_nik))
     async with runtime(request).reads() as session:
         rows = await session.execute(
             select(enrolments, courses.c.title, courses.c.category)
@@ -311,16 +302,14 @@ async def training_history(
             .where(and_(*conditions))
             .order_by(e.seq)
         )
-        history = [{k: v for k, v in r._mapping.items() if k != "seq"} for r in rows]
+        history = [fields(r) for r in rows]
         for item in history:
             followed = await session.execute(
                 select(outcomes)
                 .where(outcomes.c.enrolment_id == item["enrolment_id"])
                 .order_by(outcomes.c.months_after)
             )
-            item["outcomes"] = [
-                {k: v for k, v in o._mapping.items() if k != "enrolment_id"} for o in followed
-            ]
+            item["outcomes"] = [fields(o, drop=("enrolment_id",)) for o in followed]
     return history
 
 
