@@ -201,6 +201,12 @@ async def stream_messages(url: str) -> list[Any]:
         await nc.close()
 
 
+async def stream_holds(url: str, n: int) -> list[Any] | None:
+    """The stream's messages once it holds at least `n` (for `eventually`), else None."""
+    got = await stream_messages(url)
+    return got if len(got) >= n else None
+
+
 async def decided_household(
     registry: httpx.AsyncClient,
     service: httpx.AsyncClient,

@@ -21,7 +21,7 @@ from services.community.settings import CommunitySettings
 from shared.auth import Role
 from shared.events import Envelope
 from shared.events.distribution import Posko, RoundScheduled
-from tests.helpers import NatsServer, bearer, eventually, serve_app, stream_messages
+from tests.helpers import NatsServer, bearer, eventually, serve_app, stream_holds
 
 FACILITATOR = bearer(Role.community_facilitator, "facilitator.yusuf")
 AUDITOR = bearer(Role.auditor, "inspektorat.hasan")
@@ -134,15 +134,10 @@ async def test_no_reporter_words_name_or_contact_reach_the_bus(
         json={"outcome": "not_upheld", "resolution": "Ibu Sumiati sudah ditemui di rumahnya."},
         headers=FACILITATOR,
     )
-    messages = await eventually(lambda: _at_least(stream_messages(nats_server.url), 3))
+    messages = await eventually(lambda: stream_holds(nats_server.url, 3))
     everything = b"\n".join(m.data for m in messages).decode()
     for secret in (SECRET_WORDS, "Sumiati", "081298765432", "Pak Darto", "ditemui"):
         assert secret not in everything
-
-
-async def _at_least(messages: Any, n: int) -> list[Any] | None:
-    got = await messages
-    return got if len(got) >= n else None
 
 
 async def test_public_filing_is_limited_per_source(

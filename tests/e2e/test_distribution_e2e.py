@@ -19,7 +19,7 @@ from services.registry import demo
 from shared.auth import Role
 from tests.audit.test_audit_e2e import verify
 from tests.e2e.test_registry_e2e import personal_data
-from tests.helpers import UpProcess, bearer, eventually, stream_messages
+from tests.helpers import UpProcess, bearer, eventually, stream_holds
 
 pytestmark = pytest.mark.e2e
 OPERATOR = bearer(Role.registry_operator, "operator.e2e")
@@ -137,7 +137,7 @@ async def test_aid_goes_from_registry_to_hand_over_to_the_ledger(up: UpProcess) 
     # 6 x (registered, decided) + budget, certificate, round, endorsement, 6 allocations,
     # 5 receipts, 1 undelivered: 28 events on the stream, all in the ledger, verified offline.
     nats_url = f"nats://127.0.0.1:{up.nats_port}"
-    messages = await eventually(lambda: _at_least(stream_messages(nats_url), 28), within=30)
+    messages = await eventually(lambda: stream_holds(nats_url, 28), within=30)
     assert len(messages) == 28
     async with httpx.AsyncClient(base_url=up.url(5), timeout=30) as audit:
 
@@ -154,8 +154,3 @@ async def test_aid_goes_from_registry_to_hand_over_to_the_ledger(up: UpProcess) 
 
     everything = b"\n".join(m.data for m in messages).decode()
     assert sorted(s for s in personal_data(seeded) if s in everything) == []
-
-
-async def _at_least(messages: Any, n: int) -> list[Any] | None:
-    got = await messages
-    return got if len(got) >= n else None

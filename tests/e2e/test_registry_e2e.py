@@ -17,7 +17,7 @@ import pytest
 from services.registry import demo
 from shared.auth import Role
 from shared.events import Envelope
-from tests.helpers import UpProcess, bearer, eventually, stream_messages
+from tests.helpers import UpProcess, bearer, eventually, stream_holds
 
 pytestmark = pytest.mark.e2e
 OPERATOR = bearer(Role.registry_operator, "operator.e2e")
@@ -57,7 +57,7 @@ async def test_registered_households_reach_the_stream_without_personal_data(
             assert (await client.post(f"/households/{hid}/eligibility")).is_success
 
     nats_url = f"nats://127.0.0.1:{up.nats_port}"
-    messages = await eventually(lambda: _if_count(stream_messages(nats_url), 75), within=30)
+    messages = await eventually(lambda: stream_holds(nats_url, 75), within=30)
     envelopes = [Envelope.model_validate_json(m.data) for m in messages]
     for message, envelope in zip(messages, envelopes, strict=True):
         assert message.subject == f"bansos.{envelope.type}"
@@ -69,8 +69,3 @@ async def test_registered_households_reach_the_stream_without_personal_data(
     everything = b"\n".join(m.data + repr(m.headers).encode() for m in messages).decode()
     leaked = sorted(s for s in personal_data(seeded) if s in everything)
     assert leaked == []
-
-
-async def _if_count(messages: Any, n: int) -> list[Any] | None:
-    got = await messages
-    return got if len(got) >= n else None

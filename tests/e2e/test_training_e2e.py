@@ -16,7 +16,7 @@ from services.registry import demo
 from shared.auth import Role
 from tests.audit.test_audit_e2e import verify
 from tests.e2e.test_registry_e2e import personal_data
-from tests.helpers import UpProcess, bearer, eventually, stream_messages
+from tests.helpers import UpProcess, bearer, eventually, stream_holds
 
 pytestmark = pytest.mark.e2e
 OPERATOR = bearer(Role.registry_operator, "operator.e2e")
@@ -80,13 +80,8 @@ async def test_a_member_trains_and_the_ledger_holds_it(up: UpProcess) -> None:
 
     # registered, decided; course opened, enrolled, 2 x attendance, completed
     nats_url = f"nats://127.0.0.1:{up.nats_port}"
-
-    async def all_on_stream() -> list[object] | None:
-        got = await stream_messages(nats_url)
-        return got if len(got) >= 7 else None
-
-    messages = await eventually(all_on_stream, within=30)
-    assert sorted(m.subject for m in messages)[-5:] == [  # type: ignore[attr-defined]
+    messages = await eventually(lambda: stream_holds(nats_url, 7), within=30)
+    assert sorted(m.subject for m in messages)[-5:] == [
         "bansos.training.attendance_recorded",
         "bansos.training.attendance_recorded",
         "bansos.training.course_opened",
@@ -101,5 +96,5 @@ async def test_a_member_trains_and_the_ledger_holds_it(up: UpProcess) -> None:
         await eventually(ledger_has_all, within=30)
     verified = verify(up.url(5))
     assert verified.returncode == 0, verified.stdout + verified.stderr
-    everything = b"\n".join(m.data for m in messages).decode()  # type: ignore[attr-defined]
+    everything = b"\n".join(m.data for m in messages).decode()
     assert sorted(s for s in personal_data([body]) if s in everything) == []
