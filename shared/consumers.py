@@ -202,8 +202,9 @@ class ProjectionConsumer:
                 except Exception:  # the database is away: everything comes back later
                     log.exception("%s: batch not applied; redelivered shortly", self.name)
                     retry = msgs
+                again = {id(m) for m in retry}
                 for msg in msgs:
-                    if any(msg is r for r in retry):
+                    if id(msg) in again:
                         await msg.nak(delay=1.0)
                     else:
                         await msg.ack()

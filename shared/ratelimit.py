@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import time
+from functools import cache
 from typing import Any
 
 from fastapi import Depends, Request
@@ -17,6 +18,9 @@ from limits.storage import storage_from_string
 
 from shared.auth import Principal, optional
 from shared.domain import TooManyRequests
+
+# Parsed once per rate string, not on every request.
+_rate = cache(parse)
 
 
 def _limiter(request: Request) -> MovingWindowRateLimiter:
@@ -47,7 +51,7 @@ def limit(scope: str, setting: str) -> Any:
         if principal is not None:
             return
         settings = request.app.state.settings
-        rate = parse(getattr(settings, setting))
+        rate = _rate(getattr(settings, setting))
         limiter = _limiter(request)
         key = (scope, source(request))
         if await limiter.hit(rate, *key):

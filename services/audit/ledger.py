@@ -144,17 +144,18 @@ class BulkInsert:
         names = list(compiled.positiontup or [])
         if names != [c.key for c in table.columns]:
             raise ValueError(f"{table.name}: unexpected parameter order {names}")
-        self.processors = [
+        processors = [
             table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
         ]
+        # Only the columns whose type converts a value (UUIDs, timestamps, …), once.
+        self.converters = [(i, p) for i, p in enumerate(processors) if p is not None]
 
     def bind(self, rows: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
         """Rows hold values in the table's column order."""
-        converters = [(i, p) for i, p in enumerate(self.processors) if p is not None]
         bound = []
         for row in rows:
             values = list(row)
-            for i, process in converters:
+            for i, process in self.converters:
                 values[i] = process(values[i])
             bound.append(tuple(values))
         return bound
