@@ -22,8 +22,10 @@ def runtime(request: Request) -> Runtime:
 
 
 def caller(principal: Principal | None) -> Caller:
-    """The actor recorded on every event: the token's subject, or `public`."""
-    return Caller(actor=principal.sub if principal else "public")
+    """The actor recorded on every event: the token's subject and role, or `public`."""
+    if principal is None:
+        return Caller(actor="public", role="public")
+    return Caller(actor=principal.sub, role=principal.role.value)
 
 
 def if_match(request: Request) -> int | None:

@@ -139,6 +139,7 @@ class Stack:
 
     def start_service(self, name: str) -> None:
         env = {
+            "BANSOS_MODE": "development",  # `bansos up` runs a laptop's stack (DESIGN §9)
             **os.environ,
             **self.extra_env,
             "BANSOS_NATS_URL": self.effective_nats_url,

@@ -46,6 +46,7 @@ class Runtime:
         version: str = "0.1.0",
     ) -> None:
         """`on_start` runs after migrations; `tasks` run in the background until stop."""
+        settings.check_secrets()  # outside development mode, no built-in secrets
         setup_tracing(settings.service_name, settings.otel_exporter)
         self.settings = settings
         self.engine = make_engine(settings.database_url)

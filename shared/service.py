@@ -36,10 +36,12 @@ class Decider(Generic[S, C]):
 
 @dataclass(frozen=True)
 class Caller:
-    """Who asks, and the request's correlation id (every event records both)."""
+    """Who asks, in which role, and the request's correlation id (every event records
+    them; the public ledger shows the role, never the person)."""
 
     actor: str
     correlation_id: UUID | None = None
+    role: str | None = None
 
 
 @dataclass(frozen=True)
@@ -231,6 +233,7 @@ class CommandHandler:
                 aggregate_id=aggregate_id,
                 aggregate_version=version + i,
                 actor=caller.actor,
+                actor_role=caller.role,
                 correlation_id=correlation,
                 causation_id=history[-1].event_id if history else None,
             )

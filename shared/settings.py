@@ -8,7 +8,12 @@ from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_JWT_SECRET = "dev-only-secret-change-me-0123456789abcdef"
-DEV_NIK_KEY = "dev-only-nik-key-change-me-0123456789abcdef"
+DEV_PROGRAMME_KEY = "dev-only-programme-key-change-me-0123456789abcdef"
+MIN_SECRET_LENGTH = 32
+
+
+class InsecureSettings(RuntimeError):
+    """A service outside development mode was given a development or weak secret."""
 
 
 def database_url_field(service: str) -> Any:
@@ -46,12 +51,21 @@ class CommonSettings(BaseSettings):
     # Where public endpoints count requests per source (shared/ratelimit.py).
     rate_limit_storage: str = "memory://"
 
+    # `development` accepts the built-in secrets (`bansos up` sets it); anything else is
+    # production, where a service refuses to start with them (DESIGN §7).
+    mode: Literal["development", "production"] = "production"
+
     jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
     jwt_algorithm: Literal["HS256", "RS256", "ES256", "EdDSA"] = "HS256"
     jwt_public_key: str | None = None
     jwt_issuer: str = "bansos.tanjung-barat"
     jwt_audience: str = "bansos"
-    nik_key: SecretStr = SecretStr(DEV_NIK_KEY)
+    # The programme secret: every commitment key is derived from it, one per purpose
+    # (shared/pii.py). BANSOS_NIK_KEY is its earlier name.
+    programme_key: SecretStr = Field(
+        default=SecretStr(DEV_PROGRAMME_KEY),
+        validation_alias=AliasChoices("BANSOS_PROGRAMME_KEY", "BANSOS_NIK_KEY"),
+    )
 
     rw_list: list[str] = [f"{n:02d}" for n in range(1, 11)]
 
@@ -59,3 +73,34 @@ class CommonSettings(BaseSettings):
     outbox_batch_size: int = Field(default=500, ge=1, le=10_000)
     outbox_ack_timeout_s: float = Field(default=5.0, gt=0)
     log_level: str = "INFO"
+
+    @property
+    def development(self) -> bool:
+        return self.mode == "development"
+
+    def check_secrets(self) -> None:
+        """Outside development mode, refuse the built-in or short secrets, naming the
+        setting to set; in development mode, accept them (the banner says so)."""
+        if self.development:
+            return
+        wanted = [("BANSOS_PROGRAMME_KEY", self.programme_key, DEV_PROGRAMME_KEY)]
+        if self.jwt_algorithm == "HS256":
+            wanted.append(("BANSOS_JWT_SECRET", self.jwt_secret, DEV_JWT_SECRET))
+        elif not self.jwt_public_key:
+            raise InsecureSettings(
+                f"BANSOS_JWT_ALGORITHM is {self.jwt_algorithm}: set BANSOS_JWT_PUBLIC_KEY"
+            )
+        for name, value, default in wanted:
+            secret = value.get_secret_value()
+            if secret == default or len(secret) < MIN_SECRET_LENGTH:
+                raise InsecureSettings(
+                    f"{name} is the development default or shorter than {MIN_SECRET_LENGTH} "
+                    f"characters: set it to a random secret (e.g. `openssl rand -hex 32`), "
+                    f"or BANSOS_MODE=development on a laptop"
+                )
+
+    def uses_development_secrets(self) -> bool:
+        return (
+            self.programme_key.get_secret_value() == DEV_PROGRAMME_KEY
+            or self.jwt_secret.get_secret_value() == DEV_JWT_SECRET
+        )

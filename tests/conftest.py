@@ -24,6 +24,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from tests.helpers import NatsServer, drop_databases
 
 REQUIRE_POSTGRES = os.environ.get("BANSOS_REQUIRE_POSTGRES") == "1"
+# The tests run with the built-in development secrets, as `bansos up` does.
+os.environ.setdefault("BANSOS_MODE", "development")
 
 
 @pytest.fixture

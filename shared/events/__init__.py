@@ -1,6 +1,6 @@
 """Every event of the DESIGN catalogue, one typed payload per (type, schema_version)."""
 
-from shared.events import community, distribution, registry, training
+from shared.events import audit, community, distribution, registry, training
 from shared.events.envelope import (
     PAYLOAD_TYPES,
     Envelope,
@@ -12,6 +12,7 @@ from shared.events.envelope import (
     subject_for,
     utcnow,
 )
+from shared.events.public import public_view, unparseable_view
 
 __all__ = [
     "PAYLOAD_TYPES",
@@ -19,12 +20,15 @@ __all__ = [
     "EventPayload",
     "UndecodableEvent",
     "UnknownEventType",
+    "audit",
     "canonical_json",
     "community",
     "decode",
     "distribution",
+    "public_view",
     "registry",
     "subject_for",
     "training",
+    "unparseable_view",
     "utcnow",
 ]

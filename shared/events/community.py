@@ -1,17 +1,20 @@
 """Community events. A reporter's contact is only ever a commitment, never clear text, and
 free text written by residents or facilitators (descriptions, notes, comments) stays in the
-community service's own store: the events carry keyed commitments of it, so the public
-ledger proves what was written and when without publishing a whistle-blower's words."""
+community service's own store: the events carry commitments salted per record (so two
+complaints of one reporter cannot be linked by them), which the sealed ledger proves
+without publishing a whistle-blower's words. A ticket code is a bearer secret: only its
+commitment leaves the service (schema version 2; version 1 carried it in clear)."""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.events.envelope import EventPayload
+from shared.events.public import suppressed
 
 ComplaintCategory = Literal[
     "exclusion_error", "inclusion_error", "distribution", "officer_conduct", "training", "other"
@@ -32,15 +35,18 @@ class _Complaint(EventPayload):
 
 
 TextCommitment = Field(
-    pattern=r"^[0-9a-f]{64}$", description="hex HMAC-SHA256(programme key, the text)"
+    pattern=r"^[0-9a-f]{64}$", description="hex HMAC-SHA256(text key, salt || the text)"
 )
 ComplaintOutcome = Literal["upheld", "partly_upheld", "not_upheld", "referred"]
 
 
 class ComplaintFiled(_Complaint):
     event_type = "community.complaint_filed"
+    schema_version = 2
 
-    ticket_code: str
+    ticket_commitment: str = Field(
+        pattern=r"^[0-9a-f]{64}$", description="HMAC(ticket key, the ticket code)"
+    )
     category: ComplaintCategory
     description_commitment: str = TextCommitment
     rw: str = Field(pattern=r"^\d{2}$")
@@ -48,11 +54,17 @@ class ComplaintFiled(_Complaint):
     contact_commitment: str | None = None
     references: ComplaintReferences = ComplaintReferences()
 
+    def public(self, aggregate_id: UUID) -> dict[str, Any]:
+        return {"category": self.category, "rw": self.rw}
+
 
 class ComplaintAcknowledged(_Complaint):
     event_type = "community.complaint_acknowledged"
 
     note_commitment: str | None = None
+
+    def public(self, aggregate_id: UUID) -> dict[str, Any]:
+        return {}
 
 
 class ComplaintEscalated(_Complaint):
@@ -61,12 +73,18 @@ class ComplaintEscalated(_Complaint):
     to: Literal["programme_manager", "inspectorate"]
     reason_commitment: str = TextCommitment
 
+    def public(self, aggregate_id: UUID) -> dict[str, Any]:
+        return {"to": self.to}
+
 
 class ComplaintResolved(_Complaint):
     event_type = "community.complaint_resolved"
 
     outcome: ComplaintOutcome
     resolution_commitment: str = TextCommitment
+
+    def public(self, aggregate_id: UUID) -> dict[str, Any]:
+        return {"outcome": self.outcome}
 
 
 class FeedbackSubmitted(EventPayload):
@@ -80,15 +98,23 @@ class FeedbackSubmitted(EventPayload):
     rw: str | None = Field(default=None, pattern=r"^\d{2}$")
     anonymous: bool = True
 
+    def public(self, aggregate_id: UUID) -> dict[str, Any]:
+        return {
+            "subject_type": self.subject_type,
+            "subject_id": self.subject_id,
+            "rating": self.rating,
+            "rw": self.rw,
+        }
+
 
 class Attendance(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    female: int = Field(ge=0)
-    male: int = Field(ge=0)
-    elderly: int = Field(default=0, ge=0)
-    disabled: int = Field(default=0, ge=0)
-    youth: int = Field(default=0, ge=0)
+    female: int = Field(ge=0, le=100_000)
+    male: int = Field(ge=0, le=100_000)
+    elderly: int = Field(default=0, ge=0, le=100_000)
+    disabled: int = Field(default=0, ge=0, le=100_000)
+    youth: int = Field(default=0, ge=0, le=100_000)
 
 
 class FollowUp(BaseModel):
@@ -112,10 +138,31 @@ class MeetingHeld(EventPayload):
     aspirations: tuple[str, ...] = ()
     follow_ups: tuple[FollowUp, ...] = ()
 
+    def public(self, aggregate_id: UUID) -> dict[str, Any]:
+        # Who came is counted, small groups suppressed; what was said stays sealed.
+        return {
+            "meeting_id": aggregate_id,
+            "kind": self.kind,
+            "held_on": self.held_on,
+            "rw": self.rw,
+            "attendance": {k: suppressed(v) for k, v in self.attendance.model_dump().items()},
+        }
+
 
 class FollowUpUpdated(EventPayload):
     event_type = "community.follow_up_updated"
     aggregate_type = "meeting"
 
-    index: int = Field(ge=0, description="position in the meeting's follow_ups")
+    index: int = Field(ge=0, le=1000, description="position in the meeting's follow_ups")
     status: Literal["open", "in_progress", "done"]
+
+    def public(self, aggregate_id: UUID) -> dict[str, Any]:
+        return {"meeting_id": aggregate_id, "index": self.index, "status": self.status}
+
+
+# --- version 1, read only ------------------------------------------------------------------
+class ComplaintFiledV1(ComplaintFiled):
+    schema_version = 1
+
+    ticket_code: str
+    ticket_commitment: str = ""

@@ -24,11 +24,18 @@ class EventPayload(BaseModel):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        if "event_type" in cls.__dict__:
+        if "event_type" in cls.__dict__ or "schema_version" in cls.__dict__:
             key = (cls.event_type, cls.schema_version)
             if key in PAYLOAD_TYPES:
                 raise TypeError(f"event type {key} registered twice")
             PAYLOAD_TYPES[key] = cls
+
+    def public(self, aggregate_id: UUID) -> dict[str, Any]:
+        """The event's public view (DESIGN §6): an allow-list of what the public ledger
+        shows, beside the type, day and actor role that every view carries. No household
+        or member id, member fact, commitment, GPS, free text, staff name, ticket or
+        receipt code. Every event type declares its own; there is no default."""
+        raise NotImplementedError(f"{type(self).__name__} declares no public view")
 
 
 PAYLOAD_TYPES: dict[tuple[str, int], type[EventPayload]] = {}
@@ -64,6 +71,8 @@ class Envelope(BaseModel):
     aggregate_version: int = Field(ge=1)
     occurred_at: datetime
     actor: str = Field(min_length=1)
+    # The role the actor acted in: the public view shows it instead of the person.
+    actor_role: str | None = None
     correlation_id: UUID
     causation_id: UUID | None = None
     payload: dict[str, Any]
@@ -83,6 +92,7 @@ class Envelope(BaseModel):
         aggregate_id: UUID,
         aggregate_version: int,
         actor: str,
+        actor_role: str | None = None,
         correlation_id: UUID | None = None,
         causation_id: UUID | None = None,
         occurred_at: datetime | None = None,
@@ -97,6 +107,7 @@ class Envelope(BaseModel):
             aggregate_version=aggregate_version,
             occurred_at=occurred_at or utcnow(),
             actor=actor,
+            actor_role=actor_role,
             correlation_id=correlation_id or event_id,
             causation_id=causation_id,
             payload=payload.model_dump(mode="json"),

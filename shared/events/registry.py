@@ -1,9 +1,15 @@
-"""Registry events. No names, NIK or KK in clear (DESIGN §7): masked values and commitments."""
+"""Registry events. No names, NIK or KK on the bus (DESIGN §7), not even masked: keyed
+commitments only, where another service must match a person (an officer types the NIK
+from a KTP; distribution and training compute the same commitment).
+
+Schema version 2 dropped the masked NIK/KK and the deactivation note of version 1;
+version 1 classes stay registered so that events already stored still read (as
+subclasses of version 2, so deciders and projections see one type)."""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -16,6 +22,7 @@ Vulnerability = Literal["elderly", "disabled", "children"]
 DeactivationReason = Literal["moved", "deceased", "duplicate"]
 RT = Field(pattern=r"^\d{3}$", description="Rukun Tetangga, three digits, e.g. 005")
 RW = Field(pattern=r"^\d{2}$", description="Rukun Warga, two digits, e.g. 03")
+Commitment = Field(pattern=r"^[0-9a-f]{64}$")
 
 
 class MemberFacts(BaseModel):
@@ -24,10 +31,11 @@ class MemberFacts(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     member_id: UUID
-    nik_masked: str
-    nik_commitment: str = Field(description="hex HMAC-SHA256(programme key, NIK)")
+    nik_commitment: str = Field(
+        pattern=r"^[0-9a-f]{64}$", description="hex HMAC-SHA256(NIK key, NIK)"
+    )
     sex: Sex
-    birth_year: int
+    birth_year: int = Field(ge=1900, le=2200)
     relationship: Relationship
     disabled: bool
 
@@ -38,23 +46,30 @@ class _Household(EventPayload):
 
 class HouseholdRegistered(_Household):
     event_type = "registry.household_registered"
+    schema_version = 2
 
     rt: str = RT
     rw: str = RW
-    kk_masked: str
-    kk_commitment: str
+    kk_commitment: str = Field(pattern=r"^[0-9a-f]{64}$", description="HMAC(KK key, KK)")
     members: tuple[MemberFacts, ...]
     monthly_income_idr: int = Field(ge=0)
     desil: int | None = Field(default=None, ge=1, le=10)
     dtks_listed: bool = False
     vulnerability: tuple[Vulnerability, ...] = ()
 
+    def public(self, aggregate_id: UUID) -> dict[str, Any]:
+        return {"rw": self.rw}
+
 
 class MemberAdded(_Household):
     event_type = "registry.member_added"
+    schema_version = 2
 
     member: MemberFacts
     vulnerability: tuple[Vulnerability, ...] = ()
+
+    def public(self, aggregate_id: UUID) -> dict[str, Any]:
+        return {}
 
 
 class HouseholdUpdated(_Household):
@@ -68,6 +83,9 @@ class HouseholdUpdated(_Household):
     address_changed: bool = False
     changed: tuple[str, ...] = ()
 
+    def public(self, aggregate_id: UUID) -> dict[str, Any]:
+        return {}
+
 
 class SurveyRecorded(_Household):
     event_type = "registry.survey_recorded"
@@ -78,9 +96,13 @@ class SurveyRecorded(_Household):
     pmt_score: int = Field(ge=0, le=100, description="proxy-means score; lower is poorer")
     formula_version: str
 
+    def public(self, aggregate_id: UUID) -> dict[str, Any]:
+        return {"formula_version": self.formula_version}
+
 
 class EligibilityDecided(_Household):
     event_type = "registry.eligibility_decided"
+    schema_version = 2
 
     eligible: bool
     reasons: tuple[str, ...]
@@ -90,14 +112,54 @@ class EligibilityDecided(_Household):
     rt: str = RT
     rw: str = RW
     vulnerability: tuple[Vulnerability, ...] = ()
-    head_nik_masked: str
     member_commitments: tuple[str, ...] = ()
     policy_version: str
+
+    def public(self, aggregate_id: UUID) -> dict[str, Any]:
+        # Whether one household is eligible, and why (a disability, an elderly member),
+        # is the household's own business: the public page shows counts per RW instead.
+        return {"rw": self.rw, "policy_version": self.policy_version}
 
 
 class HouseholdDeactivated(_Household):
     event_type = "registry.household_deactivated"
+    schema_version = 2
 
     reason: DeactivationReason
-    note: str = ""
+    note_commitment: str | None = Field(
+        default=None, pattern=r"^[0-9a-f]{64}$", description="salted HMAC of the staff note"
+    )
     duplicate_of: UUID | None = None
+
+    def public(self, aggregate_id: UUID) -> dict[str, Any]:
+        return {}
+
+
+# --- version 1, read only ------------------------------------------------------------------
+class MemberFactsV1(MemberFacts):
+    nik_masked: str
+
+
+class HouseholdRegisteredV1(HouseholdRegistered):
+    schema_version = 1
+
+    kk_masked: str
+    members: tuple[MemberFactsV1, ...]
+
+
+class MemberAddedV1(MemberAdded):
+    schema_version = 1
+
+    member: MemberFactsV1
+
+
+class EligibilityDecidedV1(EligibilityDecided):
+    schema_version = 1
+
+    head_nik_masked: str
+
+
+class HouseholdDeactivatedV1(HouseholdDeactivated):
+    schema_version = 1
+
+    note: str = ""
