@@ -2,8 +2,8 @@
 events (DESIGN §2: no service reads another's tables or calls it at request time).
 
 Distribution and training keep the same table (in their own databases) through the same
-durable-consumer handler: active or not, eligible or not, RT/RW, the head's masked NIK,
-the members' NIK commitments, and the registry event that decided eligibility.
+durable-consumer handler: active or not, eligible or not, RT/RW, the
+members' NIK commitments, and the registry event that decided eligibility.
 Events of a household apply in version order: a redelivered older one is skipped, and an
 update that arrives before its registration is retried (the consumer redelivers it).
 An eligibility decision carries the whole picture, so it also repairs anything skipped.
@@ -42,7 +42,6 @@ households = Table(
     Column("eligible", Boolean),
     Column("rt", String(3), nullable=False),
     Column("rw", String(2), nullable=False, index=True),
-    Column("head_nik_masked", String(32), nullable=False),
     Column("member_commitments", JSON, nullable=False),
     Column("decided_by_event_id", Uuid),
     Column("registry_version", Integer, nullable=False),
@@ -64,7 +63,6 @@ async def on_registry_event(session: AsyncSession, envelope: Envelope, event: Ev
     ).first()
     if isinstance(event, HouseholdRegistered):
         if row is None:
-            head = next(m for m in event.members if m.relationship == "head")
             await session.execute(
                 insert(households).values(
                     household_id=hid,
@@ -72,7 +70,6 @@ async def on_registry_event(session: AsyncSession, envelope: Envelope, event: Ev
                     eligible=None,
                     rt=event.rt,
                     rw=event.rw,
-                    head_nik_masked=head.nik_masked,
                     member_commitments=[m.nik_commitment for m in event.members],
                     registry_version=envelope.aggregate_version,
                 )
@@ -93,7 +90,6 @@ async def on_registry_event(session: AsyncSession, envelope: Envelope, event: Ev
                 eligible=event.eligible,
                 rt=event.rt,
                 rw=event.rw,
-                head_nik_masked=event.head_nik_masked,
                 member_commitments=list(event.member_commitments) or row.member_commitments,
                 decided_by_event_id=envelope.event_id,
             )
