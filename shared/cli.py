@@ -17,7 +17,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from shared.auth import Role, issue_token
-from shared.launcher import Stack, available_services
+from shared.launcher import DEMO_WITNESSES, Stack, available_services
 from shared.settings import CommonSettings
 from shared.verify import verify_command
 
@@ -71,6 +71,7 @@ def up(
         nats_url=os.environ.get("NATS_URL") or os.environ.get("BANSOS_NATS_URL"),
         database_url=os.environ.get("DATABASE_URL"),
         log_dir=var / "logs",
+        witnesses=DEMO_WITNESSES if demo else (),
     )
     console.print(f"starting {', '.join(stack.services)} (logs in {var / 'logs'}) ...")
     stopping = False
@@ -116,10 +117,28 @@ def _print_stack(stack: Stack, seconds: float) -> None:
         table.add_row(name, stack.url(name), f"{stack.url(name)}/docs")
     table.add_row("nats", stack.effective_nats_url, "")
     console.print(table)
-    settings = CommonSettings()
+    settings = CommonSettings(mode="development")
+    console.print(
+        "[yellow]Development mode[/yellow]: the services accept built-in secrets"
+        + (
+            " (BANSOS_JWT_SECRET and BANSOS_PROGRAMME_KEY are the development defaults: "
+            "anyone can mint tokens and recompute NIK commitments). Never expose this stack."
+            if settings.uses_development_secrets()
+            else "."
+        )
+    )
+    if stack.witnesses:
+        console.print(
+            f"Witnesses cosign the ledger's checkpoints: {', '.join(stack.witnesses)} "
+            f"(keys under {stack.var / 'witnesses'}; `bansos verify --witness` takes their vkeys):"
+        )
+        for vkey in stack.witness_vkeys():
+            console.print(f"  {vkey}", soft_wrap=True)
     console.print("Tokens (valid 12 h), e.g. [bold]export TOKEN=...[/bold]:")
     for role, sub in DEMO_SUBJECTS.items():
-        console.print(f"  {role.value:22} {issue_token(settings, sub, role)}", soft_wrap=True)
+        console.print(
+            f"  {role.value:22} sub={sub:20} {issue_token(settings, sub, role)}", soft_wrap=True
+        )
 
 
 @app.command()

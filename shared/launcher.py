@@ -18,6 +18,10 @@ from pathlib import Path
 import httpx
 from sqlalchemy.engine import make_url
 
+# The oversight bodies whose witnesses `bansos up --demo` runs beside the stack, so a
+# newcomer sees cosigned checkpoints (a real witness runs at the oversight body).
+DEMO_WITNESSES = ("inspektorat", "forum-warga")
+
 SERVICES: dict[str, int] = {
     "registry": 8001,
     "distribution": 8002,
@@ -96,6 +100,8 @@ class Stack:
     services: list[str] = field(default_factory=available_services)
     extra_env: Mapping[str, str] = field(default_factory=dict)
     log_dir: Path | None = None
+    witnesses: tuple[str, ...] = ()
+    witness_interval_s: float = 2.0
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     def port(self, service: str) -> int:
@@ -137,6 +143,43 @@ class Stack:
         self.procs["nats"] = proc
         wait_for_port("127.0.0.1", self.nats_port, 20, proc)
 
+    def witness_dir(self, name: str) -> Path:
+        return self.var / "witnesses" / name
+
+    def witness_vkeys(self) -> list[str]:
+        """Each witness's verifier key, its signing key created on first use."""
+        from shared.checkpoint import Cosigner, load_or_create_key
+
+        return [
+            Cosigner(name, load_or_create_key(self.witness_dir(name) / "key.pem")).vkey
+            for name in self.witnesses
+        ]
+
+    def start_witness(self, name: str) -> None:
+        """`bansos witness` in a loop against the audit service, as an oversight body runs it."""
+        folder = self.witness_dir(name)
+        out = self._log(f"witness-{name}")
+        self.procs[f"witness-{name}"] = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "shared",
+                "witness",
+                "--url",
+                self.url("audit"),
+                "--name",
+                name,
+                "--key",
+                str(folder / "key.pem"),
+                "--state",
+                str(folder / "state.json"),
+                "--interval",
+                str(self.witness_interval_s),
+            ],
+            stdout=out or subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+        )
+
     def start_service(self, name: str) -> None:
         env = {
             "BANSOS_MODE": "development",  # `bansos up` runs a laptop's stack (DESIGN §9)
@@ -148,6 +191,8 @@ class Stack:
             "BANSOS_HTTP_PORT": str(self.port(name)),
             "BANSOS_AUDIT_DATA_DIR": str((self.var / "audit").resolve()),
         }
+        if name == "audit" and self.witnesses:
+            env["BANSOS_WITNESSES"] = ",".join(self.witness_vkeys())
         env.pop("DATABASE_URL", None)
         out = self._log(name)
         self.procs[name] = subprocess.Popen(
@@ -164,10 +209,15 @@ class Stack:
             self.start_service(name)
         for name in self.services:
             wait_for_health(self.url(name), timeout, self.procs[name])
+        if "audit" in self.services:
+            for witness in self.witnesses:
+                self.start_witness(witness)
 
     def stop(self, timeout: float = 15) -> None:
-        """Services first (their outboxes stop cleanly), NATS last."""
-        order = [n for n in self.procs if n != "nats"] + (["nats"] if "nats" in self.procs else [])
+        """Witnesses and services first (their outboxes stop cleanly), NATS last."""
+        witnesses = [n for n in self.procs if n.startswith("witness-")]
+        services = [n for n in self.procs if n not in witnesses and n != "nats"]
+        order = witnesses + services + (["nats"] if "nats" in self.procs else [])
         for name in order:
             proc = self.procs[name]
             if proc.poll() is None:

@@ -21,6 +21,7 @@ UndeliveredReason = Literal["not_at_home", "moved", "deceased", "refused"]
 
 # Rupiah amounts stay well inside JSON's exact integers (2**53): a quadrillion rupiah.
 MAX_IDR = 10**15
+Period = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2]|Q[1-4])$", description="YYYY-MM or YYYY-Qn")
 TextCommitment = Field(
     default=None, pattern=r"^[0-9a-f]{64}$", description="salted HMAC of the staff's note"
 )
@@ -39,7 +40,7 @@ class ProgrammeBudgeted(EventPayload):
     aggregate_type = "budget"
 
     programme: Programme
-    period: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2]|Q[1-4])$")
+    period: str = Period
     amount_idr: int = Field(gt=0, le=MAX_IDR)
     kind: Literal["initial", "top_up"] = "initial"
     benefit_idr: int | None = Field(
@@ -94,7 +95,7 @@ class RoundScheduled(EventPayload):
     aggregate_type = "round"
 
     programme: Programme
-    period: str
+    period: str = Period
     budget_id: UUID
     poskos: tuple[Posko, ...]
 
@@ -131,8 +132,8 @@ class AidAllocated(EventPayload):
     programme: Programme
     amount_idr: int = Field(gt=0, le=MAX_IDR)
     package: tuple[PackageItem, ...] = ()
-    rt: str
-    rw: str
+    rt: str = Field(pattern=r"^\d{3}$")
+    rw: str = Field(pattern=r"^\d{2}$")
     based_on_event_id: UUID = Field(description="the registry event the eligibility rested on")
 
     def public(self, aggregate_id: UUID) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from uuid import uuid4
 
 import pytest
@@ -19,7 +20,8 @@ from shared.events import (
     subject_for,
 )
 from shared.events.registry import HouseholdDeactivated
-from shared.pii import commitment, mask_nik
+from shared.pii import Commitments, bearer_code, code_pattern
+from shared.settings import CommonSettings, InsecureSettings
 
 CATALOGUE = {
     "registry": [
@@ -65,7 +67,7 @@ def test_subjects_are_bansos_service_event() -> None:
 
 def envelope() -> Envelope:
     return Envelope.wrap(
-        HouseholdDeactivated(reason="moved", note="pindah ke Depok"),
+        HouseholdDeactivated(reason="moved", note_commitment="ab" * 32),
         aggregate_id=uuid4(),
         aggregate_version=3,
         actor="operator.siti",
@@ -76,7 +78,7 @@ def test_an_envelope_round_trips_through_its_canonical_bytes() -> None:
     original = envelope()
     again, payload = decode(original.canonical())
     assert again == original
-    assert payload == HouseholdDeactivated(reason="moved", note="pindah ke Depok")
+    assert payload == HouseholdDeactivated(reason="moved", note_commitment="ab" * 32)
     assert original.subject == "bansos.registry.household_deactivated"
 
 
@@ -84,7 +86,7 @@ def test_canonical_json_is_rfc8785_sorted_compact_utc() -> None:
     raw = envelope().canonical()
     parsed = json.loads(raw)
     assert list(parsed) == sorted(parsed)
-    assert b" " not in raw.replace(b"pindah ke Depok", b"")
+    assert b" " not in raw
     assert parsed["occurred_at"].endswith("Z")
 
 
@@ -110,13 +112,44 @@ def test_undecodable_messages_are_rejected_with_a_reason(raw: bytes) -> None:
         decode(raw)
 
 
-def test_personal_data_is_masked_and_committed_under_a_key() -> None:
-    assert mask_nik("3174091203650001") == "3174••••••••0001"
-    a = commitment(b"key-one", "3174091203650001")
-    assert a == commitment(b"key-one", "3174091203650001")
-    assert a != commitment(b"key-two", "3174091203650001")  # no key, no dictionary attack
-    assert a != commitment(b"key-one", "3174091203650001", domain="kk")
-    assert "3174091203650001" not in a
+def test_matching_commitments_are_keyed_per_purpose() -> None:
+    one, two = Commitments(b"programme-secret-one"), Commitments(b"programme-secret-two")
+    nik = "3174091203650001"
+    assert one.nik(nik) == one.nik(nik)  # deterministic: an officer's typed NIK matches
+    assert one.nik(nik) != two.nik(nik)  # no key, no dictionary attack
+    assert one.nik(nik) != one.kk(nik)  # a key per purpose: a NIK says nothing as a KK
+    assert len({one.nik(nik), one.ticket(nik), one.receipt(nik)}) == 3
+    assert nik not in one.nik(nik)
+
+
+def test_texts_and_contacts_are_salted_per_record() -> None:
+    keys = Commitments(b"programme-secret")
+    first = keys.salted("contact", "081234567890")
+    second = keys.salted("contact", "081234567890")
+    assert first.commitment != second.commitment  # one reporter's complaints do not link
+    assert keys.opens("contact", "081234567890", first.salt, first.commitment)
+    assert not keys.opens("contact", "081234567891", first.salt, first.commitment)
+    assert not keys.opens("text", "081234567890", first.salt, first.commitment)
+
+
+def test_bearer_codes_match_their_pattern_and_do_not_repeat() -> None:
+    codes = {bearer_code("TB") for _ in range(200)}
+    assert len(codes) == 200
+    assert all(re.fullmatch(code_pattern("TB"), c) for c in codes)
+    assert re.fullmatch(code_pattern("RC", 3), bearer_code("RC", 3))
+
+
+def test_outside_development_mode_the_built_in_secrets_are_refused() -> None:
+    with pytest.raises(InsecureSettings, match="BANSOS_PROGRAMME_KEY"):
+        CommonSettings(mode="production").check_secrets()
+    with pytest.raises(InsecureSettings, match="BANSOS_JWT_SECRET"):
+        CommonSettings(mode="production", programme_key="p" * 40).check_secrets()
+    with pytest.raises(InsecureSettings, match="BANSOS_PROGRAMME_KEY"):
+        CommonSettings(
+            mode="production", programme_key="short", jwt_secret="j" * 40
+        ).check_secrets()
+    CommonSettings(mode="production", programme_key="p" * 40, jwt_secret="j" * 40).check_secrets()
+    CommonSettings(mode="development").check_secrets()  # a laptop: accepted
 
 
 json_values = st.recursive(
