@@ -469,8 +469,8 @@ async def confirm_receipt(
         )
     committed = commitments(request.app.state.settings)
     recipient = committed.nik(body.recipient_nik)
-    # Handed to the recipient (slip or SMS) to find their aid in the public ledger; only
-    # its commitment leaves this reply, and it is not stored.
+    # For the recipient (slip or SMS), to find their aid in the public ledger: the code
+    # goes out in this reply only; the event carries its commitment; nothing stores it.
     code = bearer_code(RECEIPT_PREFIX, RECEIPT_GROUPS)
 
     async def command(session: AsyncSession) -> domain.ConfirmReceipt:
