@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import tempfile
 import time
@@ -114,6 +115,7 @@ async def main() -> None:
     parser.add_argument("--events", type=int, default=20000)
     parser.add_argument("--concurrency", type=int, default=32)
     args = parser.parse_args()
+    os.environ.setdefault("BANSOS_MODE", "development")  # built-in secrets, as `bansos up`
     print(f"registry benchmark: {args.households} registrations, {args.events} relayed events")
     with tempfile.TemporaryDirectory() as tmp:
         for backend in ("sqlite", "postgres"):

@@ -1,4 +1,5 @@
-"""Distribution HTTP API: budgets, officers, rounds, allocation, hand-over, queries."""
+"""Distribution HTTP API: budgets, officers, rounds, allocation, hand-over, queries (the
+manifest is in manifest.py)."""
 
 from __future__ import annotations
 
@@ -6,19 +7,20 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal
 from uuid import UUID, uuid4
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.distribution import domain
+from services.distribution import domain, notes
+from services.distribution.notes import Note
 from services.distribution.projections import allocations, budgets, certificates, rounds
-from shared.api import caller, check_rw, decode_cursor, fields, one, page, runtime, set_version
+from shared.api import caller, check_rw, fields, one, runtime, set_version
 from shared.auth import Principal, Role, require
 from shared.domain import DomainError, NotFound
 from shared.events.distribution import PackageItem, Posko, Programme, UndeliveredReason
 from shared.households import households
-from shared.pii import keyed
+from shared.pii import bearer_code, commitments
 
 router = APIRouter()
 Manager = Annotated[Principal, require(Role.programme_manager)]
@@ -33,6 +35,9 @@ READERS = (
 Reader = Annotated[Principal, require(*READERS)]
 PERIOD = r"^\d{4}-(0[1-9]|1[0-2]|Q[1-4])$"
 CLOCK_SKEW = timedelta(minutes=5)
+# The code a recipient is handed at the hand-over ("bukti terima"), e.g. BT-7K3M-9QXP-2RTW:
+# 60 random bits, so its commitment on the ledger cannot be matched by guessing codes.
+RECEIPT_PREFIX, RECEIPT_GROUPS = "BT", 3
 
 
 # --- request bodies ------------------------------------------------------------------------
@@ -119,7 +124,6 @@ def _household(row: Any) -> domain.EligibleHousehold:
         eligible=row.eligible,
         rt=row.rt,
         rw=row.rw,
-        head_nik_masked=row.head_nik_masked,
         member_commitments=tuple(row.member_commitments),
         decided_by_event_id=row.decided_by_event_id,
     )
@@ -281,8 +285,13 @@ async def schedule_round(
 async def endorse(
     round_id: UUID, body: EndorsementIn, request: Request, principal: Facilitator
 ) -> dict[str, Any]:
+    note = Note.of(commitments(request.app.state.settings), body.note)
     await runtime(request).commands.execute(
-        domain.rounds, round_id, domain.Endorse(body.meeting_id, body.note), caller(principal)
+        domain.rounds,
+        round_id,
+        domain.Endorse(body.meeting_id, note.commitment),
+        caller(principal),
+        also=note.keep,
     )
     return await _round_reply(request, round_id)
 
@@ -311,9 +320,13 @@ async def close_round(round_id: UUID, request: Request, principal: Manager) -> d
     return await _round_reply(request, round_id)
 
 
+def _round_query() -> Any:
+    return select(rounds, notes.latest(rounds.c.round_id).label("endorsement_note"))
+
+
 async def _round_reply(request: Request, round_id: UUID) -> dict[str, Any]:
     missing = NotFound("round_not_found", f"no round {round_id}", field="round_id")
-    return await one(request, select(rounds).where(rounds.c.round_id == round_id), missing)
+    return await one(request, _round_query().where(rounds.c.round_id == round_id), missing)
 
 
 @router.get("/rounds", tags=["rounds"], summary="Rounds, newest first")
@@ -323,7 +336,7 @@ async def list_rounds(
     programme: Programme | None = None,
     status: Literal["scheduled", "endorsed", "closed"] | None = None,
 ) -> list[dict[str, Any]]:
-    query = select(rounds).order_by(rounds.c.seq.desc())
+    query = _round_query().order_by(rounds.c.seq.desc())
     if programme is not None:
         query = query.where(rounds.c.programme == programme)
     if status is not None:
@@ -379,49 +392,6 @@ async def round_summary(round_id: UUID, request: Request, principal: Reader) -> 
         "pending": overall["allocated"] - overall["received"] - overall["undelivered"],
         "per_rw": [{"rw": rw, **v} for rw, v in sorted(per_rw.items())],
     }
-
-
-@router.get("/rounds/{round_id}/manifest", tags=["rounds"], summary="What officers hand over")
-async def manifest(
-    round_id: UUID,
-    request: Request,
-    principal: Reader,
-    rw: Annotated[str | None, Query(pattern=r"^\d{2}$")] = None,
-    status: Literal["allocated", "received", "undelivered"] | None = None,
-    cursor: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-) -> dict[str, Any]:
-    a = allocations.c
-    conditions = [a.round_id == round_id, a.seq > decode_cursor(cursor)]
-    if rw is not None:
-        conditions.append(a.rw == rw)
-    if status is not None:
-        conditions.append(a.status == status)
-    query = (
-        select(
-            a.seq,
-            a.allocation_id,
-            a.household_id,
-            a.head_nik_masked,
-            a.rt,
-            a.rw,
-            a.programme,
-            a.amount_idr,
-            a.package,
-            a.status,
-            a.undelivered_reason,
-            a.version,
-        )
-        .where(and_(*conditions))
-        .order_by(a.seq)
-        .limit(limit + 1)
-    )
-    async with runtime(request).reads() as session:
-        rows = [dict(r._mapping) for r in await session.execute(query)]
-    result = page(rows, limit, "seq")
-    for r in result["items"]:
-        r.pop("seq")
-    return result
 
 
 # --- allocation and hand-over --------------------------------------------------------------
@@ -497,7 +467,11 @@ async def confirm_receipt(
         raise DomainError(
             "received_at_future", "received_at cannot be in the future", field="received_at"
         )
-    recipient = keyed(request.app.state.settings, body.recipient_nik)
+    committed = commitments(request.app.state.settings)
+    recipient = committed.nik(body.recipient_nik)
+    # For the recipient (slip or SMS), to find their aid in the public ledger: the code
+    # goes out in this reply only; the event carries its commitment; nothing stores it.
+    code = bearer_code(RECEIPT_PREFIX, RECEIPT_GROUPS)
 
     async def command(session: AsyncSession) -> domain.ConfirmReceipt:
         row = await _allocation_row(session, allocation_id)
@@ -506,6 +480,7 @@ async def confirm_receipt(
             officer=await _officer(session, principal.sub, received_at.date()),
             recipient_commitment=recipient,
             member_commitments=tuple(row.member_commitments),
+            receipt_commitment=committed.receipt(code),
             received_at=received_at,
             place=body.place,
             evidence_sha256=body.evidence_sha256,
@@ -515,7 +490,7 @@ async def confirm_receipt(
     await runtime(request).commands.execute(
         domain.allocations, allocation_id, command, caller(principal)
     )
-    return await _allocation_reply(request, allocation_id)
+    return {**await _allocation_reply(request, allocation_id), "receipt_code": code}
 
 
 @router.post(
@@ -526,19 +501,23 @@ async def confirm_receipt(
 async def report_undelivered(
     allocation_id: UUID, body: UndeliveredIn, request: Request, principal: Officer
 ) -> dict[str, Any]:
+    note = Note.of(commitments(request.app.state.settings), body.note)
+
     async def command(session: AsyncSession) -> domain.ReportUndelivered:
         row = await _allocation_row(session, allocation_id)
         officer = await _officer(session, principal.sub, date.today())
-        return domain.ReportUndelivered(row.round_status, officer, body.reason, body.note)
+        return domain.ReportUndelivered(row.round_status, officer, body.reason, note.commitment)
 
     await runtime(request).commands.execute(
-        domain.allocations, allocation_id, command, caller(principal)
+        domain.allocations, allocation_id, command, caller(principal), also=note.keep
     )
     return await _allocation_reply(request, allocation_id)
 
 
 async def _allocation_reply(request: Request, allocation_id: UUID) -> dict[str, Any]:
-    query = select(allocations).where(allocations.c.allocation_id == allocation_id)
+    query = select(
+        allocations, notes.latest(allocations.c.allocation_id).label("undelivered_note")
+    ).where(allocations.c.allocation_id == allocation_id)
     return await one(
         request, query, NotFound("allocation_not_found", f"no allocation {allocation_id}")
     )

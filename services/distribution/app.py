@@ -7,7 +7,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from sqlalchemy.exc import IntegrityError
 
-from services.distribution import api, projections
+from services.distribution import api, manifest, projections
 from services.distribution.consumers import CONSUMERS
 from services.distribution.settings import DistributionSettings
 from shared import households
@@ -46,5 +46,5 @@ def create(settings: DistributionSettings | None = None) -> FastAPI:
         description="Budgets, rounds endorsed with the community, certified officers, and "
         "cash (BLT) and food (sembako) aid allocated to eligible households and confirmed "
         "as received.",
-        routers=[api.router, households.router(*api.READERS)],
+        routers=[api.router, manifest.router, households.router(*api.READERS)],
     )

@@ -2,7 +2,10 @@
 
 Facts from other aggregates or services (a household's eligibility, an officer's
 certificate, a round's totals) come in on the command, read by the service layer in the
-command's own transaction; the deciders only judge them.
+command's own transaction; the deciders only judge them. Commands carry only what may
+leave this service: commitments to a NIK, a receipt code or a staff note, never the
+values (the API keeps notes in its own store and hands the receipt code to the recipient).
+Stored version 1 events replay too (DESIGN §7 changed the payloads, not the rules).
 """
 
 from __future__ import annotations
@@ -17,7 +20,9 @@ from shared.events import EventPayload
 from shared.events.distribution import (
     AidAllocated,
     AidReceived,
+    AidReceivedV1,
     AidUndelivered,
+    AidUndeliveredV1,
     OfficerCertified,
     PackageItem,
     Posko,
@@ -203,7 +208,7 @@ class Schedule:
 @dataclass(frozen=True)
 class Endorse:
     meeting_id: UUID | None = None
-    note: str = ""
+    note_commitment: str | None = None  # salted; the note stays in the service's store
 
 
 @dataclass(frozen=True)
@@ -250,7 +255,11 @@ def decide_round(state: Round, command: RoundCommand) -> list[EventPayload]:
             _require_open(state)
             if state.status == "endorsed":
                 raise Conflict("round_endorsed", "the round is already endorsed")
-            return [RoundEndorsed(meeting_id=command.meeting_id, note=command.note)]
+            return [
+                RoundEndorsed(
+                    meeting_id=command.meeting_id, note_commitment=command.note_commitment
+                )
+            ]
         case Close():
             _require_open(state)
             return [
@@ -291,10 +300,21 @@ AllocationStatus = Literal["new", "allocated", "received", "undelivered"]
 
 
 @dataclass(frozen=True)
+class Allocated:
+    """What an allocation fixed; its hand-over outcomes repeat it for their public view."""
+
+    round_id: UUID
+    programme: Programme
+    rw: str
+    amount_idr: int
+
+
+@dataclass(frozen=True)
 class Allocation:
     status: AllocationStatus = "new"
     household_id: UUID | None = None
     undelivered_reason: UndeliveredReason | None = None
+    allocated: Allocated | None = None
 
 
 @dataclass(frozen=True)
@@ -306,7 +326,6 @@ class EligibleHousehold:
     eligible: bool | None
     rt: str
     rw: str
-    head_nik_masked: str
     member_commitments: tuple[str, ...]
     decided_by_event_id: UUID | None  # the registry's eligibility_decided event
 
@@ -339,6 +358,7 @@ class ConfirmReceipt:
     officer: OfficerFacts
     recipient_commitment: str
     member_commitments: tuple[str, ...]
+    receipt_commitment: str  # of the code the recipient is handed, to check the ledger
     received_at: datetime
     place: str
     evidence_sha256: str
@@ -350,7 +370,7 @@ class ReportUndelivered:
     round_status: RoundStatus
     officer: OfficerFacts
     reason: UndeliveredReason
-    note: str = ""
+    note_commitment: str | None = None  # salted; the note stays in the service's store
 
 
 AllocationCommand = Allocate | ConfirmReceipt | ReportUndelivered
@@ -396,12 +416,11 @@ def decide_allocation(state: Allocation, command: AllocationCommand) -> list[Eve
                     package=r.package,
                     rt=h.rt,
                     rw=h.rw,
-                    head_nik_masked=h.head_nik_masked,
                     based_on_event_id=h.decided_by_event_id,
                 )
             ]
         case ConfirmReceipt():
-            _require_deliverable(state, command.round_status, command.officer)
+            facts = _require_deliverable(state, command.round_status, command.officer)
             if command.recipient_commitment not in command.member_commitments:
                 raise DomainError(
                     "recipient_not_member",
@@ -410,8 +429,13 @@ def decide_allocation(state: Allocation, command: AllocationCommand) -> list[Eve
                 )
             return [
                 AidReceived(
+                    round_id=facts.round_id,
+                    programme=facts.programme,
+                    rw=facts.rw,
+                    amount_idr=facts.amount_idr,
                     officer_id=command.officer.officer_id,
                     recipient_commitment=command.recipient_commitment,
+                    receipt_commitment=command.receipt_commitment,
                     received_at=command.received_at,
                     place=command.place,
                     evidence_sha256=command.evidence_sha256,
@@ -419,10 +443,16 @@ def decide_allocation(state: Allocation, command: AllocationCommand) -> list[Eve
                 )
             ]
         case ReportUndelivered():
-            _require_deliverable(state, command.round_status, command.officer)
+            facts = _require_deliverable(state, command.round_status, command.officer)
             return [
                 AidUndelivered(
-                    officer_id=command.officer.officer_id, reason=command.reason, note=command.note
+                    round_id=facts.round_id,
+                    programme=facts.programme,
+                    rw=facts.rw,
+                    amount_idr=facts.amount_idr,
+                    officer_id=command.officer.officer_id,
+                    reason=command.reason,
+                    note_commitment=command.note_commitment,
                 )
             ]
     raise TypeError(f"unknown command {command!r}")
@@ -430,8 +460,9 @@ def decide_allocation(state: Allocation, command: AllocationCommand) -> list[Eve
 
 def _require_deliverable(
     state: Allocation, round_status: RoundStatus, officer: OfficerFacts
-) -> None:
-    if state.status == "new":
+) -> Allocated:
+    """What was allocated, if a hand-over outcome may be recorded on it now."""
+    if state.allocated is None:
         raise DomainError("allocation_not_found", "there is no such allocation")
     if state.status == "received":
         raise Conflict("already_received", "the aid was already handed over")
@@ -451,15 +482,19 @@ def _require_deliverable(
         raise Forbidden(
             "officer_not_certified", "you hold no distribution certificate valid on that date"
         )
+    return state.allocated
 
 
 def evolve_allocation(state: Allocation, event: EventPayload) -> Allocation:
     match event:
-        case AidAllocated():
-            return replace(state, status="allocated", household_id=event.household_id)
-        case AidReceived():
+        case AidAllocated():  # version 1 too: a subclass
+            facts = Allocated(event.round_id, event.programme, event.rw, event.amount_idr)
+            return replace(
+                state, status="allocated", household_id=event.household_id, allocated=facts
+            )
+        case AidReceived() | AidReceivedV1():  # version 1 is a class of its own
             return replace(state, status="received")
-        case AidUndelivered():
+        case AidUndelivered() | AidUndeliveredV1():
             return replace(state, status="undelivered", undelivered_reason=event.reason)
     return state
 

@@ -38,7 +38,9 @@ from shared.events import Envelope
 from shared.events.distribution import (
     AidAllocated,
     AidReceived,
+    AidReceivedV1,
     AidUndelivered,
+    AidUndeliveredV1,
     OfficerCertified,
     ProgrammeBudgeted,
     RoundClosed,
@@ -101,7 +103,6 @@ allocations = Table(
     Column("programme", String(8), nullable=False),
     Column("rt", String(3), nullable=False),
     Column("rw", String(2), nullable=False),
-    Column("head_nik_masked", String(32), nullable=False),
     Column("amount_idr", BigId, nullable=False),
     Column("package", JSON, nullable=False),
     Column("status", String(12), nullable=False),
@@ -191,11 +192,11 @@ async def apply(session: AsyncSession, envelope: Envelope) -> None:
             await session.execute(
                 update(rounds).where(rounds.c.round_id == aid).values(status="closed", **touched)
             )
-        case AidReceived() as e:
+        case AidReceived() | AidReceivedV1() as e:  # version 1 is a class of its own
             await _hand_over(
                 session, envelope, "received", officer_id=e.officer_id, received_at=e.received_at
             )
-        case AidUndelivered() as e:
+        case AidUndelivered() | AidUndeliveredV1() as e:
             await _hand_over(
                 session,
                 envelope,
@@ -211,7 +212,8 @@ async def _allocate(session: AsyncSession, new: Sequence[Envelope]) -> None:
     amount: Counter[UUID] = Counter()
     rows = []
     for envelope in new:
-        e = AidAllocated.model_validate(envelope.payload)
+        e = envelope.typed()  # version 1 (with the head's masked NIK) is a subclass
+        assert isinstance(e, AidAllocated)
         per_round[e.round_id] += 1
         amount[e.round_id] += e.amount_idr
         rows.append(
@@ -222,7 +224,6 @@ async def _allocate(session: AsyncSession, new: Sequence[Envelope]) -> None:
                 "programme": e.programme,
                 "rt": e.rt,
                 "rw": e.rw,
-                "head_nik_masked": e.head_nik_masked,
                 "amount_idr": e.amount_idr,
                 "package": [i.model_dump() for i in e.package],
                 "status": "allocated",

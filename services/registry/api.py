@@ -13,9 +13,15 @@ from sqlalchemy import and_, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry import domain
-from services.registry.nik import NIK_RULES, check_kk, check_nik
+from services.registry.nik import NIK_RULES, check_kk, check_nik, masked
 from services.registry.pmt import SurveyAnswers
-from services.registry.projections import active_niks, household_pii, households, members
+from services.registry.projections import (
+    active_niks,
+    deactivation_notes,
+    household_pii,
+    households,
+    members,
+)
 from services.registry.settings import RegistrySettings
 from shared import eventstore
 from shared.api import caller, check_rw, decode_cursor, if_match, page, runtime, set_version
@@ -23,7 +29,7 @@ from shared.auth import Principal, Role, require
 from shared.domain import Conflict, DomainError, NotFound
 from shared.events import Envelope
 from shared.events.registry import MemberFacts, Relationship, Sex
-from shared.pii import keyed, mask_nik
+from shared.pii import commitments
 from shared.service import Outcome
 
 router = APIRouter(prefix="/households", tags=["households"])
@@ -98,7 +104,7 @@ class SurveyIn(SurveyAnswers):
 
 
 class DeactivationIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     reason: Literal["moved", "deceased", "duplicate"]
     note: str = Field(default="", max_length=500)
@@ -114,8 +120,7 @@ def _settings(request: Request) -> RegistrySettings:
 def _facts(settings: RegistrySettings, m: MemberIn, member_id: UUID) -> MemberFacts:
     return MemberFacts(
         member_id=member_id,
-        nik_masked=mask_nik(m.nik),
-        nik_commitment=keyed(settings, m.nik),
+        nik_commitment=commitments(settings).nik(m.nik),
         sex=m.sex,
         birth_year=m.birth_date.year,
         relationship=m.relationship,
@@ -187,7 +192,17 @@ async def _read(session: AsyncSession, household_id: UUID) -> dict[str, Any]:
     out["members"] = [
         {k: v for k, v in p.items() if k not in ("household_id", "position")} for p in people
     ]
+    out["head_nik_masked"] = _head_masked(out["members"])
+    out["deactivation_note"] = await session.scalar(
+        select(deactivation_notes.c.note).where(deactivation_notes.c.household_id == household_id)
+    )
     return out
+
+
+def _head_masked(people: list[dict[str, Any]]) -> str:
+    """The head's NIK as operators' lists show it, from this service's own store (events
+    carry no masked NIK)."""
+    return masked(next(p["nik"] for p in people if p["relationship"] == "head"))
 
 
 def _registered_reply(
@@ -195,7 +210,10 @@ def _registered_reply(
 ) -> dict[str, Any]:
     """The shape of GET /households/{id}, built from what was just written (no read-back)."""
     event = registered.payload
-    head = next(m for m in event["members"] if m["relationship"] == "head")
+    people = [
+        {"member_id": mid, **m.model_dump()}
+        for m, mid in zip(body.members, member_ids, strict=True)
+    ]
     return {
         "household_id": registered.aggregate_id,
         "status": "active",
@@ -205,7 +223,6 @@ def _registered_reply(
         "monthly_income_idr": body.monthly_income_idr,
         "desil": body.desil,
         "dtks_listed": event["dtks_listed"],
-        "head_nik_masked": head["nik_masked"],
         "pmt_score": None,
         "eligible": None,
         "eligibility_reasons": None,
@@ -218,10 +235,9 @@ def _registered_reply(
         "phone": body.phone,
         "dtks_ref": body.dtks_ref,
         "vulnerability": list(event["vulnerability"]),
-        "members": [
-            {"member_id": mid, **m.model_dump()}
-            for m, mid in zip(body.members, member_ids, strict=True)
-        ],
+        "members": people,
+        "head_nik_masked": _head_masked(people),
+        "deactivation_note": None,
     }
 
 
@@ -264,8 +280,7 @@ async def register(
     command = domain.RegisterHousehold(
         rt=body.rt,
         rw=body.rw,
-        kk_masked=mask_nik(body.kk_number),
-        kk_commitment=keyed(settings, body.kk_number, domain="kk"),
+        kk_commitment=commitments(settings).kk(body.kk_number),
         members=tuple(facts),
         monthly_income_idr=body.monthly_income_idr,
         desil=body.desil,
@@ -341,11 +356,7 @@ async def list_households(
             conditions.append(column == value)
     if vulnerability is not None:
         conditions.append(getattr(h, vulnerability).is_(True))
-    head_name = (
-        select(members.c.full_name)
-        .where(members.c.household_id == h.household_id, members.c.relationship == "head")
-        .scalar_subquery()
-    )
+    head = members.alias("head")
     query = (
         select(
             h.seq,
@@ -360,10 +371,11 @@ async def list_households(
             h.children,
             h.pmt_score,
             h.eligible,
-            h.head_nik_masked,
-            head_name.label("head_name"),
+            head.c.nik.label("head_nik"),
+            head.c.full_name.label("head_name"),
             h.version,
         )
+        .join(head, and_(head.c.household_id == h.household_id, head.c.relationship == "head"))
         .where(and_(*conditions))
         .order_by(h.seq)
         .limit(limit + 1)
@@ -372,6 +384,7 @@ async def list_households(
         rows = [dict(r) for r in (await session.execute(query)).mappings()]
     for r in rows:
         r["vulnerability"] = [f for f in ("elderly", "disabled", "children") if r.pop(f)]
+        r["head_nik_masked"] = masked(r.pop("head_nik"))
     result = page(rows, limit, "seq")
     for r in result["items"]:
         r.pop("seq")
@@ -493,12 +506,23 @@ async def deactivate(
     response: Response,
     principal: Operator,
 ) -> dict[str, Any]:
+    # The note stays here, beside the salt of the commitment the event carries.
+    note = commitments(_settings(request)).salted("text", body.note) if body.note else None
     command = domain.Deactivate(
         reason=body.reason,
-        note=body.note,
+        note_commitment=note.commitment if note else None,
         duplicate_of=body.duplicate_of,
         household_id=household_id,
     )
+
+    async def store_note(session: AsyncSession, _: Any) -> None:
+        if note is not None:
+            await session.execute(
+                insert(deactivation_notes).values(
+                    household_id=household_id, note=body.note, salt=note.salt
+                )
+            )
+
     if body.duplicate_of is not None:
         async with runtime(request).reads() as session:
             if (
@@ -510,7 +534,7 @@ async def deactivate(
                 raise NotFound(
                     "household_not_found", f"no household {body.duplicate_of}", field="duplicate_of"
                 )
-    outcome = await _update(request, household_id, principal, command)
+    outcome = await _update(request, household_id, principal, command, also=store_note)
     return await _reply(request, response, household_id, outcome.version)
 
 

@@ -1,7 +1,8 @@
 """Registry decider: households, their members, surveys and eligibility. Pure, no I/O.
 
-Commands carry only what may be published (masked NIK, commitments, RT/RW); the API
-keeps names, NIK and KK in the registry's own store (DESIGN §7).
+Commands carry only what may leave the registry (commitments, RT/RW, flags); the API
+keeps names, NIK, KK and staff notes in the registry's own store (DESIGN §7). Histories
+stored as version 1 events replay too: those classes subclass version 2.
 """
 
 from __future__ import annotations
@@ -50,17 +51,12 @@ class Household:
     survey: Survey | None = None
     eligible: bool | None = None
 
-    @property
-    def head(self) -> MemberFacts | None:
-        return next((m for m in self.members if m.relationship == "head"), None)
-
 
 # --- commands ------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class RegisterHousehold:
     rt: str
     rw: str
-    kk_masked: str
     kk_commitment: str
     members: tuple[MemberFacts, ...]
     monthly_income_idr: int
@@ -112,7 +108,7 @@ class DecideEligibility:
 @dataclass(frozen=True)
 class Deactivate:
     reason: DeactivationReason
-    note: str = ""
+    note_commitment: str | None = None  # salted; the note itself stays in the registry
     duplicate_of: UUID | None = None
     household_id: UUID | None = None  # the one being deactivated, to refuse self-duplicates
 
@@ -168,7 +164,6 @@ def decide(state: Household, command: Command) -> list[EventPayload]:
                 HouseholdRegistered(
                     rt=command.rt,
                     rw=command.rw,
-                    kk_masked=command.kk_masked,
                     kk_commitment=command.kk_commitment,
                     members=command.members,
                     monthly_income_idr=command.monthly_income_idr,
@@ -220,7 +215,9 @@ def decide(state: Household, command: Command) -> list[EventPayload]:
                 )
             return [
                 HouseholdDeactivated(
-                    reason=command.reason, note=command.note, duplicate_of=command.duplicate_of
+                    reason=command.reason,
+                    note_commitment=command.note_commitment,
+                    duplicate_of=command.duplicate_of,
                 )
             ]
     raise TypeError(f"unknown command {command!r}")
@@ -267,8 +264,6 @@ def _eligibility(state: Household, c: DecideEligibility) -> EligibilityDecided:
             reasons.append("pmt_above_cutoff")
         if state.survey is None:
             reasons.append("no_survey")
-    head = state.head
-    assert head is not None  # registration guarantees a head
     return EligibilityDecided(
         eligible=eligible,
         reasons=tuple(reasons),
@@ -278,7 +273,6 @@ def _eligibility(state: Household, c: DecideEligibility) -> EligibilityDecided:
         rt=state.rt,
         rw=state.rw,
         vulnerability=flags,
-        head_nik_masked=head.nik_masked,
         member_commitments=tuple(m.nik_commitment for m in state.members),
         policy_version=p.version,
     )

@@ -1,8 +1,9 @@
 """Registry read models, updated in the command's transaction, plus the personal-data store.
 
 `households` and `active_niks` are projections (rebuildable from the event store);
-`household_pii` and `members` hold names, NIK, KK and addresses, which never leave
-this service (DESIGN §7).
+`household_pii`, `members` and `deactivation_notes` hold names, NIK, KK, addresses and
+staff notes, which never leave this service (DESIGN §7): an event carries at most a
+salted commitment to a note, whose salt is kept here beside it.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlalchemy import (
     Date,
     ForeignKey,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -55,7 +57,6 @@ households = Table(
     Column("elderly", Boolean, nullable=False),
     Column("disabled", Boolean, nullable=False),
     Column("children", Boolean, nullable=False),
-    Column("head_nik_masked", String(32), nullable=False),
     Column("pmt_score", Integer),
     Column("eligible", Boolean),
     Column("eligibility_reasons", JSON),
@@ -99,6 +100,15 @@ members = Table(
     Column("position", Integer, nullable=False),
 )
 
+# The staff note of a deactivation, and the salt of the commitment its event carries.
+deactivation_notes = Table(
+    "deactivation_notes",
+    metadata,
+    Column("household_id", Uuid, ForeignKey("household_pii.household_id"), primary_key=True),
+    Column("note", String(500), nullable=False),
+    Column("salt", LargeBinary(16), nullable=False),
+)
+
 
 def _flags(vulnerability: Sequence[str]) -> dict[str, bool]:
     return {f: f in vulnerability for f in ("elderly", "disabled", "children")}
@@ -115,7 +125,6 @@ async def apply(session: AsyncSession, envelope: Envelope) -> None:
     touched = {"version": envelope.aggregate_version, "updated_at": envelope.occurred_at}
     match envelope.typed():
         case HouseholdRegistered() as e:
-            head = next(m for m in e.members if m.relationship == "head")
             await session.execute(
                 insert(households).values(
                     household_id=hid,
@@ -126,7 +135,6 @@ async def apply(session: AsyncSession, envelope: Envelope) -> None:
                     monthly_income_idr=e.monthly_income_idr,
                     desil=e.desil,
                     dtks_listed=e.dtks_listed,
-                    head_nik_masked=head.nik_masked,
                     registered_at=envelope.occurred_at,
                     **_flags(e.vulnerability),
                     **touched,

@@ -6,23 +6,38 @@ from __future__ import annotations
 
 import asyncio
 import random
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from uuid import UUID, uuid4
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import inspect, select, text
 
-from services.distribution import projections
+from services.distribution import domain, projections
+from services.distribution.api import RECEIPT_GROUPS, RECEIPT_PREFIX
 from services.distribution.app import create as create_distribution
+from services.distribution.notes import staff_notes
 from services.distribution.settings import DistributionSettings
 from services.registry.app import create as create_registry
 from services.registry.settings import RegistrySettings
+from shared import eventstore
 from shared.auth import Role
+from shared.events import Envelope, EventPayload
+from shared.events.distribution import AidAllocatedV1, AidReceivedV1, AidUndeliveredV1
+from shared.pii import code_pattern, commitments
 from shared.runtime import Runtime
-from tests.helpers import NatsServer, bearer, decided_household, serve_app
+from tests.helpers import (
+    NatsServer,
+    bearer,
+    decided_household,
+    eventually,
+    serve_app,
+    stream_messages,
+)
 
 OPERATOR = bearer(Role.registry_operator, "operator.siti")
 MANAGER = bearer(Role.programme_manager, "manager.dewi")
@@ -40,6 +55,8 @@ class System:
     distribution: httpx.AsyncClient
     rng: random.Random
     runtime: Runtime  # distribution's
+    settings: DistributionSettings
+    nats_url: str
 
 
 @pytest.fixture
@@ -47,11 +64,12 @@ async def system(two_databases: list[str], nats_server: NatsServer) -> AsyncIter
     registry = create_registry(
         RegistrySettings(database_url=two_databases[0], nats_url=nats_server.url)
     )
-    distribution = create_distribution(
-        DistributionSettings(database_url=two_databases[1], nats_url=nats_server.url)
-    )
+    settings = DistributionSettings(database_url=two_databases[1], nats_url=nats_server.url)
+    distribution = create_distribution(settings)
     async with serve_app(registry) as reg, serve_app(distribution) as dist:
-        yield System(reg, dist, random.Random(11), distribution.state.runtime)
+        yield System(
+            reg, dist, random.Random(11), distribution.state.runtime, settings, nats_server.url
+        )
 
 
 async def household(system: System, rw: str, *, eligible: bool = True) -> dict[str, Any]:
@@ -138,9 +156,8 @@ async def test_a_round_from_budget_to_hand_over_and_closure(system: System) -> N
         f"/rounds/{rid}/allocations", json={"household_id": first["household_id"]}, headers=MANAGER
     )
     assert one.status_code == 201, one.text
-    assert one.json()["amount_idr"] == 600_000 and one.json()["head_nik_masked"].endswith(
-        first["head_nik"][-4:]
-    )
+    assert one.json()["amount_idr"] == 600_000 and one.json()["rw"] == "03"
+    assert not any("nik" in key for key in one.json())  # events carry no masked NIK
     refused = await d.post(
         f"/rounds/{rid}/allocations", json={"household_id": richer["household_id"]}, headers=MANAGER
     )
@@ -373,26 +390,303 @@ async def test_read_models_rebuild_from_the_event_store(system: System) -> None:
     )
     await d.post(f"/budgets/BLT/{PERIOD}/top-ups", json={"amount_idr": 50_000}, headers=MANAGER)
 
-    async def snapshot() -> dict[str, list[Any]]:
-        async with system.runtime.reads() as session:
-            return {
-                t.name: sorted(
-                    (tuple(v for k, v in r._mapping.items() if k != "seq") for r in rows),
-                    key=repr,
-                )
-                for t in (
-                    projections.budgets,
-                    projections.certificates,
-                    projections.rounds,
-                    projections.allocations,
-                )
-                for rows in [await session.execute(select(t))]
-            }
-
-    before = await snapshot()
+    before = await snapshot(system)
     assert len(before["allocations"]) == 3
     async with system.runtime.sessions() as session, session.begin():
         replayed = await projections.rebuild(session)
     assert replayed == 1 + 1 + 1 + 1 + 3 + 2 + 1  # budget, certificate, round, endorsement,
     # allocations, hand-overs, top-up
-    assert await snapshot() == before
+    assert await snapshot(system) == before
+
+
+async def snapshot(system: System) -> dict[str, list[Any]]:
+    """Distribution's read models, row order aside."""
+    async with system.runtime.reads() as session:
+        return {
+            t.name: sorted(
+                (tuple(v for k, v in r._mapping.items() if k != "seq") for r in rows),
+                key=repr,
+            )
+            for t in (
+                projections.budgets,
+                projections.certificates,
+                projections.rounds,
+                projections.allocations,
+            )
+            for rows in [await session.execute(select(t))]
+        }
+
+
+# --- what leaves the service ----------------------------------------------------------------
+async def ready_round(system: System, rw: str, homes: int) -> tuple[str, list[dict[str, Any]]]:
+    """A budget, a certified officer, `homes` eligible households in `rw` and an endorsed
+    round over it, not yet allocated."""
+    await budget(system)
+    await certify(system)
+    households = [await household(system, rw) for _ in range(homes)]
+    rid = await round_(system, rw)
+    await endorse(system, rid)
+    return rid, households
+
+
+async def allocate(system: System, rid: str, home: dict[str, Any]) -> str:
+    reply = await system.distribution.post(
+        f"/rounds/{rid}/allocations", json={"household_id": home["household_id"]}, headers=MANAGER
+    )
+    assert reply.status_code == 201, reply.text
+    return str(reply.json()["allocation_id"])
+
+
+async def published(system: System, n: int) -> list[Envelope]:
+    """Distribution's events on the stream, once there are `n` of them."""
+
+    async def enough() -> list[Envelope] | None:
+        got = [
+            Envelope.model_validate_json(m.data)
+            for m in await stream_messages(system.nats_url)
+            if m.subject.startswith("bansos.distribution.")
+        ]
+        return got if len(got) >= n else None
+
+    result: list[Envelope] = await eventually(enough)
+    return result
+
+
+async def stored_anywhere(system: System, needle: str) -> list[str]:
+    """Tables of distribution's database in which `needle` appears in some row."""
+    async with system.runtime.sessions() as session:
+        conn = await session.connection()
+        names = await conn.run_sync(lambda c: inspect(c).get_table_names())
+        found = []
+        for name in names:
+            rows = (await session.execute(text(f'SELECT * FROM "{name}"'))).all()
+            if needle in repr(rows):
+                found.append(name)
+        return found
+
+
+async def test_a_hand_over_gives_the_recipient_a_receipt_code_that_only_commits_on_the_bus(
+    system: System,
+) -> None:
+    d = system.distribution
+    rid, homes = await ready_round(system, "03", 2)
+    codes = []
+    for home in homes:
+        aid = await allocate(system, rid, home)
+        handed = await d.post(
+            f"/allocations/{aid}/receipt", json=receipt(home["niks"][-1]), headers=OFFICER
+        )
+        assert handed.status_code == 200, handed.text
+        code = handed.json()["receipt_code"]
+        assert re.fullmatch(code_pattern(RECEIPT_PREFIX, RECEIPT_GROUPS), code), code
+        codes.append((aid, code))
+        again = (await d.get(f"/allocations/{aid}", headers=OFFICER)).json()
+        assert again["status"] == "received" and "receipt_code" not in again  # shown once
+    assert codes[0][1] != codes[1][1]
+
+    # budget, certificate, round, endorsement, then per household an allocation and a hand-over
+    envelopes = await published(system, 4 + 2 * 2)
+    received = {e.aggregate_id: e for e in envelopes if e.type == "distribution.aid_received"}
+    committed = commitments(system.settings)
+    for aid, code in codes:
+        event = received[UUID(aid)]
+        assert event.schema_version == 2
+        assert event.payload["receipt_commitment"] == committed.receipt(code)
+        assert (event.payload["round_id"], event.payload["rw"]) == (rid, "03")
+        assert event.payload["amount_idr"] == 600_000 and event.payload["programme"] == "BLT"
+        bus = b"".join(
+            m.data + repr(m.headers).encode() for m in await stream_messages(system.nats_url)
+        )
+        assert code.encode() not in bus
+        assert await stored_anywhere(system, code) == []  # not kept: the recipient holds it
+    everything = b"".join(m.data for m in await stream_messages(system.nats_url)).decode()
+    for home in homes:
+        assert not [nik for nik in home["niks"] if nik in everything]
+        assert not [nik for nik in home["niks"] if nik[:4] + "••••••••" + nik[-4:] in everything]
+
+
+async def test_staff_notes_stay_in_distribution_and_their_events_commit_to_them(
+    system: System,
+) -> None:
+    d = system.distribution
+    await budget(system)
+    await certify(system)
+    home = await household(system, "08")
+    rid = await round_(system, "08")
+    endorsement = "disepakati dalam rembuk warga RW 08, berita acara no. 17"
+    endorsed = await d.post(
+        f"/rounds/{rid}/endorsement", json={"note": endorsement}, headers=FACILITATOR
+    )
+    assert endorsed.status_code == 200, endorsed.text
+    assert endorsed.json()["endorsement_note"] == endorsement
+    aid = await allocate(system, rid, home)
+    away = "rumah kosong, kata tetangga sedang ke Bogor sampai Jumat"
+    reported = await d.post(
+        f"/allocations/{aid}/undelivered",
+        json={"reason": "not_at_home", "note": away},
+        headers=OFFICER,
+    )
+    assert reported.status_code == 200, reported.text
+    assert reported.json()["undelivered_note"] == away
+    silent = await d.post(
+        f"/allocations/{aid}/undelivered", json={"reason": "not_at_home"}, headers=OFFICER
+    )
+    assert silent.json()["undelivered_note"] == away  # the latest note there is
+
+    envelopes = await published(system, 4 + 1 + 2)  # and an allocation, two reports
+    committed = commitments(system.settings)
+    async with system.runtime.reads() as session:
+        kept = {r.event_id: r for r in await session.execute(select(staff_notes))}
+    with_notes = [e for e in envelopes if e.payload.get("note_commitment")]
+    assert [e.type for e in with_notes] == [
+        "distribution.round_endorsed",
+        "distribution.aid_undelivered",
+    ]
+    for envelope, note in zip(with_notes, (endorsement, away), strict=True):
+        row = kept[envelope.event_id]
+        assert row.note == note
+        assert committed.opens("text", note, row.salt, envelope.payload["note_commitment"])
+        assert "note" not in envelope.payload
+    [bare] = [
+        e for e in envelopes if e.type == "distribution.aid_undelivered" and e not in with_notes
+    ]
+    assert bare.payload["note_commitment"] is None
+    assert (bare.payload["round_id"], bare.payload["rw"], bare.payload["amount_idr"]) == (
+        rid,
+        "08",
+        600_000,
+    )
+    bus = b"".join(m.data for m in await stream_messages(system.nats_url)).decode()
+    assert endorsement not in bus and away not in bus and "Bogor" not in bus
+
+
+async def test_the_officer_finds_the_allocation_of_the_person_in_front_of_them(
+    system: System,
+) -> None:
+    d = system.distribution
+    rid, homes = await ready_round(system, "05", 3)
+    allocated = {h["household_id"]: await allocate(system, rid, h) for h in homes[:2]}
+    first, second, left_out = homes
+
+    async def lookup(nik: str, who: dict[str, str] = OFFICER) -> httpx.Response:
+        return await d.post(f"/rounds/{rid}/manifest/lookup", json={"nik": nik}, headers=who)
+
+    for home in (first, second):
+        for nik in home["niks"]:  # any member of the household, not only the head
+            found = await lookup(nik)
+            assert found.status_code == 200, found.text
+            [item] = found.json()["items"]
+            assert item["allocation_id"] == allocated[home["household_id"]]
+            assert (item["household_id"], item["status"]) == (home["household_id"], "allocated")
+            assert not any("nik" in key for key in item)
+    assert (await lookup(left_out["head_nik"])).json() == {"items": []}
+    stranger = "3174091203650001" if "3174091203650001" not in first["niks"] else "3174091203650002"
+    assert (await lookup(stranger)).json() == {"items": []}
+    manager = await lookup(first["head_nik"], MANAGER)
+    assert manager.status_code == 200 and len(manager.json()["items"]) == 1
+
+    malformed = await lookup("3174-0912-0365")
+    assert malformed.status_code == 422
+    assert (malformed.json()["details"][0]["field"], malformed.json()["details"][0]["rule"]) == (
+        "nik",
+        "string_pattern_mismatch",
+    )
+    nobody = await d.post(
+        "/rounds/00000000-0000-4000-8000-000000000000/manifest/lookup",
+        json={"nik": first["head_nik"]},
+        headers=OFFICER,
+    )
+    assert (nobody.status_code, nobody.json()["error"]) == (404, "round_not_found")
+    for role in (FACILITATOR, bearer(Role.auditor), bearer(Role.registry_operator)):
+        refused = await lookup(first["head_nik"], role)
+        assert (refused.status_code, refused.json()["error"]) == (403, "role_not_allowed")
+    manifest = (await d.get(f"/rounds/{rid}/manifest", headers=OFFICER)).json()["items"]
+    assert {m["household_id"] for m in manifest} == set(allocated)
+    assert not any("nik" in key for m in manifest for key in m)
+
+
+# --- histories stored as version 1 events ---------------------------------------------------
+async def test_allocations_stored_as_version_1_events_project_and_take_commands(
+    system: System,
+) -> None:
+    """Version 1 hand-over events are classes of their own (not subclasses of version 2):
+    the projections and deciders still take them for hand-overs and undelivered reports."""
+    d = system.distribution
+    rid, homes = await ready_round(system, "02", 3)
+    fresh, handed, moved = homes
+    officer = domain.officer_id("officer.rudi")
+    when = datetime.now(UTC) - timedelta(hours=1)
+
+    def allocated(home: dict[str, Any]) -> AidAllocatedV1:
+        return AidAllocatedV1(
+            round_id=UUID(rid),
+            household_id=UUID(home["household_id"]),
+            programme="BLT",
+            amount_idr=600_000,
+            rt="001",
+            rw="02",
+            based_on_event_id=uuid4(),
+            head_nik_masked="3174••••••••0001",
+        )
+
+    histories: dict[str, list[EventPayload]] = {
+        fresh["household_id"]: [allocated(fresh)],
+        handed["household_id"]: [
+            allocated(handed),
+            AidReceivedV1(
+                officer_id=officer,
+                recipient_commitment=commitments(system.settings).nik(handed["head_nik"]),
+                received_at=when,
+                place="Posko RW 02",
+                evidence_sha256=EVIDENCE,
+            ),
+        ],
+        moved["household_id"]: [
+            allocated(moved),
+            AidUndeliveredV1(officer_id=officer, reason="moved", note="pindah ke Bekasi"),
+        ],
+    }
+    async with system.runtime.sessions() as session, session.begin():
+        for hid, payloads in histories.items():
+            envelopes = [
+                Envelope.wrap(
+                    p,
+                    aggregate_id=domain.allocation_id(UUID(rid), UUID(hid)),
+                    aggregate_version=i,
+                    actor="petugas.lama",
+                )
+                for i, p in enumerate(payloads, start=1)
+            ]
+            assert {e.schema_version for e in envelopes} == {1}
+            await eventstore.append(session, envelopes)
+            await projections.project(session, envelopes)
+
+    status = (await d.get(f"/rounds/{rid}/summary", headers=MANAGER)).json()
+    assert (status["allocated"], status["received"], status["undelivered"]) == (3, 1, 1)
+    aid = {h: str(domain.allocation_id(UUID(rid), UUID(h))) for h in histories}
+    again = await d.post(
+        f"/allocations/{aid[handed['household_id']]}/receipt",
+        json=receipt(handed["head_nik"]),
+        headers=OFFICER,
+    )
+    assert (again.status_code, again.json()["error"]) == (409, "already_received")
+    final = await d.post(
+        f"/allocations/{aid[moved['household_id']]}/receipt",
+        json=receipt(moved["head_nik"]),
+        headers=OFFICER,
+    )
+    assert (final.status_code, final.json()["error"]) == (409, "already_undelivered")
+    now = await d.post(
+        f"/allocations/{aid[fresh['household_id']]}/receipt",
+        json=receipt(fresh["head_nik"]),
+        headers=OFFICER,
+    )
+    assert now.status_code == 200, now.text
+    assert now.json()["status"] == "received" and now.json()["receipt_code"]
+
+    status = (await d.get(f"/rounds/{rid}/summary", headers=MANAGER)).json()
+    assert (status["allocated"], status["received"], status["undelivered"]) == (3, 2, 1)
+    before = await snapshot(system)
+    async with system.runtime.sessions() as session, session.begin():
+        await projections.rebuild(session)
+    assert await snapshot(system) == before

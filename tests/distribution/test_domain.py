@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
+from hashlib import sha256
 from typing import get_args
 from uuid import UUID, uuid4
 
@@ -15,8 +16,11 @@ from shared.domain import Conflict, DomainError, Forbidden, fold
 from shared.events import EventPayload
 from shared.events.distribution import (
     AidAllocated,
+    AidAllocatedV1,
     AidReceived,
+    AidReceivedV1,
     AidUndelivered,
+    AidUndeliveredV1,
     OfficerCertified,
     PackageItem,
     Posko,
@@ -24,6 +28,7 @@ from shared.events.distribution import (
     ProgrammeBudgeted,
     RoundClosed,
     RoundEndorsed,
+    RoundEndorsedV1,
     RoundScheduled,
     UndeliveredReason,
 )
@@ -38,6 +43,15 @@ PACKAGE = (
     PackageItem(name="telur", quantity=1, unit="kg"),
 )
 HEAD, SPOUSE, CHILD = "c0mm1t-head", "c0mm1t-spouse", "c0mm1t-child"
+
+
+def hexdigest(label: str) -> str:
+    """A stand-in commitment (64 hex digits): the same label gives the same one."""
+    return sha256(label.encode()).hexdigest()
+
+
+RECEIPT = hexdigest("receipt code BT-7K3M-9QXP-2RTW")
+NOTE = hexdigest("salt + a staff note")
 FINAL_REASONS: tuple[UndeliveredReason, ...] = ("moved", "deceased", "refused")
 
 
@@ -126,7 +140,7 @@ def scheduled(*poskos: Posko) -> RoundScheduled:
 
 
 def endorsed() -> RoundEndorsed:
-    return RoundEndorsed(meeting_id=uuid4(), note="Musyawarah kelurahan, berita acara no. 12")
+    return RoundEndorsed(meeting_id=uuid4(), note_commitment=NOTE)
 
 
 def closed() -> RoundClosed:
@@ -186,7 +200,6 @@ def household(
         eligible=eligible,
         rt="005",
         rw=rw,
-        head_nik_masked="3174••••••••0001",
         member_commitments=(HEAD, SPOUSE, CHILD),
         decided_by_event_id=decided_by_event_id,
     )
@@ -222,6 +235,7 @@ def receipt(
         officer=officer_facts(is_certified),
         recipient_commitment=recipient,
         member_commitments=(HEAD, SPOUSE, CHILD),
+        receipt_commitment=RECEIPT,
         received_at=datetime.combine(TODAY, time(9, 30), tzinfo=WIB),
         place="Posko RW 03, Jl. Tanjung Barat Raya",
         evidence_sha256=EVIDENCE,
@@ -236,7 +250,7 @@ def report(
         round_status=round_status,
         officer=officer_facts(),
         reason=reason,
-        note="rumah kosong, tetangga bilang sedang ke Bogor",
+        note_commitment=NOTE,
     )
 
 
@@ -246,8 +260,13 @@ def received() -> AidReceived:
     return event
 
 
+# What the allocation fixed, and its outcomes repeat.
+FACTS = {"round_id": ROUND_ID, "programme": "SEMBAKO", "rw": "03", "amount_idr": 250_000}
+ALLOCATED = domain.Allocated(ROUND_ID, "SEMBAKO", "03", 250_000)
+
+
 def undelivered(reason: UndeliveredReason) -> AidUndelivered:
-    return AidUndelivered(officer_id=OFFICER_ID, reason=reason)
+    return AidUndelivered(**FACTS, officer_id=OFFICER_ID, reason=reason)
 
 
 def allocation(*events: EventPayload) -> domain.Allocation:
@@ -416,9 +435,10 @@ def test_a_posko_may_open_today() -> None:
 
 def test_the_community_endorses_a_scheduled_round() -> None:
     meeting = uuid4()
-    command = domain.Endorse(meeting_id=meeting, note="Musyawarah RW 03 dan RW 04")
+    command = domain.Endorse(meeting_id=meeting, note_commitment=NOTE)
     [event] = domain.decide_round(round_(scheduled()), command)
-    assert event == RoundEndorsed(meeting_id=meeting, note="Musyawarah RW 03 dan RW 04")
+    assert event == RoundEndorsed(meeting_id=meeting, note_commitment=NOTE)
+    assert "note" not in event.model_dump()  # the note itself stays in the service
     assert round_(scheduled(), event).status == "endorsed"
 
 
@@ -465,10 +485,11 @@ def test_an_eligible_household_is_allocated_the_rounds_benefit() -> None:
         package=PACKAGE,
         rt="005",
         rw="03",
-        head_nik_masked="3174••••••••0001",
         based_on_event_id=DECIDED_BY,
     )
-    assert allocation(event) == domain.Allocation(status="allocated", household_id=HOUSEHOLD_ID)
+    assert allocation(event) == domain.Allocation(
+        status="allocated", household_id=HOUSEHOLD_ID, allocated=ALLOCATED
+    )
 
 
 def test_a_scheduled_round_not_yet_endorsed_may_already_allocate() -> None:
@@ -530,6 +551,9 @@ def test_a_hand_over_to_a_member_is_recorded_with_the_officer() -> None:
     assert isinstance(event, AidReceived)
     assert event.officer_id == OFFICER_ID
     assert event.recipient_commitment == SPOUSE
+    assert event.receipt_commitment == RECEIPT
+    # The allocation's facts, for the event's public view (no household on it).
+    assert (event.round_id, event.programme, event.rw, event.amount_idr) == tuple(FACTS.values())
     assert (event.place, event.evidence_sha256) == ("Posko RW 03, Jl. Tanjung Barat Raya", EVIDENCE)
     assert event.received_at == datetime.combine(TODAY, time(9, 30), tzinfo=WIB)
     assert allocation(allocated(), event).status == "received"
@@ -582,9 +606,13 @@ def test_nothing_is_handed_over_on_an_allocation_never_made() -> None:
 def test_an_undelivered_report_records_the_officer_and_reason() -> None:
     [event] = domain.decide_allocation(allocation(allocated()), report("moved"))
     assert isinstance(event, AidUndelivered)
-    assert (event.officer_id, event.reason) == (OFFICER_ID, "moved")
+    assert (event.officer_id, event.reason, event.note_commitment) == (OFFICER_ID, "moved", NOTE)
+    assert (event.round_id, event.programme, event.rw, event.amount_idr) == tuple(FACTS.values())
     assert allocation(allocated(), event) == domain.Allocation(
-        status="undelivered", household_id=HOUSEHOLD_ID, undelivered_reason="moved"
+        status="undelivered",
+        household_id=HOUSEHOLD_ID,
+        undelivered_reason="moved",
+        allocated=ALLOCATED,
     )
 
 
@@ -639,3 +667,71 @@ def test_a_receipt_is_accepted_iff_every_earlier_report_was_not_at_home(
 def test_a_decider_refuses_a_command_it_does_not_know() -> None:
     with pytest.raises(TypeError, match="unknown command"):
         domain.decide_round(round_(scheduled()), receipt())  # type: ignore[arg-type]
+
+
+# --- histories stored as version 1 events ---------------------------------------------------
+def allocated_v1() -> AidAllocatedV1:
+    return AidAllocatedV1(
+        round_id=ROUND_ID,
+        household_id=HOUSEHOLD_ID,
+        programme="SEMBAKO",
+        amount_idr=250_000,
+        package=PACKAGE,
+        rt="005",
+        rw="03",
+        based_on_event_id=DECIDED_BY,
+        head_nik_masked="3174••••••••0001",
+    )
+
+
+def received_v1() -> AidReceivedV1:
+    return AidReceivedV1(
+        officer_id=OFFICER_ID,
+        recipient_commitment=HEAD,
+        received_at=datetime.combine(TODAY, time(9, 30), tzinfo=WIB),
+        place="Posko RW 03",
+        evidence_sha256=EVIDENCE,
+    )
+
+
+def undelivered_v1(reason: UndeliveredReason) -> AidUndeliveredV1:
+    return AidUndeliveredV1(officer_id=OFFICER_ID, reason=reason, note="tidak ada orang")
+
+
+def test_an_allocation_stored_in_version_1_hands_over_with_its_facts() -> None:
+    [event] = domain.decide_allocation(allocation(allocated_v1()), receipt())
+    assert type(event) is AidReceived
+    assert (event.round_id, event.programme, event.rw, event.amount_idr) == tuple(FACTS.values())
+
+
+def test_a_version_1_hand_over_counts_as_a_hand_over() -> None:
+    given = allocation(allocated_v1(), received_v1())
+    assert given.status == "received"
+    for command in (receipt(), report()):
+        with pytest.raises(Conflict) as err:
+            domain.decide_allocation(given, command)
+        assert err.value.code == "already_received"
+
+
+@pytest.mark.parametrize("reason", FINAL_REASONS)
+def test_a_version_1_final_undelivered_report_stays_final(reason: UndeliveredReason) -> None:
+    given = allocation(allocated_v1(), undelivered_v1(reason))
+    assert (given.status, given.undelivered_reason) == ("undelivered", reason)
+    with pytest.raises(Conflict) as err:
+        domain.decide_allocation(given, receipt())
+    assert err.value.code == "already_undelivered"
+
+
+def test_after_a_version_1_not_at_home_report_the_household_is_visited_again() -> None:
+    given = allocation(allocated_v1(), undelivered_v1("not_at_home"))
+    [event] = domain.decide_allocation(given, receipt())
+    assert isinstance(event, AidReceived)
+    assert domain.evolve_allocation(given, event).status == "received"
+
+
+def test_a_round_endorsed_in_version_1_is_endorsed() -> None:
+    given = round_(scheduled(), RoundEndorsedV1(note="rembuk warga"))
+    assert given.status == "endorsed"
+    with pytest.raises(Conflict) as err:
+        domain.decide_round(given, domain.Endorse())
+    assert err.value.code == "round_endorsed"

@@ -1,12 +1,15 @@
 """End to end under `bansos up`: households registered and decided in the registry reach
 distribution over the bus, are allocated and handed over, and every event of it lands in
-the audit ledger, which verifies offline. The officer types the recipient's NIK; it never
-appears on the bus or in the ledger (DESIGN §7)."""
+the audit ledger, which verifies offline. The officer finds each recipient's allocation
+by the NIK on their KTP and types it again for the hand-over; the recipient takes a
+receipt code home. Neither the NIK (not even masked), nor the receipt code, nor the
+staff's notes appear on the bus: commitments only (DESIGN §7)."""
 
 from __future__ import annotations
 
 import hashlib
 import random
+import re
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -17,6 +20,9 @@ import pytest
 
 from services.registry import demo
 from shared.auth import Role
+from shared.events import Envelope
+from shared.pii import code_pattern, commitments
+from shared.settings import CommonSettings
 from tests.audit.test_audit_e2e import verify
 from tests.e2e.test_registry_e2e import personal_data
 from tests.helpers import UpProcess, bearer, eventually, stream_holds
@@ -26,6 +32,8 @@ OPERATOR = bearer(Role.registry_operator, "operator.e2e")
 MANAGER = bearer(Role.programme_manager, "manager.e2e")
 FACILITATOR = bearer(Role.community_facilitator, "facilitator.e2e")
 OFFICER = bearer(Role.distribution_officer, "petugas.e2e")
+ENDORSEMENT = "jadwal disepakati dalam rembuk warga RW 04, berita acara no. 7"
+NOT_AT_HOME = "rumah terkunci, kata tetangga sedang menjenguk anak di Cibubur"
 
 
 @pytest.fixture
@@ -102,7 +110,7 @@ async def test_aid_goes_from_registry_to_hand_over_to_the_ledger(up: UpProcess) 
             assert reply.status_code == 201, reply.text
         rid = reply.json()["round_id"]
         endorsed = await distribution.post(
-            f"/rounds/{rid}/endorsement", json={"note": "rembuk warga"}, headers=FACILITATOR
+            f"/rounds/{rid}/endorsement", json={"note": ENDORSEMENT}, headers=FACILITATOR
         )
         assert endorsed.status_code == 200, endorsed.text
         bulk = await distribution.post(f"/rounds/{rid}/allocations/bulk", headers=MANAGER)
@@ -110,10 +118,16 @@ async def test_aid_goes_from_registry_to_hand_over_to_the_ledger(up: UpProcess) 
 
         manifest = await distribution.get(f"/rounds/{rid}/manifest", headers=OFFICER)
         items = manifest.json()["items"]
-        by_id = {h["household_id"]: h for h in seeded}
-        for item in items[:5]:
+        assert not [key for item in items for key in item if "nik" in key]
+        receipts = {}  # allocation_id -> the code its recipient took home
+        for hh in seeded[:5]:
             # The recipient may be any member: here the last one listed (often not the head).
-            member = by_id[item["household_id"]]["members"][-1]
+            member = hh["members"][-1]
+            found = await distribution.post(
+                f"/rounds/{rid}/manifest/lookup", json={"nik": member["nik"]}, headers=OFFICER
+            )
+            [item] = found.json()["items"]
+            assert item["household_id"] == hh["household_id"]
             reply = await distribution.post(
                 f"/allocations/{item['allocation_id']}/receipt",
                 json={
@@ -124,12 +138,16 @@ async def test_aid_goes_from_registry_to_hand_over_to_the_ledger(up: UpProcess) 
                 headers=OFFICER,
             )
             assert reply.status_code == 200, reply.text
+            receipts[item["allocation_id"]] = reply.json()["receipt_code"]
+        assert all(re.fullmatch(code_pattern("BT", 3), c) for c in receipts.values())
+        [last] = [i for i in items if i["household_id"] == seeded[5]["household_id"]]
         away = await distribution.post(
-            f"/allocations/{items[5]['allocation_id']}/undelivered",
-            json={"reason": "not_at_home"},
+            f"/allocations/{last['allocation_id']}/undelivered",
+            json={"reason": "not_at_home", "note": NOT_AT_HOME},
             headers=OFFICER,
         )
         assert away.status_code == 200, away.text
+        assert away.json()["undelivered_note"] == NOT_AT_HOME
         summary = (await distribution.get(f"/rounds/{rid}/summary", headers=MANAGER)).json()
         assert (summary["received"], summary["undelivered"]) == (5, 1)
         assert summary["amount_received_idr"] == 1_500_000
@@ -152,5 +170,21 @@ async def test_aid_goes_from_registry_to_hand_over_to_the_ledger(up: UpProcess) 
     assert verified.returncode == 0, verified.stdout + verified.stderr
     assert "28 entries verified" in verified.stdout
 
-    everything = b"\n".join(m.data for m in messages).decode()
-    assert sorted(s for s in personal_data(seeded) if s in everything) == []
+    everything = b"\n".join(m.data + repr(m.headers).encode() for m in messages).decode()
+    private = personal_data(seeded) | set(receipts.values()) | {ENDORSEMENT, NOT_AT_HOME}
+    assert sorted(s for s in private if s in everything) == []
+    assert "•" not in everything  # no masked NIK or KK at all
+    # What is there instead: each receipt code's commitment, on its hand-over.
+    c = commitments(CommonSettings())
+    envelopes = [Envelope.model_validate_json(m.data) for m in messages]
+    handed = {
+        str(e.aggregate_id): e.payload for e in envelopes if e.type == "distribution.aid_received"
+    }
+    assert {aid: p["receipt_commitment"] for aid, p in handed.items()} == {
+        aid: c.receipt(code) for aid, code in receipts.items()
+    }
+    assert {(p["round_id"], p["rw"], p["amount_idr"]) for p in handed.values()} == {
+        (rid, "04", 300_000)
+    }
+    notes = [e.payload["note_commitment"] for e in envelopes if "note_commitment" in e.payload]
+    assert len(notes) == 2 and all(n and len(n) == 64 for n in notes)

@@ -52,6 +52,9 @@ async def test_fifty_registrations_during_an_outage_arrive_exactly_once(
         assert (await client.get("/ready")).status_code == 200
 
     registered = [Envelope.model_validate_json(m.data) for m in messages]
+    assert {(e.type, e.schema_version) for e in registered} == {
+        ("registry.household_registered", 2)
+    }
     per_event = Counter(m.headers["Nats-Msg-Id"] for m in messages)
     assert max(per_event.values()) == 1
     assert [str(e.aggregate_id) for e in registered][1:] == ids  # in commit order

@@ -5,19 +5,31 @@ from __future__ import annotations
 import asyncio
 import copy
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
+from uuid import UUID, uuid4
 
 import httpx
 import jwt
 import pytest
+from sqlalchemy import insert, select
 
+from services.registry import projections
 from services.registry.app import create
 from services.registry.settings import RegistrySettings
+from shared import eventstore
 from shared.auth import Role, issue_token
-from shared.events import utcnow
+from shared.events import Envelope, EventPayload, utcnow
+from shared.events.registry import (
+    EligibilityDecidedV1,
+    HouseholdRegisteredV1,
+    MemberFactsV1,
+)
+from shared.pii import commitments
+from shared.runtime import Runtime
 from shared.settings import CommonSettings
-from tests.helpers import NatsServer, bearer, serve_app
+from tests.helpers import NatsServer, bearer, eventually, serve_app, stream_holds
 
 OPERATOR = bearer(Role.registry_operator, "operator.siti")
 
@@ -90,11 +102,25 @@ def single(nik: str, born: str, sex: str = "M", **changes: Any) -> dict[str, Any
     )
 
 
+@dataclass
+class Registry:
+    client: httpx.AsyncClient
+    runtime: Runtime
+    settings: RegistrySettings
+    nats_url: str
+
+
 @pytest.fixture
-async def client(database_url: str, nats_server: NatsServer) -> AsyncIterator[httpx.AsyncClient]:
+async def registry(database_url: str, nats_server: NatsServer) -> AsyncIterator[Registry]:
     settings = RegistrySettings(database_url=database_url, nats_url=nats_server.url)
-    async with serve_app(create(settings)) as client:
-        yield client
+    app = create(settings)
+    async with serve_app(app) as client:
+        yield Registry(client, app.state.runtime, settings, nats_server.url)
+
+
+@pytest.fixture
+def client(registry: Registry) -> httpx.AsyncClient:
+    return registry.client
 
 
 async def register(client: httpx.AsyncClient, body: dict[str, Any]) -> dict[str, Any]:
@@ -137,7 +163,8 @@ async def test_a_household_is_registered_surveyed_and_decided(client: httpx.Asyn
     assert {e["actor"] for e in history.json()} == {"operator.siti"}
 
 
-async def test_members_updates_and_deactivation(client: httpx.AsyncClient) -> None:
+async def test_members_updates_and_deactivation(registry: Registry) -> None:
+    client = registry.client
     hid = (await register(client, single("3174091203650001", "1965-03-12")))["household_id"]
     baby = {
         "full_name": "Putri",
@@ -166,6 +193,24 @@ async def test_members_updates_and_deactivation(client: httpx.AsyncClient) -> No
     )
     assert gone.status_code == 200
     assert (gone.json()["status"], gone.json()["deactivation_reason"]) == ("inactive", "moved")
+    assert gone.json()["deactivation_note"] == "pindah ke Depok"  # for operators, from here
+    # The event commits to the note with a salt kept beside it; the note stays here.
+    history = (await client.get(f"/households/{hid}/history", headers=OPERATOR)).json()
+    deactivated = history[-1]["payload"]
+    assert set(deactivated) == {"reason", "note_commitment", "duplicate_of"}
+    async with registry.runtime.reads() as session:
+        stored = (
+            await session.execute(
+                select(projections.deactivation_notes).where(
+                    projections.deactivation_notes.c.household_id == UUID(hid)
+                )
+            )
+        ).one()
+    assert commitments(registry.settings).opens(
+        "text", "pindah ke Depok", stored.salt, deactivated["note_commitment"]
+    )
+    messages = await eventually(lambda: stream_holds(registry.nats_url, 4))
+    assert b"Depok" not in b"".join(m.data for m in messages)
     again = await client.patch(f"/households/{hid}", headers=OPERATOR, json={"rw": "05"})
     assert (again.status_code, again.json()["error"]) == (409, "household_inactive")
     # Once inactive, its NIKs may be registered again (e.g. in the new household).
@@ -376,3 +421,123 @@ async def test_health_readiness_and_event_docs(client: httpx.AsyncClient) -> Non
     spec = (await client.get("/asyncapi.json")).json()
     assert spec["asyncapi"].startswith("3.")
     assert "bansos.registry.household_registered" in str(spec["channels"])
+
+
+# --- histories stored as version 1 events ---------------------------------------------------
+async def stored_v1_household(registry: Registry) -> UUID:
+    """A household as the registry stored it before version 2: masked NIK and KK on its
+    events, read models and personal data as they were projected then."""
+    hid, head_id = uuid4(), uuid4()
+    nik, kk = "3174091203650001", "3174090101090001"
+    c = commitments(registry.settings)
+    head = MemberFactsV1(
+        member_id=head_id,
+        nik_masked="3174••••••••0001",
+        nik_commitment=c.nik(nik),
+        sex="M",
+        birth_year=1965,
+        relationship="head",
+        disabled=False,
+    )
+    payloads: list[EventPayload] = [
+        HouseholdRegisteredV1(
+            rt="005",
+            rw="03",
+            kk_masked="3174••••••••0001",
+            kk_commitment=c.kk(kk),
+            members=(head,),
+            monthly_income_idr=400_000,
+            vulnerability=("elderly",),
+        ),
+        EligibilityDecidedV1(
+            eligible=True,
+            reasons=("low_income",),
+            rt="005",
+            rw="03",
+            vulnerability=("elderly",),
+            member_commitments=(head.nik_commitment,),
+            policy_version="eligibility-2026.1",
+            head_nik_masked="3174••••••••0001",
+        ),
+    ]
+    envelopes = [
+        Envelope.wrap(p, aggregate_id=hid, aggregate_version=i, actor="operator.lama")
+        for i, p in enumerate(payloads, start=1)
+    ]
+    assert [e.schema_version for e in envelopes] == [1, 1]
+    async with registry.runtime.sessions() as session, session.begin():
+        await eventstore.append(session, envelopes)
+        await projections.project(session, envelopes)
+        await session.execute(
+            insert(projections.household_pii).values(
+                household_id=hid, kk_number=kk, address="Gg. Masjid No. 3"
+            )
+        )
+        await session.execute(
+            insert(projections.members).values(
+                member_id=head_id,
+                household_id=hid,
+                full_name="Slamet",
+                nik=nik,
+                birth_date=date(1965, 3, 12),
+                sex="M",
+                relationship="head",
+                disabled=False,
+                position=0,
+            )
+        )
+    return hid
+
+
+async def test_a_household_stored_as_version_1_events_loads_and_takes_commands(
+    registry: Registry,
+) -> None:
+    client = registry.client
+    hid = await stored_v1_household(registry)
+    got = await client.get(f"/households/{hid}", headers=OPERATOR)
+    assert got.status_code == 200, got.text
+    assert (got.json()["eligible"], got.json()["head_nik_masked"]) == (True, "3174••••••••0001")
+
+    child = {
+        "full_name": "Putri",
+        "nik": "3174094102250004",
+        "birth_date": "2025-02-01",
+        "sex": "F",
+        "relationship": "child",
+    }
+    added = await client.post(f"/households/{hid}/members", json=child, headers=OPERATOR)
+    assert added.status_code == 201, added.text
+    assert added.json()["vulnerability"] == ["elderly", "children"]
+    decided = await client.post(f"/households/{hid}/eligibility", headers=OPERATOR)
+    assert decided.status_code == 200, decided.text
+    twice = await client.post(
+        "/households",
+        json=single("3174091203650001", "1965-03-12", kk_number="3174090101090002"),
+        headers=OPERATOR,
+    )
+    assert (twice.status_code, twice.json()["error"]) == (409, "nik_already_registered")
+    gone = await client.post(
+        f"/households/{hid}/deactivation", json={"reason": "deceased"}, headers=OPERATOR
+    )
+    assert gone.status_code == 200, gone.text
+    assert (gone.json()["status"], gone.json()["version"]) == ("inactive", 5)
+
+    history = (await client.get(f"/households/{hid}/history", headers=OPERATOR)).json()
+    assert [e["type"].split(".")[1] for e in history] == [
+        "household_registered",
+        "eligibility_decided",
+        "member_added",
+        "eligibility_decided",
+        "household_deactivated",
+    ]
+    assert "head_nik_masked" in history[1]["payload"]  # as stored, version 1
+    assert "head_nik_masked" not in history[3]["payload"]
+    assert "nik_masked" not in history[2]["payload"]["member"]
+
+    async with registry.runtime.reads() as session:
+        before = (await session.execute(select(projections.households))).all()
+    async with registry.runtime.sessions() as session, session.begin():
+        assert await projections.rebuild(session) == 5
+    async with registry.runtime.reads() as session:
+        after = (await session.execute(select(projections.households))).all()
+    assert [r[1:] for r in after] == [r[1:] for r in before]  # all but the paging sequence

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from hashlib import sha256
 from uuid import uuid4
 
 import pytest
@@ -24,15 +25,25 @@ from services.registry.pmt import SurveyAnswers, pmt_score
 from shared.domain import Conflict, DomainError, fold
 from shared.events.registry import (
     EligibilityDecided,
+    EligibilityDecidedV1,
     HouseholdDeactivated,
+    HouseholdDeactivatedV1,
     HouseholdRegistered,
+    HouseholdRegisteredV1,
     HouseholdUpdated,
     MemberAdded,
+    MemberAddedV1,
     MemberFacts,
+    MemberFactsV1,
     SurveyRecorded,
 )
 
 TODAY = date(2026, 11, 28)
+
+
+def hexdigest(label: str) -> str:
+    """A stand-in commitment: the same label gives the same one."""
+    return sha256(label.encode()).hexdigest()
 
 
 def member(
@@ -44,8 +55,7 @@ def member(
 ) -> MemberFacts:
     return MemberFacts(
         member_id=uuid4(),
-        nik_masked="3174••••••••0001",
-        nik_commitment=commitment or uuid4().hex,
+        nik_commitment=hexdigest(commitment or uuid4().hex),
         sex=sex,  # type: ignore[arg-type]
         birth_year=born,
         relationship=relationship,  # type: ignore[arg-type]
@@ -59,8 +69,7 @@ def register(
     return RegisterHousehold(
         rt="005",
         rw=rw,
-        kk_masked="3174••••••••0009",
-        kk_commitment="kk",
+        kk_commitment=hexdigest("kk"),
         members=members or (member(),),
         monthly_income_idr=income,
         today=TODAY,
@@ -222,8 +231,8 @@ def test_a_low_income_household_with_children_is_eligible_with_reasons() -> None
     assert isinstance(event, EligibilityDecided)
     assert event.eligible
     assert "low_income" in event.reasons and "children" in event.reasons
-    assert event.head_nik_masked == "3174••••••••0001"
     assert len(event.member_commitments) == 2
+    assert "head_nik_masked" not in event.model_dump()
 
 
 def test_a_well_off_household_is_not_eligible() -> None:
@@ -283,3 +292,82 @@ def test_a_duplicate_must_name_the_household_it_duplicates() -> None:
         state(registered()), Deactivate(reason="duplicate", duplicate_of=uuid4(), household_id=me)
     )
     assert isinstance(event, HouseholdDeactivated)
+
+
+def test_a_deactivation_carries_the_notes_commitment_not_the_note() -> None:
+    committed = hexdigest("salt + pindah ke Depok")
+    [event] = decide(state(registered()), Deactivate(reason="moved", note_commitment=committed))
+    assert isinstance(event, HouseholdDeactivated)
+    assert event.schema_version == 2
+    assert event.model_dump() == {
+        "reason": "moved",
+        "note_commitment": committed,
+        "duplicate_of": None,
+    }
+    [bare] = decide(state(registered()), Deactivate(reason="deceased"))
+    assert isinstance(bare, HouseholdDeactivated) and bare.note_commitment is None
+
+
+# --- histories stored as version 1 events ---------------------------------------------------
+def v1_member(relationship: str, born: int, label: str) -> MemberFactsV1:
+    return MemberFactsV1(
+        member_id=uuid4(),
+        nik_masked="3174••••••••0001",
+        nik_commitment=hexdigest(label),
+        sex="M",
+        birth_year=born,
+        relationship=relationship,  # type: ignore[arg-type]
+        disabled=False,
+    )
+
+
+def v1_history() -> list[object]:
+    head = v1_member("head", 1950, "head")
+    return [
+        HouseholdRegisteredV1(
+            rt="005",
+            rw="03",
+            kk_masked="3174••••••••0009",
+            kk_commitment=hexdigest("kk"),
+            members=(head,),
+            monthly_income_idr=400_000,
+            vulnerability=("elderly",),
+        ),
+        MemberAddedV1(member=v1_member("spouse", 1955, "spouse"), vulnerability=("elderly",)),
+        EligibilityDecidedV1(
+            eligible=True,
+            reasons=("low_income",),
+            rt="005",
+            rw="03",
+            member_commitments=(hexdigest("head"), hexdigest("spouse")),
+            policy_version="eligibility-2026.1",
+            head_nik_masked="3174••••••••0001",
+        ),
+    ]
+
+
+def test_a_household_stored_as_version_1_events_loads_and_takes_commands() -> None:
+    given = state(*v1_history())
+    assert (given.status, given.rw, given.eligible) == ("active", "03", True)
+    assert [m.nik_commitment for m in given.members] == [hexdigest("head"), hexdigest("spouse")]
+
+    [added] = decide(given, AddMember(member("child", born=2020, commitment="child"), TODAY))
+    assert isinstance(added, MemberAdded) and added.schema_version == 2
+    with pytest.raises(Conflict, match="already a member"):
+        decide(given, AddMember(member("child", commitment="spouse"), TODAY))
+
+    [decided] = decide(evolve(given, added), DecideEligibility(TODAY))
+    assert type(decided) is EligibilityDecided  # version 2: no masked NIK
+    assert decided.member_commitments == (
+        hexdigest("head"),
+        hexdigest("spouse"),
+        hexdigest("child"),
+    )
+    assert decided.vulnerability == ("elderly", "children")
+
+
+def test_a_version_1_deactivation_still_deactivates() -> None:
+    given = state(*v1_history(), HouseholdDeactivatedV1(reason="moved", note="pindah"))
+    assert given.status == "inactive"
+    with pytest.raises(Conflict, match="deactivated"):
+        decide(given, DecideEligibility(TODAY))
