@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
+from uuid import UUID
 
 import httpx
 import pytest
@@ -308,7 +309,7 @@ async def test_the_trainer_and_staff_notes_stay_in_training(system: System) -> N
     cm = commitments(system.runtime.settings)
     async with system.runtime.reads() as session:
         kept = {r.event_id: r for r in await session.execute(select(private.notes))}
-        history = await eventstore.load(session, c["course_id"])
+        history = await eventstore.load(session, UUID(cid))
     noted = [e for e in history if isinstance(e.typed(), TraineeWithdrawn | OutcomeRecorded)]
     assert len(noted) == 3 and set(kept) == {e.event_id for e in noted}
     for envelope in noted:
