@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy import and_, func, insert, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.community import domain
-from services.community.projections import complaints, contacts, feedback, meetings, subjects, texts
+from services.community import domain, private
+from services.community.private import contacts, texts
+from services.community.projections import complaints, feedback, meetings, subjects
 from services.community.settings import CommunitySettings
 from shared import eventstore
 from shared.api import caller, check_rw, decode_cursor, fields, one, page, runtime
 from shared.auth import Principal, Role, optional, require
 from shared.domain import Conflict, DomainError, NotFound
-from shared.events import Envelope, utcnow
+from shared.events import utcnow
 from shared.events.community import (
     Attendance,
     ComplaintCategory,
@@ -28,7 +27,7 @@ from shared.events.community import (
     ComplaintReferences,
     FollowUp,
 )
-from shared.pii import keyed
+from shared.pii import Commitments, bearer_code, code_pattern, commitments
 from shared.ratelimit import limit
 
 router = APIRouter()
@@ -36,8 +35,7 @@ Facilitator = Annotated[Principal, require(Role.community_facilitator)]
 Reader = Annotated[
     Principal, require(Role.community_facilitator, Role.programme_manager, Role.auditor)
 ]
-TICKET_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read out over the phone
-TICKET = r"^TB-[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}$"
+TICKET = code_pattern("TB")  # TB-XXXX-XXXX: 40 random bits, read out over the phone
 RW = Field(pattern=r"^\d{2}$", examples=["03"])
 
 
@@ -47,9 +45,9 @@ class TicketCollision(Conflict):
 
 
 def new_ticket() -> str:
-    """40 random bits: not guessable, short enough to write on a paper slip."""
-    draw = "".join(secrets.choice(TICKET_ALPHABET) for _ in range(8))
-    return f"TB-{draw[:4]}-{draw[4:]}"
+    """Not guessable, short enough to write on a paper slip; a bearer secret, so only its
+    commitment is stored or published."""
+    return bearer_code("TB")
 
 
 # --- request bodies ------------------------------------------------------------------------
@@ -125,23 +123,16 @@ def _settings(request: Request) -> CommunitySettings:
     return settings
 
 
-def _commit(request: Request, text: str, kind: str) -> str:
-    return keyed(_settings(request), text, domain=kind)
+def _commitments(request: Request) -> Commitments:
+    return commitments(_settings(request))
 
 
-def _keep(kind: str, body: str) -> Any:
-    """Store the text an event committed to, keyed by that event (an `also` writer)."""
+def _written(request: Request, kind: private.TextKind, body: str) -> private.Written:
+    return private.written(_commitments(request), kind, body)
 
-    async def write(session: AsyncSession, events: Sequence[Envelope]) -> None:
-        if body:
-            e = events[0]
-            await session.execute(
-                insert(texts).values(
-                    event_id=e.event_id, aggregate_id=e.aggregate_id, kind=kind, body=body
-                )
-            )
 
-    return write
+def _optional(request: Request, kind: private.TextKind, body: str) -> private.Written | None:
+    return private.optional(_commitments(request), kind, body)
 
 
 def _sla(request: Request, row: Any, now: datetime | None = None) -> dict[str, Any]:
@@ -159,7 +150,7 @@ async def _complaint_row(session: AsyncSession, **where: Any) -> Any:
     conditions = [complaints.c[k] == v for k, v in where.items()]
     row = (await session.execute(select(complaints).where(*conditions))).first()
     if row is None:
-        if "ticket_code" in where:
+        if "ticket_commitment" in where:
             raise NotFound("ticket_not_found", "no complaint has this ticket code")
         raise NotFound("complaint_not_found", "no such complaint", field="complaint_id")
     return row
@@ -207,26 +198,19 @@ async def file_complaint(
             "an anonymous complaint leaves no contact: remove it, or set anonymous to false",
             field="contact",
         )
-    contact = body.contact
-    reach = contact.phone or contact.email if contact is not None else None
+    cm = _commitments(request)
+    description = private.written(cm, "description", body.description)
+    contact = private.contact(cm, **body.contact.model_dump()) if body.contact else None
     complaint_id = uuid4()
-
-    async def keep_private(session: AsyncSession, events: Sequence[Envelope]) -> None:
-        await _keep("description", body.description)(session, events)
-        if contact is not None:
-            await session.execute(
-                insert(contacts).values(complaint_id=complaint_id, **contact.model_dump())
-            )
-
     for attempt in range(3):
         ticket = new_ticket()
         command = domain.File(
-            ticket_code=ticket,
+            ticket_commitment=cm.ticket(ticket),
             category=body.category,
             rw=body.rw,
-            description_commitment=_commit(request, body.description, "complaint"),
+            description_commitment=description.commitment,
             anonymous=body.anonymous,
-            contact_commitment=_commit(request, reach, "contact") if reach else None,
+            contact_commitment=contact.commitment if contact else None,
             references=body.references or ComplaintReferences(),
         )
         try:
@@ -236,7 +220,7 @@ async def file_complaint(
                 command,
                 caller(principal),
                 must_exist=False,
-                also=keep_private,
+                also=private.keep(description, contact),
             )
             break
         except TicketCollision:
@@ -244,6 +228,7 @@ async def file_complaint(
                 raise
     async with runtime(request).reads() as session:
         row = await _complaint_row(session, complaint_id=complaint_id)
+    # The only time the code is shown: keep it to follow the complaint.
     return {
         "ticket_code": ticket,
         "status": "filed",
@@ -263,7 +248,9 @@ async def track(
     request: Request,
 ) -> dict[str, Any]:
     async with runtime(request).reads() as session:
-        row = await _complaint_row(session, ticket_code=ticket_code)
+        row = await _complaint_row(
+            session, ticket_commitment=_commitments(request).ticket(ticket_code)
+        )
         history = await _history(session, row, public=True)
     return {
         "ticket_code": ticket_code,
@@ -288,6 +275,7 @@ async def give_feedback(
 ) -> dict[str, Any]:
     check_rw(_settings(request), body.rw)
     feedback_id = uuid4()
+    comment = _optional(request, "comment", body.comment)
 
     async def command(session: AsyncSession) -> domain.GiveFeedback:
         known = await session.scalar(
@@ -303,18 +291,8 @@ async def give_feedback(
             rating=body.rating,
             rw=body.rw,
             anonymous=body.name is None,
-            comment_commitment=_commit(request, body.comment, "feedback") if body.comment else None,
+            comment_commitment=comment.commitment if comment else None,
         )
-
-    async def keep_private(session: AsyncSession, events: Sequence[Envelope]) -> None:
-        await _keep("comment", body.comment)(session, events)
-        if body.name:
-            e = events[0]
-            await session.execute(
-                insert(texts).values(
-                    event_id=uuid4(), aggregate_id=e.aggregate_id, kind="author", body=body.name
-                )
-            )
 
     await runtime(request).commands.execute(
         domain.feedback,
@@ -322,7 +300,7 @@ async def give_feedback(
         command,
         caller(principal),
         must_exist=False,
-        also=keep_private,
+        also=private.keep(comment, author=body.name),
     )
     return {"feedback_id": feedback_id, "subject_id": body.subject_id, "rating": body.rating}
 
@@ -385,7 +363,7 @@ async def list_complaints(
         (c.status, status),
         (c.category, category),
         (c.rw, rw),
-        (c.ticket_code, ticket_code),
+        (c.ticket_commitment, _commitments(request).ticket(ticket_code) if ticket_code else None),
     ):
         if value is not None:
             conditions.append(column == value)
@@ -404,7 +382,7 @@ async def list_complaints(
 
 
 def _summary(row: Any) -> dict[str, Any]:
-    return fields(row, drop=("version",))
+    return fields(row, drop=("version", "ticket_commitment"))
 
 
 @router.get("/complaints/stats", tags=["complaints"], summary="Counts by category, status, SLA")
@@ -432,16 +410,20 @@ async def get_complaint(complaint_id: UUID, request: Request, principal: Reader)
     out = {**_summary(row), "sla": _sla(request, row), "history": history}
     # The reporter's contact is for the facilitator who calls back, no one else.
     if reporter is not None and principal.role in (Role.community_facilitator, Role.admin):
-        out["contact"] = fields(reporter, drop=("complaint_id",))
+        out["contact"] = fields(reporter, drop=("complaint_id", "salt"))
     out["contact_given"] = reporter is not None
     return out
 
 
 async def _handle(
-    request: Request, complaint_id: UUID, command: Any, principal: Principal, kind: str, text: str
+    request: Request,
+    complaint_id: UUID,
+    command: Any,
+    principal: Principal,
+    text: private.Written | None,
 ) -> dict[str, Any]:
     await runtime(request).commands.execute(
-        domain.complaints, complaint_id, command, caller(principal), also=_keep(kind, text)
+        domain.complaints, complaint_id, command, caller(principal), also=private.keep(text)
     )
     return await get_complaint(complaint_id, request, principal)
 
@@ -454,10 +436,9 @@ async def _handle(
 async def acknowledge(
     complaint_id: UUID, body: NoteIn, request: Request, principal: Facilitator
 ) -> dict[str, Any]:
-    note = _commit(request, body.note, "complaint") if body.note else None
-    return await _handle(
-        request, complaint_id, domain.Acknowledge(note), principal, "note", body.note
-    )
+    note = _optional(request, "note", body.note)
+    command = domain.Acknowledge(note.commitment if note else None)
+    return await _handle(request, complaint_id, command, principal, note)
 
 
 @router.post(
@@ -468,8 +449,9 @@ async def acknowledge(
 async def escalate(
     complaint_id: UUID, body: EscalationIn, request: Request, principal: Facilitator
 ) -> dict[str, Any]:
-    command = domain.Escalate(body.to, _commit(request, body.reason, "complaint"))
-    return await _handle(request, complaint_id, command, principal, "reason", body.reason)
+    reason = _written(request, "reason", body.reason)
+    command = domain.Escalate(body.to, reason.commitment)
+    return await _handle(request, complaint_id, command, principal, reason)
 
 
 @router.post(
@@ -480,8 +462,9 @@ async def escalate(
 async def resolve(
     complaint_id: UUID, body: ResolutionIn, request: Request, principal: Facilitator
 ) -> dict[str, Any]:
-    command = domain.Resolve(body.outcome, _commit(request, body.resolution, "complaint"))
-    return await _handle(request, complaint_id, command, principal, "resolution", body.resolution)
+    resolution = _written(request, "resolution", body.resolution)
+    command = domain.Resolve(body.outcome, resolution.commitment)
+    return await _handle(request, complaint_id, command, principal, resolution)
 
 
 # --- meetings ------------------------------------------------------------------------------

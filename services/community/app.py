@@ -11,13 +11,15 @@ from services.community import api, projections
 from services.community.consumers import CONSUMERS
 from services.community.settings import CommunitySettings
 from shared.http import create_app
+from shared.pii import commitments
 from shared.runtime import Runtime
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def _integrity_error(exc: IntegrityError) -> Exception | None:
-    if "ticket_code" in str(exc.orig):
+    # SQLite names the column, PostgreSQL the constraint: both hold its name.
+    if "ticket_commitment" in str(exc.orig):
         return api.TicketCollision()
     return None
 
@@ -27,7 +29,7 @@ def create(settings: CommunitySettings | None = None) -> FastAPI:
     runtime = Runtime(
         settings,
         migrations=[MIGRATIONS],
-        project=projections.project,
+        project=projections.projector(commitments(settings)),
         consumers=CONSUMERS,
         map_integrity_error=_integrity_error,
     )

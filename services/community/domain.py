@@ -1,7 +1,9 @@
 """Community deciders: complaints (with their SLA), feedback and meetings. Pure, no I/O.
 
-Free text (a complaint's description, notes, resolutions, comments) never reaches a
-decider or an event: the service keeps it and passes its keyed commitment.
+Free text (a complaint's description, notes, resolutions, comments) and contacts never
+reach a decider or an event: the service keeps them and passes their commitments, salted
+per record. Nor does a ticket code: only its commitment. Version-1 events are subclasses
+of the version-2 ones, so a complaint filed under version 1 replays the same.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ class Complaint:
 
 @dataclass(frozen=True)
 class File:
-    ticket_code: str
+    ticket_commitment: str
     category: ComplaintCategory
     rw: str
     description_commitment: str
@@ -90,7 +92,7 @@ def decide_complaint(state: Complaint, command: ComplaintCommand) -> list[EventP
             )
         return [
             ComplaintFiled(
-                ticket_code=command.ticket_code,
+                ticket_commitment=command.ticket_commitment,
                 category=command.category,
                 description_commitment=command.description_commitment,
                 rw=command.rw,

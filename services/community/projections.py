@@ -1,10 +1,10 @@
-"""Community read models, updated in the command's transaction, and its private store.
+"""Community read models, updated in the command's transaction.
 
-`complaints`, `feedback` and `meetings` are projections (rebuildable from events).
-`texts` (descriptions, notes, resolutions, comments, by the event that committed to them)
-and `contacts` (a reporter's name, phone, e-mail) hold what residents wrote and who they
-are: they never leave this service (DESIGN §7). `subjects` are the rounds and courses
-announced by distribution and training, so feedback can name them.
+`complaints`, `feedback` and `meetings` are projections (rebuildable from events). A
+complaint is found by its ticket code's commitment: the code itself, a bearer secret, is
+shown once to whoever filed it and kept nowhere. What residents wrote and who they are is
+in the private store (`private.py`). `subjects` are the rounds and courses announced by
+distribution and training, so feedback can name them.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
-    Text,
+    UniqueConstraint,
     Uuid,
     func,
     insert,
@@ -36,11 +36,14 @@ from shared.events.community import (
     ComplaintAcknowledged,
     ComplaintEscalated,
     ComplaintFiled,
+    ComplaintFiledV1,
     ComplaintResolved,
     FeedbackSubmitted,
     FollowUpUpdated,
     MeetingHeld,
 )
+from shared.pii import Commitments
+from shared.service import Projector
 
 metadata = MetaData()
 
@@ -49,7 +52,7 @@ complaints = Table(
     metadata,
     Column("seq", BigId, primary_key=True, autoincrement=True),
     Column("complaint_id", Uuid, nullable=False, unique=True),
-    Column("ticket_code", String(16), nullable=False, unique=True),
+    Column("ticket_commitment", String(64), nullable=False),
     Column("category", String(20), nullable=False),
     Column("rw", String(2), nullable=False, index=True),
     Column("status", String(12), nullable=False, index=True),
@@ -61,25 +64,8 @@ complaints = Table(
     Column("acknowledged_at", UTCDateTime()),
     Column("resolved_at", UTCDateTime()),
     Column("version", Integer, nullable=False),
-)
-
-# What residents and facilitators wrote, by the event whose commitment covers it.
-texts = Table(
-    "texts",
-    metadata,
-    Column("event_id", Uuid, primary_key=True),
-    Column("aggregate_id", Uuid, nullable=False, index=True),
-    Column("kind", String(12), nullable=False),
-    Column("body", Text, nullable=False),
-)
-
-contacts = Table(
-    "contacts",
-    metadata,
-    Column("complaint_id", Uuid, primary_key=True),
-    Column("name", String(120)),
-    Column("phone", String(20)),
-    Column("email", String(254)),
+    # Named, so that a ticket code drawn twice is told apart from other conflicts.
+    UniqueConstraint("ticket_commitment", name="uq_complaints_ticket_commitment"),
 )
 
 feedback = Table(
@@ -121,9 +107,14 @@ subjects = Table(
 )
 
 
-async def project(session: AsyncSession, new_events: Sequence[Envelope]) -> None:
-    for envelope in new_events:
-        await apply(session, envelope)
+def projector(cm: Commitments) -> Projector:
+    """The projection, with the key to commit to a version-1 event's ticket code."""
+
+    async def project(session: AsyncSession, new_events: Sequence[Envelope]) -> None:
+        for envelope in new_events:
+            await apply(session, envelope, cm)
+
+    return project
 
 
 def _complaint(envelope: Envelope, **values: Any) -> Any:
@@ -134,14 +125,15 @@ def _complaint(envelope: Envelope, **values: Any) -> Any:
     )
 
 
-async def apply(session: AsyncSession, envelope: Envelope) -> None:
+async def apply(session: AsyncSession, envelope: Envelope, cm: Commitments) -> None:
     at = envelope.occurred_at
     match envelope.typed():
         case ComplaintFiled() as e:
+            ticket = cm.ticket(e.ticket_code) if isinstance(e, ComplaintFiledV1) else None
             await session.execute(
                 insert(complaints).values(
                     complaint_id=envelope.aggregate_id,
-                    ticket_code=e.ticket_code,
+                    ticket_commitment=ticket or e.ticket_commitment,
                     category=e.category,
                     rw=e.rw,
                     status="filed",
@@ -214,6 +206,6 @@ async def apply(session: AsyncSession, envelope: Envelope) -> None:
             )
 
 
-async def rebuild(session: AsyncSession) -> int:
-    """Recompute the projections from the event store (texts and contacts stay)."""
-    return await eventstore.replay(session, project, [complaints, feedback, meetings])
+async def rebuild(session: AsyncSession, cm: Commitments) -> int:
+    """Recompute the projections from the event store (the private store stays)."""
+    return await eventstore.replay(session, projector(cm), [complaints, feedback, meetings])

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.training import domain
+from services.training import domain, private
 from services.training.projections import attendance, courses, enrolments, outcomes
 from services.training.settings import TrainingSettings
 from shared import households
@@ -19,7 +19,7 @@ from shared.api import caller, fields, one, runtime, set_version
 from shared.auth import Principal, Role, require
 from shared.domain import NotFound
 from shared.events.training import Category, Session
-from shared.pii import keyed
+from shared.pii import Commitments, commitments
 
 router = APIRouter()
 Coordinator = Annotated[Principal, require(Role.training_coordinator)]
@@ -71,6 +71,11 @@ class OutcomeIn(_Body):
 
 
 # --- helpers -------------------------------------------------------------------------------
+def _commitments(request: Request) -> Commitments:
+    settings: TrainingSettings = request.app.state.settings
+    return commitments(settings)
+
+
 async def _run(
     request: Request,
     course_id: UUID,
@@ -85,7 +90,8 @@ async def _run(
 
 async def _course_reply(request: Request, course_id: UUID) -> dict[str, Any]:
     missing = NotFound("course_not_found", f"no course {course_id}", field="course_id")
-    return await one(request, select(courses).where(courses.c.course_id == course_id), missing)
+    query = private.with_trainer(select(courses), courses).where(courses.c.course_id == course_id)
+    return await one(request, query, missing)
 
 
 async def _enrolment_reply(request: Request, enrolment_id: UUID) -> dict[str, Any]:
@@ -100,6 +106,9 @@ async def _enrolment_reply(request: Request, enrolment_id: UUID) -> dict[str, An
         out = fields(row)
         if row.status == "waitlisted":
             out["waitlist_position"] = await _position(session, row)
+        if row.status == "withdrawn":
+            written = await private.notes_of(session, [enrolment_id])
+            out["withdrawal_note"] = written.get((enrolment_id, "withdrawal", None))
     return out
 
 
@@ -127,12 +136,18 @@ async def open_course(
     command = domain.OpenCourse(
         category=body.category,
         title=body.title,
-        trainer=body.trainer,
         sessions=tuple(Session(session_id=uuid4(), on=s.on, place=s.place) for s in body.sessions),
         capacity=body.capacity,
         completion_threshold_pct=body.completion_threshold_pct or settings.completion_threshold_pct,
     )
-    outcome = await _run(request, course_id, command, principal, must_exist=False)
+    outcome = await _run(
+        request,
+        course_id,
+        command,
+        principal,
+        must_exist=False,
+        also=private.keep_trainer(body.trainer),
+    )
     response.headers["Location"] = f"/courses/{course_id}"
     set_version(response, outcome.version)
     return await _course_reply(request, course_id)
@@ -142,7 +157,7 @@ async def open_course(
 async def list_courses(
     request: Request, principal: Reader, category: Category | None = None
 ) -> list[dict[str, Any]]:
-    query = select(courses).order_by(courses.c.seq.desc())
+    query = private.with_trainer(select(courses), courses).order_by(courses.c.seq.desc())
     if category is not None:
         query = query.where(courses.c.category == category)
     async with runtime(request).reads() as session:
@@ -162,7 +177,7 @@ async def roster(course_id: UUID, request: Request, principal: Reader) -> dict[s
         rows = [
             fields(r, drop=("seq", "course_id"))
             for r in await session.execute(
-                select(enrolments, households.households.c.head_nik_masked)
+                select(enrolments, households.households.c.rt)
                 .outerjoin(
                     households.households,
                     households.households.c.household_id == e.household_id,
@@ -195,8 +210,7 @@ async def roster(course_id: UUID, request: Request, principal: Reader) -> dict[s
 async def enrol(
     course_id: UUID, body: EnrolmentIn, request: Request, principal: Coordinator
 ) -> dict[str, Any]:
-    settings: TrainingSettings = request.app.state.settings
-    member = keyed(settings, body.member_nik)
+    member = _commitments(request).nik(body.member_nik)
     enrolment_id = uuid4()
 
     async def command(session: AsyncSession) -> domain.Enrol:
@@ -224,7 +238,9 @@ async def withdraw(
     request: Request,
     principal: Coordinator,
 ) -> dict[str, Any]:
-    await _run(request, course_id, domain.Withdraw(enrolment_id, body.reason, body.note), principal)
+    note = private.note(_commitments(request), body.note)
+    command = domain.Withdraw(enrolment_id, body.reason, note.commitment)
+    await _run(request, course_id, command, principal, also=private.keep_note(note))
     return await _enrolment_reply(request, enrolment_id)
 
 
@@ -274,8 +290,16 @@ async def record_outcome(
     request: Request,
     principal: Coordinator,
 ) -> dict[str, Any]:
-    command = domain.RecordOutcome(enrolment_id, **body.model_dump())
-    await _run(request, course_id, command, principal)
+    note = private.note(_commitments(request), body.note)
+    command = domain.RecordOutcome(
+        enrolment_id,
+        months_after=body.months_after,
+        monthly_income_idr=body.monthly_income_idr,
+        business_status=body.business_status,
+        employed=body.employed,
+        note_commitment=note.commitment,
+    )
+    await _run(request, course_id, command, principal, also=private.keep_note(note))
     return {"enrolment_id": enrolment_id, **body.model_dump()}
 
 
@@ -290,11 +314,10 @@ async def training_history(
     principal: Reader,
     member_nik: Annotated[str | None, Query(pattern=r"^\d{16}$")] = None,
 ) -> list[dict[str, Any]]:
-    e = enrolments.c
+    e, o = enrolments.c, outcomes.c
     conditions = [e.household_id == household_id]
     if member_nik is not None:
-        settings: TrainingSettings = request.app.state.settings
-        conditions.append(e.member_commitment == keyed(settings, member_nik))
+        conditions.append(e.member_commitment == _commitments(request).nik(member_nik))
     async with runtime(request).reads() as session:
         rows = await session.execute(
             select(enrolments, courses.c.title, courses.c.category)
@@ -303,13 +326,21 @@ async def training_history(
             .order_by(e.seq)
         )
         history = [fields(r) for r in rows]
+        written = await private.notes_of(session, [h["enrolment_id"] for h in history])
         for item in history:
+            eid = item["enrolment_id"]
+            if item["status"] == "withdrawn":
+                item["withdrawal_note"] = written.get((eid, "withdrawal", None))
             followed = await session.execute(
-                select(outcomes)
-                .where(outcomes.c.enrolment_id == item["enrolment_id"])
-                .order_by(outcomes.c.months_after)
+                select(outcomes).where(outcomes.c.enrolment_id == eid).order_by(o.months_after)
             )
-            item["outcomes"] = [fields(o, drop=("enrolment_id",)) for o in followed]
+            item["outcomes"] = [
+                {
+                    **fields(f, drop=("enrolment_id",)),
+                    "note": written.get((eid, "outcome", f.months_after), ""),
+                }
+                for f in followed
+            ]
     return history
 
 

@@ -1,6 +1,8 @@
 """Demo data for training: a course of each category over the demo households — two run
 (attendance, completions, a withdrawal, outcomes three months on), one still to start with
-its waiting list."""
+its waiting list. Trainers' names and the coordinator's notes are typed as in the field:
+they stay in the training service (the events carry no trainer and only commitments of the
+notes)."""
 
 from __future__ import annotations
 
@@ -50,6 +52,18 @@ COURSES = [
         capacity=12,
     ),
 ]
+
+WITHDRAWAL_NOTES = {
+    "work": "Diterima kerja shift pagi, jadwal bentrok",
+    "health": "Sakit, dirawat beberapa minggu",
+    "family": "Mengurus orang tua yang sakit",
+}
+OUTCOME_NOTES = {
+    "none": "Belum memulai usaha",
+    "planning": "Sedang menabung untuk modal awal",
+    "started": "Mulai jual dari rumah",
+    "running": "Usaha berjalan, pelanggan tetap dari tetangga",
+}
 
 
 async def seed(
@@ -110,10 +124,11 @@ async def _run(
         if enrolment["status"] == "enrolled":
             seats.append(enrolment["enrolment_id"])
     if seats and rng.random() < 0.9:
+        reason = rng.choice(list(WITHDRAWAL_NOTES))
         ok(
             await client.post(
                 f"/courses/{cid}/enrolments/{seats.pop()}/withdrawal",
-                json={"reason": rng.choice(["work", "health", "family"])},
+                json={"reason": reason, "note": WITHDRAWAL_NOTES[reason]},
             )
         )
     held = [s for s in course["sessions"] if s["on"] <= str(date.today())]
@@ -147,6 +162,7 @@ async def _run(
                         "monthly_income_idr": rng.randrange(800_000, 3_500_000, 50_000),
                         "business_status": status,
                         "employed": rng.random() < 0.2,
+                        "note": OUTCOME_NOTES[status],
                     },
                 )
             )

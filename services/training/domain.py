@@ -3,6 +3,10 @@
 A course is one aggregate, so its capacity is one decision at a time: enrolments past the
 capacity go on a waiting list (eligible households first), and a withdrawal from a seat
 promotes the first in line in the same decision.
+
+Staff free text (the trainer's name, notes) never reaches a decider: the service keeps it
+and passes a note's salted commitment. Version-1 events (with trainer and notes) are
+subclasses of the version-2 ones, so a course with an older history replays the same.
 """
 
 from __future__ import annotations
@@ -83,8 +87,7 @@ class Course:
 class OpenCourse:
     category: Category
     title: str
-    trainer: str
-    sessions: tuple[Session, ...]
+    sessions: tuple[Session, ...]  # the trainer's name stays in the service, not the event
     capacity: int
     completion_threshold_pct: int = 75
 
@@ -111,7 +114,7 @@ class Enrol:
 class Withdraw:
     enrolment_id: UUID
     reason: WithdrawalReason
-    note: str = ""
+    note_commitment: str | None = None  # the note stays in the service
 
 
 @dataclass(frozen=True)
@@ -135,7 +138,7 @@ class RecordOutcome:
     monthly_income_idr: int
     business_status: BusinessStatus
     employed: bool = False
-    note: str = ""
+    note_commitment: str | None = None
 
 
 Command = OpenCourse | Enrol | Withdraw | RecordAttendance | Complete | RecordOutcome
@@ -175,7 +178,7 @@ def decide(state: Course, command: Command) -> list[EventPayload]:
                     monthly_income_idr=command.monthly_income_idr,
                     business_status=command.business_status,
                     employed=command.employed,
-                    note=command.note,
+                    note_commitment=command.note_commitment,
                 )
             ]
     raise TypeError(f"unknown command {command!r}")
@@ -196,7 +199,6 @@ def _open(state: Course, c: OpenCourse) -> list[EventPayload]:
         CourseOpened(
             category=c.category,
             title=c.title,
-            trainer=c.trainer,
             sessions=tuple(sorted(c.sessions, key=lambda s: s.on)),
             capacity=c.capacity,
             completion_threshold_pct=c.completion_threshold_pct,
@@ -242,7 +244,9 @@ def _withdraw(state: Course, c: Withdraw) -> list[EventPayload]:
     if trainee.status not in ("enrolled", "waitlisted"):
         raise Conflict("not_enrolled", f"the trainee has {trainee.status}; nothing to withdraw")
     events: list[EventPayload] = [
-        TraineeWithdrawn(enrolment_id=c.enrolment_id, reason=c.reason, note=c.note)
+        TraineeWithdrawn(
+            enrolment_id=c.enrolment_id, reason=c.reason, note_commitment=c.note_commitment
+        )
     ]
     if trainee.status == "enrolled":
         after = evolve(state, events[0])

@@ -1,4 +1,7 @@
-"""Training read models, updated in the command's transaction (rebuildable from events)."""
+"""Training read models, updated in the command's transaction (rebuildable from events).
+
+The trainer's name and staff notes are not in version-2 events: they are in training's
+private store (`private.py`), which a rebuild leaves."""
 
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.training import private
 from shared import eventstore
 from shared.db import BigId, UTCDateTime
 from shared.events import Envelope
@@ -44,7 +48,6 @@ courses = Table(
     Column("course_id", Uuid, nullable=False, unique=True),
     Column("category", String(20), nullable=False),
     Column("title", String(160), nullable=False),
-    Column("trainer", String(120), nullable=False),
     Column("sessions", JSON, nullable=False),
     Column("capacity", Integer, nullable=False),
     Column("completion_threshold_pct", Integer, nullable=False),
@@ -89,7 +92,6 @@ outcomes = Table(
     Column("monthly_income_idr", BigId, nullable=False),
     Column("business_status", String(10), nullable=False),
     Column("employed", Boolean, nullable=False),
-    Column("note", String(500), nullable=False),
     Column("recorded_at", UTCDateTime(), nullable=False),
 )
 
@@ -113,14 +115,15 @@ def _enrolment(enrolment_id: Any, **values: Any) -> Any:
 
 async def apply(session: AsyncSession, envelope: Envelope) -> None:
     c = courses.c
-    match envelope.typed():
+    event = envelope.typed()
+    await private.from_v1(session, envelope, event)
+    match event:
         case CourseOpened() as e:
             await session.execute(
                 insert(courses).values(
                     course_id=envelope.aggregate_id,
                     category=e.category,
                     title=e.title,
-                    trainer=e.trainer,
                     sessions=[s.model_dump(mode="json") for s in e.sessions],
                     capacity=e.capacity,
                     completion_threshold_pct=e.completion_threshold_pct,
@@ -200,7 +203,6 @@ async def apply(session: AsyncSession, envelope: Envelope) -> None:
                     monthly_income_idr=e.monthly_income_idr,
                     business_status=e.business_status,
                     employed=e.employed,
-                    note=e.note,
                     recorded_at=envelope.occurred_at,
                 )
             )

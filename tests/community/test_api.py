@@ -1,10 +1,12 @@
 """Community over HTTP on SQLite and PostgreSQL with a real nats-server: public filing and
 tracking (rate-limited, fuzzed), facilitators' handling, feedback, meetings; and no
-reporter's words, name or contact on the bus."""
+ticket code, reporter's words, name or contact on the bus, only commitments salted per
+record, which the service's store opens."""
 
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from typing import Any
@@ -15,12 +17,15 @@ import nats
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import select
 
+from services.community import api, private
 from services.community.app import create
 from services.community.settings import CommunitySettings
 from shared.auth import Role
 from shared.events import Envelope
 from shared.events.distribution import Posko, RoundScheduled
+from shared.pii import commitments
 from tests.helpers import NatsServer, bearer, eventually, serve_app, stream_holds
 
 FACILITATOR = bearer(Role.community_facilitator, "facilitator.yusuf")
@@ -62,6 +67,11 @@ async def test_an_anonymous_complaint_is_filed_tracked_and_resolved(
     listed = (await client.get("/complaints?status=filed", headers=FACILITATOR)).json()
     [item] = listed["items"]
     cid = item["complaint_id"]
+    assert "ticket_code" not in item and "ticket_commitment" not in item  # not kept
+    by_ticket = await client.get(f"/complaints?ticket_code={ticket}", headers=FACILITATOR)
+    assert [i["complaint_id"] for i in by_ticket.json()["items"]] == [cid]
+    other = await client.get("/complaints?ticket_code=TB-2222-2222", headers=FACILITATOR)
+    assert other.json()["items"] == []
     full = (await client.get(f"/complaints/{cid}", headers=FACILITATOR)).json()
     assert full["history"][0]["description"] == SECRET_WORDS
     assert full["contact_given"] is False
@@ -120,24 +130,88 @@ async def test_a_named_reporter_is_reachable_only_by_the_facilitator(
     assert neither.json()["error"] == "contact_required"
 
 
-async def test_no_reporter_words_name_or_contact_reach_the_bus(
-    client: httpx.AsyncClient, nats_server: NatsServer
+async def test_no_ticket_code_words_or_contact_reach_the_bus(
+    database_url: str, nats_server: NatsServer
 ) -> None:
-    await client.post(
-        "/complaints",
-        json=complaint(anonymous=False, contact={"name": "Ibu Sumiati", "phone": "081298765432"}),
-    )
-    await client.post("/complaints", json=complaint(category="distribution"))
-    [first, _] = (await client.get("/complaints", headers=FACILITATOR)).json()["items"]
-    await client.post(
-        f"/complaints/{first['complaint_id']}/resolution",
-        json={"outcome": "not_upheld", "resolution": "Ibu Sumiati sudah ditemui di rumahnya."},
-        headers=FACILITATOR,
-    )
-    messages = await eventually(lambda: stream_holds(nats_server.url, 3))
+    app = app_for(database_url, nats_server.url)
+    runtime = app.state.runtime
+    phone, note, reason = "081298765432", "Kami temui Pak RT besok pagi", "dugaan pungli RT 04"
+    resolution = "Ibu Sumiati sudah ditemui di rumahnya."
+    async with serve_app(app) as client:
+        named = complaint(anonymous=False, contact={"name": "Ibu Sumiati", "phone": phone})
+        tickets = [(await client.post("/complaints", json=named)).json()["ticket_code"]]
+        tickets.append((await client.post("/complaints", json=named)).json()["ticket_code"])
+        anonymous = await client.post("/complaints", json=complaint(category="distribution"))
+        tickets.append(anonymous.json()["ticket_code"])
+        items = (await client.get("/complaints", headers=FACILITATOR)).json()["items"]
+        first = items[0]["complaint_id"]
+        for step, body in (
+            ("acknowledgement", {"note": note}),
+            ("escalation", {"to": "inspectorate", "reason": reason}),
+            ("resolution", {"outcome": "not_upheld", "resolution": resolution}),
+        ):
+            reply = await client.post(f"/complaints/{first}/{step}", json=body, headers=FACILITATOR)
+            assert reply.status_code == 200, reply.text
+        for ticket in tickets:  # tracking finds each by its code's commitment
+            assert (await client.get(f"/complaints/track/{ticket}")).status_code == 200
+
+    messages = await eventually(lambda: stream_holds(nats_server.url, 3 + 3))
     everything = b"\n".join(m.data for m in messages).decode()
-    for secret in (SECRET_WORDS, "Sumiati", "081298765432", "Pak Darto", "ditemui"):
+    for secret in (*tickets, SECRET_WORDS, "Sumiati", phone, "Pak Darto", note, reason, "ditemui"):
         assert secret not in everything
+    envelopes = [Envelope.model_validate_json(m.data) for m in messages]
+    filed = [e.payload for e in envelopes if e.type == "community.complaint_filed"]
+    # The same phone and the same words in two complaints: unrelated commitments.
+    contacts = [f["contact_commitment"] for f in filed if f["contact_commitment"]]
+    assert len(contacts) == 2 and contacts[0] != contacts[1]
+    assert len({f["description_commitment"] for f in filed}) == 3
+    assert len({f["ticket_commitment"] for f in filed}) == 3
+
+    # Each commitment opens with the words and the salt kept beside them, and no other.
+    cm = commitments(runtime.settings)
+    async with runtime.reads() as session:
+        texts = {r.event_id: r for r in await session.execute(select(private.texts))}
+        reporters = {r.complaint_id: r for r in await session.execute(select(private.contacts))}
+    committed = 0
+    for envelope in envelopes:
+        for key, commitment in envelope.payload.items():
+            if not key.endswith("_commitment") or key == "ticket_commitment" or not commitment:
+                continue
+            if key == "contact_commitment":
+                row, value, purpose = reporters[envelope.aggregate_id], phone, "contact"
+            else:
+                row = texts[envelope.event_id]
+                value, purpose = row.body, "text"
+            assert cm.opens(purpose, value, row.salt, commitment)
+            assert not cm.opens(purpose, value + " ", row.salt, commitment)
+            committed += 1
+    assert committed == 3 + 2 + 3  # descriptions, contacts, note + reason + resolution
+    assert {t.body for t in texts.values()} >= {SECRET_WORDS, note, reason, resolution}
+
+
+async def test_a_ticket_code_drawn_twice_is_drawn_again(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    draws = iter(["TB-AAAA-2222", "TB-AAAA-2222", "TB-BBBB-3333"])
+    monkeypatch.setattr(api, "new_ticket", lambda: next(draws))
+    first = await client.post("/complaints", json=complaint())
+    second = await client.post("/complaints", json=complaint())
+    assert (first.json()["ticket_code"], second.json()["ticket_code"]) == (
+        "TB-AAAA-2222",
+        "TB-BBBB-3333",
+    )
+    monkeypatch.setattr(api, "new_ticket", lambda: "TB-AAAA-2222")
+    stuck = await client.post("/complaints", json=complaint())
+    assert stuck.status_code == 409 and stuck.json()["error"] == "ticket_collision"
+    listed = (await client.get("/complaints", headers=FACILITATOR)).json()["items"]
+    assert len(listed) == 2
+
+
+def test_ticket_codes_keep_their_format() -> None:
+    codes = {api.new_ticket() for _ in range(200)}
+    assert len(codes) == 200
+    assert all(re.fullmatch(api.TICKET, c) and len(c) == 12 for c in codes)
+    assert not re.fullmatch(api.TICKET, "TB-0O1I-2222")  # no 0/O or 1/I to misread
 
 
 async def test_public_filing_is_limited_per_source(

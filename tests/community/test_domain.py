@@ -17,6 +17,7 @@ from shared.events.community import (
     ComplaintAcknowledged,
     ComplaintEscalated,
     ComplaintFiled,
+    ComplaintFiledV1,
     ComplaintOutcome,
     ComplaintReferences,
     ComplaintResolved,
@@ -27,6 +28,7 @@ from shared.events.community import (
 )
 
 TODAY = date.today()
+TICKET = "7c" * 32  # commitments: the code and the words stay in the service
 DESCRIPTION = "ab" * 32
 CONTACT = "c0" * 32
 NOTE = "d1" * 32
@@ -50,7 +52,7 @@ def file(
     references: ComplaintReferences | None = None,
 ) -> domain.File:
     return domain.File(
-        ticket_code="ADU-2026-0042",
+        ticket_commitment=TICKET,
         category="exclusion_error",
         rw="05",
         description_commitment=DESCRIPTION,
@@ -148,7 +150,7 @@ def meeting(*events: EventPayload) -> domain.Meeting:
 def test_a_named_complaint_is_filed_with_its_contact_commitment() -> None:
     [event] = domain.decide_complaint(domain.Complaint(), file())
     assert event == ComplaintFiled(
-        ticket_code="ADU-2026-0042",
+        ticket_commitment=TICKET,
         category="exclusion_error",
         description_commitment=DESCRIPTION,
         rw="05",
@@ -310,6 +312,36 @@ def test_a_resolved_complaint_cannot_be_filed_again() -> None:
 def test_the_complaint_decider_refuses_a_command_it_does_not_know() -> None:
     with pytest.raises(TypeError, match="unknown command"):
         domain.decide_complaint(complaint(filed()), give_feedback())  # type: ignore[arg-type]
+
+
+# --- version-1 history ---------------------------------------------------------------------
+def filed_v1() -> ComplaintFiledV1:
+    """A complaint filed before version 2: its ticket code in clear in the event."""
+    return ComplaintFiledV1(
+        ticket_code="TB-7K3M-9QXP",
+        category="officer_conduct",
+        description_commitment=DESCRIPTION,
+        rw="04",
+        anonymous=True,
+    )
+
+
+def test_a_complaint_filed_under_version_1_replays_and_goes_on() -> None:
+    state = complaint(filed_v1(), escalated())
+    assert state == domain.Complaint(
+        status="escalated", escalated_to=frozenset({"programme_manager"})
+    )
+    [event] = domain.decide_complaint(state, resolve())
+    assert event == resolved()
+    with pytest.raises(Conflict) as err:
+        domain.decide_complaint(complaint(filed_v1()), file())
+    assert err.value.code == "complaint_exists"
+
+
+def test_a_new_complaint_carries_the_tickets_commitment_never_the_code() -> None:
+    event = filed()
+    assert (event.schema_version, event.ticket_commitment) == (2, TICKET)
+    assert "ticket_code" not in event.model_dump()
 
 
 # --- the SLA -------------------------------------------------------------------------------

@@ -1,9 +1,10 @@
 """End to end under `bansos up`: a member of a household registered in the registry
-enrols in a course, attends, completes; every event reaches the ledger, no NIK or name on
-the bus (DESIGN §7)."""
+enrols in a course, attends, completes, is followed up; every event reaches the ledger, no
+NIK, name, trainer or staff note on the bus (DESIGN §7)."""
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -19,6 +20,8 @@ from tests.e2e.test_registry_e2e import personal_data
 from tests.helpers import UpProcess, bearer, eventually, stream_holds
 
 pytestmark = pytest.mark.e2e
+TRAINER = "Mbak Rina Wulandari"
+NOTE = "membuka lapak daring di rumah, dibantu anaknya"
 OPERATOR = bearer(Role.registry_operator, "operator.e2e")
 COORDINATOR = bearer(Role.training_coordinator, "coordinator.e2e")
 
@@ -54,7 +57,7 @@ async def test_a_member_trains_and_the_ledger_holds_it(up: UpProcess) -> None:
             json={
                 "category": "digital_skills",
                 "title": "Jualan daring untuk usaha rumahan",
-                "trainer": "Mbak Rina",
+                "trainer": TRAINER,
                 "capacity": 10,
                 "sessions": [
                     {"on": str(yesterday), "place": "Kelurahan"},
@@ -63,6 +66,7 @@ async def test_a_member_trains_and_the_ledger_holds_it(up: UpProcess) -> None:
             },
         )
         assert course.status_code == 201, course.text
+        assert course.json()["trainer"] == TRAINER  # from training's own store
         cid, sessions = course.json()["course_id"], course.json()["sessions"]
         member = body["members"][-1]
         enrolled = await training.post(
@@ -77,24 +81,35 @@ async def test_a_member_trains_and_the_ledger_holds_it(up: UpProcess) -> None:
             assert attended.status_code == 200, attended.text
         done = await training.post(f"/courses/{cid}/enrolments/{eid}/completion")
         assert done.json()["status"] == "completed", done.text
+        outcome = {"months_after": 3, "monthly_income_idr": 1_500_000, "business_status": "started"}
+        followed = await training.post(
+            f"/courses/{cid}/enrolments/{eid}/outcomes", json={**outcome, "note": NOTE}
+        )
+        assert followed.status_code == 201, followed.text
+        history = (await training.get(f"/households/{hid}/training")).json()
+        assert history[0]["outcomes"][0]["note"] == NOTE
 
-    # registered, decided; course opened, enrolled, 2 x attendance, completed
+    # registered, decided; course opened, enrolled, 2 x attendance, completed, followed up
     nats_url = f"nats://127.0.0.1:{up.nats_port}"
-    messages = await eventually(lambda: stream_holds(nats_url, 7), within=30)
-    assert sorted(m.subject for m in messages)[-5:] == [
+    messages = await eventually(lambda: stream_holds(nats_url, 8), within=30)
+    assert sorted(m.subject for m in messages)[-6:] == [
         "bansos.training.attendance_recorded",
         "bansos.training.attendance_recorded",
         "bansos.training.course_opened",
+        "bansos.training.outcome_recorded",
         "bansos.training.trainee_enrolled",
         "bansos.training.training_completed",
     ]
     async with httpx.AsyncClient(base_url=up.url(5), timeout=30) as audit:
 
         async def ledger_has_all() -> bool:
-            return bool((await audit.get("/ledger/stats")).json()["checkpoint_size"] == 7)
+            return bool((await audit.get("/ledger/stats")).json()["checkpoint_size"] == 8)
 
         await eventually(ledger_has_all, within=30)
     verified = verify(up.url(5))
     assert verified.returncode == 0, verified.stdout + verified.stderr
     everything = b"\n".join(m.data for m in messages).decode()
-    assert sorted(s for s in personal_data([body]) if s in everything) == []
+    secrets = personal_data([body]) | {TRAINER, "Wulandari", NOTE}
+    assert sorted(s for s in secrets if s in everything) == []
+    [followed_up] = [m for m in messages if m.subject == "bansos.training.outcome_recorded"]
+    assert json.loads(followed_up.data)["payload"]["note_commitment"]  # the note, committed

@@ -1,5 +1,6 @@
 """Training over HTTP, with the registry beside it on one real nats-server: only members of
-households the registry announced enrol, eligible households first on a waiting list."""
+households the registry announced enrol, eligible households first on a waiting list; the
+trainer's name and staff notes stay in training (salted commitments on the bus)."""
 
 from __future__ import annotations
 
@@ -9,16 +10,30 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
+from uuid import UUID
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from services.registry.app import create as create_registry
 from services.registry.settings import RegistrySettings
+from services.training import private, projections
 from services.training.app import create as create_training
 from services.training.settings import TrainingSettings
+from shared import eventstore
 from shared.auth import Role
-from tests.helpers import NatsServer, bearer, decided_household, eventually, serve_app
+from shared.events.training import OutcomeRecorded, TraineeWithdrawn
+from shared.pii import commitments
+from shared.runtime import Runtime
+from tests.helpers import (
+    NatsServer,
+    bearer,
+    decided_household,
+    eventually,
+    serve_app,
+    stream_holds,
+)
 
 COORDINATOR = bearer(Role.training_coordinator, "coordinator.rina")
 AUDITOR = bearer(Role.auditor, "inspektorat.hasan")
@@ -30,6 +45,8 @@ class System:
     registry: httpx.AsyncClient
     training: httpx.AsyncClient
     rng: random.Random
+    runtime: Runtime  # training's
+    nats_url: str
 
     async def household(self, rw: str = "02", *, eligible: bool = True) -> dict[str, Any]:
         return await decided_household(
@@ -46,7 +63,10 @@ async def system(two_databases: list[str], nats_server: NatsServer) -> AsyncIter
         TrainingSettings(database_url=two_databases[1], nats_url=nats_server.url)
     )
     async with serve_app(registry) as reg, serve_app(training) as tr:
-        yield System(reg, tr, random.Random(5))
+        yield System(reg, tr, random.Random(5), training.state.runtime, nats_server.url)
+
+
+TRAINER = "Ibu Lestari (PLUT Jakarta Selatan)"
 
 
 async def course(system: System, capacity: int = 20, sessions: int = 4) -> dict[str, Any]:
@@ -55,7 +75,7 @@ async def course(system: System, capacity: int = 20, sessions: int = 4) -> dict[
         json={
             "category": "micro_business",
             "title": "Usaha mikro: pembukuan sederhana dan pemasaran daring",
-            "trainer": "Ibu Lestari (PLUT Jakarta Selatan)",
+            "trainer": TRAINER,
             "sessions": [
                 {"on": str(TODAY - timedelta(days=7 * (sessions - 1 - i))), "place": "Aula RW 02"}
                 for i in range(sessions)
@@ -65,6 +85,7 @@ async def course(system: System, capacity: int = 20, sessions: int = 4) -> dict[
         headers=COORDINATOR,
     )
     assert reply.status_code == 201, reply.text
+    assert reply.json()["trainer"] == TRAINER
     return reply.json()  # type: ignore[no-any-return]
 
 
@@ -152,6 +173,7 @@ async def test_a_full_course_waitlists_eligible_households_first(system: System)
     assert (late["status"], early["status"]) == ("waitlisted", "waitlisted")
     assert (late["waitlist_position"], early["waitlist_position"]) == (1, 1)  # then
     queue = (await t.get(f"/courses/{cid}/roster", headers=COORDINATOR)).json()["waiting_list"]
+    assert all(q["rw"] == "02" and q["rt"] and "head_nik_masked" not in q for q in queue)
     assert [(q["enrolment_id"], q["waitlist_position"]) for q in queue] == [
         (early["enrolment_id"], 1),  # an eligible household goes first
         (late["enrolment_id"], 2),
@@ -164,6 +186,7 @@ async def test_a_full_course_waitlists_eligible_households_first(system: System)
         headers=COORDINATOR,
     )
     assert withdrawn.json()["status"] == "withdrawn"
+    assert withdrawn.json()["withdrawal_note"] == "dapat pekerjaan di pabrik"
     roster = (await t.get(f"/courses/{cid}/roster", headers=COORDINATOR)).json()
     assert early["enrolment_id"] in {r["enrolment_id"] for r in roster["trainees"]}
     assert [r["enrolment_id"] for r in roster["waiting_list"]] == [late["enrolment_id"]]
@@ -237,3 +260,88 @@ async def test_bad_courses_name_the_field_and_the_rule(
     assert reply.status_code == 422
     [detail] = reply.json()["details"]
     assert (detail["field"], detail["rule"]) == (field, rule)
+
+
+async def test_the_trainer_and_staff_notes_stay_in_training(system: System) -> None:
+    t = system.training
+    c = await course(system, capacity=3, sessions=1)
+    cid, [only] = c["course_id"], [s["session_id"] for s in c["sessions"]]
+    homes = [await system.household() for _ in range(3)]
+    graduate, leaver, another = [(await enrol(system, cid, h)).json() for h in homes]
+    await t.post(
+        f"/courses/{cid}/sessions/{only}/attendance",
+        json={"present": [graduate["enrolment_id"]]},
+        headers=COORDINATOR,
+    )
+    eid = graduate["enrolment_id"]
+    await t.post(f"/courses/{cid}/enrolments/{eid}/completion", headers=COORDINATOR)
+    follow_up = "buka warung kelontong di Gang Langgar"
+    recorded = await t.post(
+        f"/courses/{cid}/enrolments/{eid}/outcomes",
+        json={
+            "months_after": 3,
+            "monthly_income_idr": 1_200_000,
+            "business_status": "started",
+            "note": follow_up,
+        },
+        headers=COORDINATOR,
+    )
+    assert recorded.status_code == 201, recorded.text
+    same_words = "sakit, dirawat di RSUD Pasar Minggu"
+    for e in (leaver, another):  # the same words twice
+        reply = await t.post(
+            f"/courses/{cid}/enrolments/{e['enrolment_id']}/withdrawal",
+            json={"reason": "health", "note": same_words},
+            headers=COORDINATOR,
+        )
+        assert reply.json()["withdrawal_note"] == same_words
+
+    # Commitments on the bus, the words in training's store with the salts that open them.
+    async def published() -> list[Any] | None:
+        got = await stream_holds(system.nats_url, 1) or []
+        ours = [m for m in got if m.subject.startswith("bansos.training.")]
+        return got if len(ours) == 1 + 3 + 1 + 1 + 1 + 2 else None  # opened ... withdrawn x2
+
+    messages = await eventually(published)
+    on_bus = b"\n".join(m.data for m in messages).decode()
+    for secret in (TRAINER, follow_up, same_words, "Lestari", "RSUD"):
+        assert secret not in on_bus
+    cm = commitments(system.runtime.settings)
+    async with system.runtime.reads() as session:
+        kept = {r.event_id: r for r in await session.execute(select(private.notes))}
+        history = await eventstore.load(session, UUID(cid))
+    noted = [e for e in history if isinstance(e.typed(), TraineeWithdrawn | OutcomeRecorded)]
+    assert len(noted) == 3 and set(kept) == {e.event_id for e in noted}
+    for envelope in noted:
+        commitment = envelope.payload["note_commitment"]
+        row = kept[envelope.event_id]
+        assert cm.opens("text", row.body, row.salt, commitment)
+        assert not cm.opens("text", row.body + ".", row.salt, commitment)
+    withdrawals = [e.payload["note_commitment"] for e in noted if e.type.endswith("withdrawn")]
+    assert len(set(withdrawals)) == 2  # the same words, unrelated commitments
+
+    async def shown() -> tuple[Any, ...]:
+        got = (await t.get(f"/courses/{cid}", headers=AUDITOR)).json()
+        lives = [
+            (await t.get(f"/households/{h['household_id']}/training", headers=AUDITOR)).json()[0]
+            for h in homes
+        ]
+        return got["trainer"], [(h.get("withdrawal_note"), h["outcomes"]) for h in lives]
+
+    before = await shown()
+    assert before[0] == TRAINER
+    assert before[1][0][1][0]["note"] == follow_up
+    assert [w for w, _ in before[1][1:]] == [same_words, same_words]
+    async with system.runtime.sessions() as session, session.begin():
+        await projections.rebuild(session)
+    assert await shown() == before  # the private store outlives a rebuild
+
+
+async def test_enrolment_matches_the_nik_commitment_of_the_registry(system: System) -> None:
+    home = await system.household()
+    known = await system.training.get(f"/eligibility/{home['household_id']}", headers=AUDITOR)
+    assert known.json()["member_count"] == len(home["niks"])
+    cid = (await course(system))["course_id"]
+    enrolled = (await enrol(system, cid, home)).json()
+    expected = commitments(system.runtime.settings).nik(home["head_nik"])
+    assert enrolled["member_commitment"] == expected  # under the NIK key, as the registry's

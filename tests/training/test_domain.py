@@ -15,10 +15,13 @@ from shared.events import EventPayload
 from shared.events.training import (
     AttendanceRecorded,
     CourseOpened,
+    CourseOpenedV1,
     OutcomeRecorded,
+    OutcomeRecordedV1,
     Session,
     TraineeEnrolled,
     TraineeWithdrawn,
+    TraineeWithdrawnV1,
     TrainingCompleted,
     WaitlistPromoted,
 )
@@ -28,6 +31,7 @@ PREFIX = "TB-HC-2026-1a2b3c"
 HEAD, SPOUSE, CHILD = "c0mm1t-head", "c0mm1t-spouse", "c0mm1t-child"
 HOUSEHOLD_ID = uuid4()
 SITI, BUDI, RINA, AGUS = uuid4(), uuid4(), uuid4(), uuid4()  # enrolment ids
+NOTE, FOLLOW_UP_NOTE = "d1" * 32, "e2" * 32  # commitments: the notes stay in the service
 
 
 # --- course builders -----------------------------------------------------------------------
@@ -46,7 +50,6 @@ def open_course(
     return domain.OpenCourse(
         category="handicraft",
         title="Kerajinan anyaman bambu",
-        trainer="Ibu Sulastri",
         sessions=sessions,
         capacity=capacity,
         completion_threshold_pct=threshold,
@@ -59,7 +62,6 @@ def opened(
     return CourseOpened(
         category="handicraft",
         title="Kerajinan anyaman bambu",
-        trainer="Ibu Sulastri",
         sessions=sessions,
         capacity=capacity,
         completion_threshold_pct=threshold,
@@ -115,8 +117,8 @@ def enrolled(
     )
 
 
-def withdraw(enrolment_id: UUID) -> domain.Withdraw:
-    return domain.Withdraw(enrolment_id=enrolment_id, reason="work", note="diterima kerja pabrik")
+def withdraw(enrolment_id: UUID, note: str | None = NOTE) -> domain.Withdraw:
+    return domain.Withdraw(enrolment_id=enrolment_id, reason="work", note_commitment=note)
 
 
 def withdrawn(enrolment_id: UUID) -> TraineeWithdrawn:
@@ -169,7 +171,7 @@ def record_outcome(enrolment_id: UUID, months_after: int = 6) -> domain.RecordOu
         months_after=months_after,
         monthly_income_idr=1_750_000,
         business_status="running",
-        note="jual tampah dan besek di Pasar Minggu",
+        note_commitment=FOLLOW_UP_NOTE,
     )
 
 
@@ -330,10 +332,16 @@ def test_households_decided_eligible_enrol_with_priority(
 
 
 # --- withdrawal ----------------------------------------------------------------------------
-def test_a_withdrawal_records_the_reason() -> None:
+def test_a_withdrawal_records_the_reason_and_the_notes_commitment() -> None:
     [event] = domain.decide(course(opened(), enrolled(SITI)), withdraw(SITI))
-    assert event == TraineeWithdrawn(enrolment_id=SITI, reason="work", note="diterima kerja pabrik")
+    assert event == TraineeWithdrawn(enrolment_id=SITI, reason="work", note_commitment=NOTE)
     assert course(opened(), enrolled(SITI), event).trainee(SITI).status == "withdrawn"
+
+
+def test_a_withdrawal_without_a_note_carries_no_commitment() -> None:
+    [event] = domain.decide(course(opened(), enrolled(SITI)), withdraw(SITI, note=None))
+    assert isinstance(event, TraineeWithdrawn)
+    assert (event.schema_version, event.note_commitment) == (2, None)
 
 
 def test_a_freed_seat_goes_to_an_eligible_household_before_an_earlier_one() -> None:
@@ -345,7 +353,7 @@ def test_a_freed_seat_goes_to_an_eligible_household_before_an_earlier_one() -> N
     )
     events = domain.decide(given, withdraw(SITI))
     assert events == [
-        TraineeWithdrawn(enrolment_id=SITI, reason="work", note="diterima kerja pabrik"),
+        TraineeWithdrawn(enrolment_id=SITI, reason="work", note_commitment=NOTE),
         WaitlistPromoted(enrolment_id=RINA),
     ]
     after = fold(domain.evolve, given, events)
@@ -598,7 +606,7 @@ def test_an_outcome_is_followed_up_after_completion() -> None:
         monthly_income_idr=1_750_000,
         business_status="running",
         employed=False,
-        note="jual tampah dan besek di Pasar Minggu",
+        note_commitment=FOLLOW_UP_NOTE,
     )
     assert course(*graduate(SITI), event).trainee(SITI).followed_up == frozenset({6})
 
@@ -636,6 +644,62 @@ def test_an_outcome_needs_an_enrolment() -> None:
     with pytest.raises(NotFound) as err:
         domain.decide(course(*graduate(SITI)), record_outcome(BUDI))
     assert err.value.code == "enrolment_not_found"
+
+
+# --- version-1 history ---------------------------------------------------------------------
+def v1_history() -> list[EventPayload]:
+    """A course stored before version 2: the trainer and the notes in the events."""
+    return [
+        CourseOpenedV1(
+            category="handicraft",
+            title="Kerajinan anyaman bambu",
+            trainer="Ibu Sulastri",
+            sessions=SESSIONS,
+            capacity=1,
+        ),
+        enrolled(SITI),
+        enrolled(BUDI, waitlisted=True),
+        *attended(SITI, *SESSIONS),
+        completed(SITI),
+        OutcomeRecordedV1(
+            enrolment_id=SITI,
+            months_after=3,
+            monthly_income_idr=900_000,
+            business_status="started",
+            note="mulai jual besek",
+        ),
+        TraineeWithdrawnV1(enrolment_id=BUDI, reason="moved", note="pindah ke Depok"),
+    ]
+
+
+def test_a_course_with_a_version_1_history_replays() -> None:
+    state = course(*v1_history())
+    assert (state.opened, state.capacity, state.category, state.completed) == (
+        True,
+        1,
+        "handicraft",
+        1,
+    )
+    assert state.sessions == SESSIONS
+    assert [(t.enrolment_id, t.status) for t in state.trainees] == [
+        (SITI, "completed"),
+        (BUDI, "withdrawn"),
+    ]
+    assert state.trainee(SITI).followed_up == frozenset({3})
+
+
+def test_a_version_1_history_decides_like_a_version_2_one() -> None:
+    given = course(*v1_history())
+    with pytest.raises(Conflict) as err:
+        domain.decide(given, record_outcome(SITI, months_after=3))
+    assert err.value.code == "outcome_recorded"
+    [event] = domain.decide(given, record_outcome(SITI, months_after=6))
+    assert isinstance(event, OutcomeRecorded) and event.schema_version == 2
+    assert "note" not in event.model_dump() and event.note_commitment == FOLLOW_UP_NOTE
+    [again] = domain.decide(given, enrol(RINA))
+    assert isinstance(again, TraineeEnrolled) and again.waitlisted is True  # SITI's seat
+    with pytest.raises(Conflict):
+        domain.decide(given, domain.OpenCourse("handicraft", "Lagi", SESSIONS, 5))
 
 
 # --- the capacity as a property ------------------------------------------------------------

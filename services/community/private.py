@@ -1,0 +1,127 @@
+"""What residents and facilitators wrote, and who reporters are: kept here, never published
+(DESIGN §7).
+
+`texts` holds descriptions, notes, reasons, resolutions and comments, each by the event
+whose commitment covers it, and `contacts` a named reporter's name, phone and e-mail. Each
+text and each contact is committed to with a fresh salt (`Commitments.salted`), kept
+beside it, so the same words or phone number in two complaints give unrelated commitments
+and the service can still open each one (`Commitments.opens`). Written in the command's
+transaction (the handler's `also`); a rebuild of the projections leaves them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+from uuid import uuid4
+
+from sqlalchemy import Column, LargeBinary, MetaData, String, Table, Text, Uuid, insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.events import Envelope
+from shared.pii import SALT_BYTES, Commitments
+from shared.service import Projector
+
+TextKind = Literal["description", "note", "reason", "resolution", "comment"]
+
+metadata = MetaData()
+
+texts = Table(
+    "texts",
+    metadata,
+    Column("event_id", Uuid, primary_key=True),
+    Column("aggregate_id", Uuid, nullable=False, index=True),
+    Column("kind", String(12), nullable=False),
+    Column("body", Text, nullable=False),
+    # None: a feedback author's name (no event commits to it), or a text from before salts.
+    Column("salt", LargeBinary(SALT_BYTES)),
+)
+
+contacts = Table(
+    "contacts",
+    metadata,
+    Column("complaint_id", Uuid, primary_key=True),
+    Column("name", String(120)),
+    Column("phone", String(20)),
+    Column("email", String(254)),
+    # Of the contact commitment, over the phone number or else the e-mail address.
+    Column("salt", LargeBinary(SALT_BYTES)),
+)
+
+
+@dataclass(frozen=True)
+class Written:
+    """Words as written, with their commitment and its salt."""
+
+    kind: TextKind
+    body: str
+    commitment: str
+    salt: bytes = field(repr=False)
+
+
+def written(cm: Commitments, kind: TextKind, body: str) -> Written:
+    sealed = cm.salted("text", body)
+    return Written(kind, body, sealed.commitment, sealed.salt)
+
+
+def optional(cm: Commitments, kind: TextKind, body: str) -> Written | None:
+    """None for no words: the event then carries no commitment."""
+    return written(cm, kind, body) if body else None
+
+
+@dataclass(frozen=True)
+class Contact:
+    name: str | None
+    phone: str | None
+    email: str | None
+    commitment: str
+    salt: bytes = field(repr=False)
+
+
+def contact(cm: Commitments, name: str | None, phone: str | None, email: str | None) -> Contact:
+    """A reporter's way back: the phone number, else the e-mail address, is committed to."""
+    reach = phone or email
+    if reach is None:
+        raise ValueError("a contact needs a phone number or an e-mail address")
+    sealed = cm.salted("contact", reach)
+    return Contact(name, phone, email, sealed.commitment, sealed.salt)
+
+
+def keep(*kept: Written | Contact | None, author: str | None = None) -> Projector:
+    """Store what the command's first event committed to (an `also` writer): at most one
+    text per event, which it is keyed by. A feedback giver's name (`author`) is kept too,
+    with no salt: no event commits to it."""
+
+    async def write(session: AsyncSession, events: Sequence[Envelope]) -> None:
+        first = events[0]
+        for item in kept:
+            match item:
+                case Written():
+                    await session.execute(
+                        insert(texts).values(
+                            event_id=first.event_id,
+                            aggregate_id=first.aggregate_id,
+                            kind=item.kind,
+                            body=item.body,
+                            salt=item.salt,
+                        )
+                    )
+                case Contact():
+                    await session.execute(
+                        insert(contacts).values(
+                            complaint_id=first.aggregate_id,
+                            name=item.name,
+                            phone=item.phone,
+                            email=item.email,
+                            salt=item.salt,
+                        )
+                    )
+        if author:
+            await session.execute(
+                insert(texts).values(
+                    event_id=uuid4(), aggregate_id=first.aggregate_id, kind="author", body=author
+                )
+            )
+
+    return write
