@@ -24,8 +24,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import Progress
 
-from shared.checkpoint import CheckpointError, parse_and_verify
-from shared.ledger_client import VerificationError, b64, get_json, make_client, unb64
+from shared.checkpoint import Checkpoint, CheckpointError, parse_and_verify
+from shared.ledger_client import VerificationError, b64, consistent, get_json, make_client, unb64
 from shared.merkle import Frontier
 from shared.quorum import WAIT_FOR_WITNESSES, Witness, check_quorum, parse_witnesses
 from shared.verify_sealed import Openings
@@ -83,6 +83,28 @@ def _checkpoint_note(client: httpx.Client, quorum: int) -> str:
     return response.text
 
 
+def _check_not_rewritten_since(
+    client: httpx.Client, log_key: tuple[str, bytes], cosigned: Checkpoint
+) -> None:
+    """The leaves do not match what the witnesses cosigned. If the log's own latest
+    checkpoint does not extend the cosigned one, say so: the history was rewritten after
+    the witnesses saw it (the server's proofs then describe the new history, so bisecting
+    with them could not name the leaf)."""
+    try:
+        latest = parse_and_verify(_checkpoint_note(client, 0), *log_key, cosigned.origin)
+    except CheckpointError:
+        return
+    size, root = cosigned.tree_size, cosigned.root_hash
+    if latest.tree_size < size or not consistent(
+        client, size, latest.tree_size, root, latest.root_hash
+    ):
+        raise VerificationError(
+            None,
+            f"the log was rewritten after its witnesses cosigned size {size}: its latest "
+            f"checkpoint (size {latest.tree_size}) does not extend that one",
+        )
+
+
 def verify_ledger(
     client: httpx.Client,
     *,
@@ -123,6 +145,8 @@ def verify_ledger(
     extend(client, prefix, size, page_size, overall, on_page)
     if prefix.frontier.root() != root:
         # Every leaf matched its data, so the served leaves are not the ones signed.
+        if quorum:
+            _check_not_rewritten_since(client, (name, key), checkpoint)
         bad = first_bad_leaf(client, size, root, page_size)
         raise VerificationError(bad, "leaf does not belong to the signed tree")
     if old_size > 0:
@@ -291,7 +315,10 @@ def verify_command(
         tofu = "trusting the key the server serves (TOFU); a --state file pins it for next time"
         console.print(f"[yellow]warning: no --public-key: {tofu}[/yellow]")
     try:
-        with make_client(url) as client, Progress(console=console, transient=True) as bar:
+        with (
+            make_client(url) as client,
+            Progress(console=console, transient=True, disable=not console.is_terminal) as bar,
+        ):
             task = bar.add_task("downloading entries", total=None)
             report = verify_ledger(
                 client,

@@ -197,6 +197,10 @@ class FakeLedger:
         self.checkpoints[size] = note
         return note
 
+    def root_of(self, size: int) -> bytes:
+        """The root hash the checkpoint signed at ``size`` states."""
+        return base64.b64decode(self.checkpoints[size].split("\n")[2])
+
     def with_cosignatures(self, size: int) -> str:
         lines = "".join(f"{line}\n" for line in self.cosignatures.get(size, {}).values())
         return self.checkpoints[size] + lines
@@ -236,11 +240,11 @@ class FakeLedger:
         return httpx.Response(201, json={"tree_size": size, "witness": name, "timestamp": stamp})
 
     def _sealed(self, request: httpx.Request) -> httpx.Response:
-        token = request.headers.get("authorization", "")
-        if not token:
-            return _error(401, "unauthenticated")
-        if token != f"Bearer {AUDITOR_TOKEN}":
+        token = request.headers.get("authorization", "").removeprefix("Bearer ")
+        if token == OTHER_TOKEN:
             return _error(403, "forbidden")
+        if token != AUDITOR_TOKEN:
+            return _error(401, "unauthenticated")
         start, limit = int(request.url.params["start"]), int(request.url.params["limit"])
         end = min(start + min(limit, self.sealed_page_cap), len(self.openings))
         page = [opening_json(i, self.openings[i]) for i in range(start, end)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from typer.testing import CliRunner
 
 import shared.verify
 from shared.checkpoint import Signer, sign_checkpoint
-from shared.events import canonical_json
+from shared.events import canonical_json, public_view, unparseable_view
 from shared.merkle import leaf_hash, root_from_leaf_hashes
 from shared.verify import (
     Report,
@@ -27,15 +28,20 @@ from shared.verify import (
     verify_ledger,
 )
 from tests.audit.fake_ledger import (
+    AUDITOR_TOKEN,
     KEY_NAME,
     ORIGIN,
+    OTHER_TOKEN,
     FakeLedger,
     Leaf,
+    Opening,
     b64,
     entry_for,
+    envelope,
     event_leaf,
     fake_with,
     ledger_leaves,
+    make_leaf,
     raw_leaf,
 )
 
@@ -475,3 +481,157 @@ def test_command_exits_2_when_the_state_cannot_be_saved(
     path = tmp_path / "missing-dir" / "trusted.json"
     code, output = invoke(monkeypatch, fake_with(signer, leaves300[:5]), "--state", str(path))
     assert code == 2 and "cannot save the state file" in output
+
+
+# --- --sealed: an auditor opens every leaf ----------------------------------------------------
+
+
+def opened(server: FakeLedger, **kwargs: Any) -> Report:
+    return verify(server, sealed_token=AUDITOR_TOKEN, **kwargs)
+
+
+def fails_opening(server: FakeLedger) -> VerificationError:
+    return fails(server, sealed_token=AUDITOR_TOKEN)
+
+
+@pytest.fixture
+def mixed(signer: Signer) -> FakeLedger:
+    """Events and a flagged raw message, over several pages of sealed entries."""
+    leaves = [raw_leaf(i) if i == 7 else event_leaf(i) for i in range(1, 121)]
+    return fake_with(signer, leaves)
+
+
+def test_every_opening_matches_its_leaf_and_public_view(mixed: FakeLedger) -> None:
+    report = opened(mixed)
+    assert (report.tree_size, report.sealed_opened, report.sealed_erased) == (120, 120, 0)
+
+
+def test_short_sealed_pages_are_followed(mixed: FakeLedger) -> None:
+    mixed.sealed_page_cap = 7
+    assert opened(mixed, page_size=1000).sealed_opened == 120
+
+
+def test_erased_leaves_are_counted_not_failed(mixed: FakeLedger) -> None:
+    for index in (3, 6, 99):
+        mixed.openings[index] = None
+    report = opened(mixed)
+    assert (report.sealed_opened, report.sealed_erased) == (117, 3)
+    assert verify(mixed).tree_size == 120  # the public check never needed the openings
+
+
+def with_opening(server: FakeLedger, index: int, **changes: Any) -> None:
+    opening = server.openings[index]
+    assert opening is not None
+    server.openings[index] = replace(opening, **changes)
+
+
+def test_a_changed_envelope_fails_naming_the_index(mixed: FakeLedger) -> None:
+    opening = mixed.openings[41]
+    assert opening is not None and opening.envelope is not None
+    envelope = {**opening.envelope, "actor": "someone.else"}
+    with_opening(mixed, 41, content=canonical_json(envelope), envelope=envelope)
+    error = fails_opening(mixed)
+    assert (error.index, error.reason) == (
+        41,
+        "salt and content do not open the leaf's sealed hash",
+    )
+
+
+def test_a_changed_salt_fails_naming_the_index(mixed: FakeLedger) -> None:
+    with_opening(mixed, 64, salt=bytes(32))
+    error = fails_opening(mixed)
+    assert (error.index, error.reason) == (
+        64,
+        "salt and content do not open the leaf's sealed hash",
+    )
+
+
+def test_a_changed_raw_message_fails(mixed: FakeLedger) -> None:
+    with_opening(mixed, 6, content=b"\xff not json }")
+    assert fails_opening(mixed).index == 6
+
+
+def test_a_salt_of_the_wrong_size_fails(mixed: FakeLedger) -> None:
+    with_opening(mixed, 5, salt=b"short")
+    assert fails_opening(mixed).reason == "salt is 5 bytes, not 32"
+
+
+def test_a_false_public_view_over_an_honest_commitment_fails(signer: Signer) -> None:
+    # The operator commits to the true envelope but shows the public another RW.
+    honest = event_leaf(4)  # an eligibility decision
+    public = {**json.loads(honest.data)["public"], "rw": "10"}
+    lying = make_leaf(4, "bansos.registry.eligibility_decided", public, honest.opening)
+    server = fake_with(signer, [event_leaf(1), event_leaf(2), event_leaf(3), lying])
+    assert verify(server).tree_size == 4  # the public cannot tell
+    error = fails_opening(server)
+    assert (error.index, error.reason) == (
+        3,
+        "public view differs from the one recomputed from content",
+    )
+
+
+def test_an_event_hidden_as_an_unparseable_leaf_fails(signer: Signer) -> None:
+    # A valid event flagged as raw would show the public only its size.
+    event = event_leaf(2).opening
+    hidden = Opening("raw", event.salt, event.content, None)
+    leaf = make_leaf(
+        2, "bansos.registry.eligibility_decided", unparseable_view(event.content), hidden
+    )
+    server = fake_with(signer, [event_leaf(1), leaf])
+    error = fails_opening(server)
+    assert error.index == 1 and "valid event, yet its leaf shows it as unparseable" in error.reason
+
+
+def test_an_envelope_opening_that_is_no_event_fails(signer: Signer) -> None:
+    content = canonical_json({"type": "registry.nothing"})
+    opening = Opening("envelope", bytes(range(32)), content, {"type": "registry.nothing"})
+    leaf = make_leaf(1, "bansos.registry.nothing", {"type": "registry.nothing"}, opening)
+    error = fails_opening(fake_with(signer, [leaf]))
+    assert error.index == 0 and "not a valid event" in error.reason
+
+
+def test_non_canonical_envelope_content_fails(signer: Signer) -> None:
+    env = envelope(1)
+    content = json.dumps(env.to_json(), indent=1).encode()
+    opening = Opening("envelope", bytes(range(32)), content, env.to_json())
+    leaf = make_leaf(1, env.subject, public_view(env), opening)
+    assert fails_opening(fake_with(signer, [leaf])).reason == (
+        "sealed content is not the event's RFC 8785 bytes"
+    )
+
+
+def test_a_served_envelope_unlike_the_content_fails(mixed: FakeLedger) -> None:
+    opening = mixed.openings[10]
+    assert opening is not None and opening.envelope is not None
+    with_opening(mixed, 10, envelope={**opening.envelope, "actor": "someone.else"})
+    assert fails_opening(mixed).reason == "the served envelope is not the sealed content"
+
+
+def test_sealed_entries_out_of_step_fail(mixed: FakeLedger) -> None:
+    del mixed.openings[50:]
+    assert fails_opening(mixed).reason == "sealed entry missing"
+
+
+@pytest.mark.parametrize(
+    ("token", "status"), [("forged", 401), (OTHER_TOKEN, 403)], ids=["bad-token", "operator-token"]
+)
+def test_command_explains_a_refused_token(
+    monkeypatch: pytest.MonkeyPatch, mixed: FakeLedger, token: str, status: int
+) -> None:
+    code, output = invoke(monkeypatch, mixed, "--sealed", "--token", token)
+    assert code == 2, output
+    assert f"refused the token (HTTP {status})" in output
+    assert "bansos token --role auditor" in output
+
+
+def test_command_prints_what_was_opened(monkeypatch: pytest.MonkeyPatch, mixed: FakeLedger) -> None:
+    mixed.openings[8] = None
+    code, output = invoke(monkeypatch, mixed, "--sealed", "--token", AUDITOR_TOKEN)
+    assert code == 0, output
+    assert "sealed: 119 opened and matched, 1 erased" in output
+
+
+def test_command_fails_on_a_bad_opening(monkeypatch: pytest.MonkeyPatch, mixed: FakeLedger) -> None:
+    with_opening(mixed, 77, salt=bytes(32))
+    code, output = invoke(monkeypatch, mixed, "--sealed", "--token", AUDITOR_TOKEN)
+    assert code == 1 and "FAILED at index 77" in output
