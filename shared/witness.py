@@ -245,6 +245,25 @@ def _cosigner(key: Path, name: str | None) -> Cosigner:
     return Cosigner(name or key.stem, private_key)
 
 
+def vkey_path(key: Path) -> Path:
+    """Where the witness's vkey is published: beside its key, as ``<stem>.vkey``."""
+    path = key.with_name(f"{key.stem}.vkey")
+    if path == key:
+        raise ValueError(f"the key file {key} must not end in .vkey")
+    return path
+
+
+def publish_vkey(key: Path, cosigner: Cosigner) -> Path:
+    """Write the witness's vkey beside its key: the public half, what the oversight body
+    hands to the log's operator and to verifiers, out of band."""
+    path = vkey_path(key)
+    try:
+        write_atomically(path, cosigner.vkey + "\n")
+    except OSError as e:
+        raise ValueError(f"cannot write {path}: {e}") from e
+    return path
+
+
 def _sleep(seconds: float) -> None:
     time.sleep(seconds)
 
@@ -270,11 +289,13 @@ def witness_command(
             raise ValueError("--interval must be a positive number of seconds")
         if log_key is not None:
             parse_vkey(log_key)
+        vkey_path(key)  # before a key file is created under a name that would clash
         cosigner = _cosigner(key, name)
+        published = publish_vkey(key, cosigner)
     except (ValueError, CheckpointError) as e:
         console.print(f"[red]{escape(str(e))}[/red]")
         raise typer.Exit(UNAVAILABLE) from e
-    console.print(f"witness {escape(cosigner.vkey)}")
+    console.print(f"witness {escape(cosigner.vkey)} (also in {escape(str(published))})")
     if log_key is None and not state.exists():
         console.print(
             "[yellow]warning: no --log-key: trusting the log key the server serves (TOFU) "

@@ -333,6 +333,8 @@ def test_command_creates_its_key_prints_its_vkey_and_cosigns(
     assert f"witness {cosigner.vkey}" in output and "TOFU" in output
     assert f"cosigned {ORIGIN} size 20" in output
     assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    # The public half beside it, to hand to the operator and to verifiers.
+    assert (tmp_path / "inspektorat.vkey").read_text() == f"{cosigner.vkey}\n"
 
 
 def test_command_with_a_new_key_file_creates_it(
@@ -374,8 +376,9 @@ def test_command_exit_codes(
         (["--log-key", "not-a-vkey"], "verifier key"),
         (["--interval", "0"], "--interval must be a positive"),
         (["--name", "has space"], "invalid key name"),
+        (["--key", "witness.vkey"], "must not end in .vkey"),
     ],
-    ids=["log-key", "interval", "name"],
+    ids=["log-key", "interval", "name", "vkey-file"],
 )
 def test_command_refuses_bad_input_with_exit_2(
     monkeypatch: pytest.MonkeyPatch,
@@ -388,6 +391,7 @@ def test_command_refuses_bad_input_with_exit_2(
     code, output = invoke(monkeypatch, ledger(signer, []), "witness", *args)
     assert code == 2 and message in output, output
     assert len(output.strip().splitlines()) <= 2
+    assert not Path("witness.vkey").exists()  # no key made under a clashing name
 
 
 def test_command_refuses_a_key_file_that_is_not_ed25519(
