@@ -27,6 +27,7 @@ COSIGNATURE_TYPE = b"\x04"  # Ed25519 timestamped cosignature (C2SP tlog-cosigna
 COSIGNATURE_HEADER = "cosignature/v1\ntime {timestamp}\n"
 HASH_SIZE = 32
 SIGNATURE_PREFIX = "\u2014 "  # em dash, space
+MAX_TIMESTAMP = 2**63 - 1  # tlog-cosignature: a cosignature's time MUST NOT exceed this
 MAX_SIGNATURES = 100  # the spec demands at least 16; the cap bounds work on hostile notes
 _TREE_SIZE = re.compile(r"(0|[1-9][0-9]*)")
 _CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f]")
@@ -311,6 +312,10 @@ class Cosigner:
 
     def cosign(self, body: str, timestamp: int) -> str:
         """The signature line (without its newline) over a checkpoint body at a time."""
+        if not 0 < timestamp <= MAX_TIMESTAMP:
+            raise ValueError(f"cosignature time out of range: {timestamp}")
+        if not body.endswith("\n") or "\n\n" in body:
+            raise ValueError("a checkpoint body is non-empty lines, each ending in a newline")
         signature = self.private_key.sign(cosignature_message(body, timestamp))
         blob = self.key_id + timestamp.to_bytes(8, "big") + signature
         return f"{SIGNATURE_PREFIX}{self.name} {_b64(blob)}"
@@ -328,6 +333,8 @@ def verify_cosignature(line: str, body: str, name: str, public_key: bytes) -> in
     if blob[:4] != key_hash(name, public_key, COSIGNATURE_TYPE):
         raise CheckpointError(f"cosignature is not by the known key of witness {name!r}")
     timestamp = int.from_bytes(blob[4:12], "big")
+    if timestamp > MAX_TIMESTAMP:
+        raise CheckpointError(f"cosignature of witness {name!r} has an impossible time")
     try:
         Ed25519PublicKey.from_public_bytes(public_key).verify(
             blob[12:], cosignature_message(body, timestamp)

@@ -20,6 +20,7 @@ from shared.auth import Role, issue_token
 from shared.launcher import DEMO_WITNESSES, Stack, available_services
 from shared.settings import CommonSettings
 from shared.verify import verify_command
+from shared.witness import witness_command
 
 app = typer.Typer(
     help="Bansos Tanjung Barat: run, demo and verify the programme's services.",
@@ -27,6 +28,9 @@ app = typer.Typer(
 )
 app.command("verify", help="Verify the audit ledger from outside, trusting nothing served.")(
     verify_command
+)
+app.command("witness", help="Cosign the audit ledger's checkpoints as an oversight body.")(
+    witness_command
 )
 console = Console()
 

@@ -19,15 +19,22 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 from shared.checkpoint import (
     Checkpoint,
     CheckpointError,
+    Cosigner,
     Signer,
     checkpoint_body,
+    cosignatures_in,
     key_hash,
     load_or_create_key,
+    note_body,
     parse_and_verify,
     parse_vkey,
+    parse_witness_vkey,
     sign_checkpoint,
+    signature_lines,
+    verify_cosignature,
     verify_note,
     vkey_string,
+    witness_vkey,
 )
 
 ORIGIN = "bansos.tanjungbarat.example/ledger"
@@ -47,6 +54,14 @@ GO_NOTE = (
     GO_TEXT + "\n— PeterNeumann "
     "x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n"
 )
+
+
+# Verifier keys published by other implementations (transparency-dev/formats tests): a
+# witness's Ed25519 cosignature key (type 0x04), and a note key whose base64 holds a '+'.
+REMORA_VKEY = "remora.n621.de+da77ade7+BOvN63jn/bLvkieywe8R6UYAtVtNbZpXh34x7onlmtw2"
+PLUS_VKEY = "TEST+7997405c+AQcC+FTVKf0jlTdHDY3rbevmnKxxPjigCXlVtGe6RIr6"
+WITNESS = Cosigner("witness.example/w1", Ed25519PrivateKey.from_private_bytes(bytes(32)))
+TIME = 1_679_315_147  # the timestamp of the tlog-cosignature spec's example
 
 
 def _note(size: int = 42, root: bytes = ROOT) -> str:
@@ -241,3 +256,121 @@ def test_key_file_of_another_type_is_refused(tmp_path: Path) -> None:
     )
     with pytest.raises(ValueError, match="Ed25519"):
         load_or_create_key(path)
+
+
+# --- witness cosignatures (C2SP tlog-cosignature v1.0.0) ------------------------------------
+
+
+def test_witness_vkeys_of_other_implementations_parse() -> None:
+    name, key = parse_witness_vkey(REMORA_VKEY)
+    assert name == "remora.n621.de" and len(key) == 32
+    assert key_hash(name, key, b"\x04").hex() == "da77ade7"
+    assert witness_vkey(name, key) == REMORA_VKEY
+    assert vkey_string(*parse_vkey(PLUS_VKEY)) == PLUS_VKEY
+    with pytest.raises(CheckpointError, match="type 0x04"):
+        parse_witness_vkey(PLUS_VKEY)  # a note key is not a cosignature key
+    with pytest.raises(CheckpointError, match="not an Ed25519 key"):
+        parse_vkey(REMORA_VKEY)
+    with pytest.raises(CheckpointError, match="key ID"):
+        parse_witness_vkey(REMORA_VKEY.replace("da77ade7", "da77ade8"))
+
+
+def test_witness_vkey_layout() -> None:
+    name, id_hex, encoded = WITNESS.vkey.split("+", 2)
+    raw = base64.b64decode(encoded)
+    assert (name, raw) == ("witness.example/w1", b"\x04" + WITNESS.public_key)
+    expected_id = hashlib.sha256(b"witness.example/w1\n\x04" + WITNESS.public_key).digest()[:4]
+    assert id_hex == expected_id.hex()
+    assert parse_witness_vkey(WITNESS.vkey) == (WITNESS.name, WITNESS.public_key)
+
+
+def test_cosignature_line_follows_the_spec_byte_for_byte() -> None:
+    body = checkpoint_body(ORIGIN, 42, ROOT)
+    line = WITNESS.cosign(body, TIME)
+    prefix, encoded = line.rsplit(" ", 1)
+    assert prefix == "\u2014 witness.example/w1" and "\n" not in line
+    blob = base64.b64decode(encoded, validate=True)
+    key_id = hashlib.sha256(b"witness.example/w1\n\x04" + WITNESS.public_key).digest()[:4]
+    assert blob[:4] == key_id
+    assert blob[4:12] == TIME.to_bytes(8, "big")
+    message = f"cosignature/v1\ntime {TIME}\n{body}".encode()
+    Ed25519PublicKey.from_public_bytes(WITNESS.public_key).verify(blob[12:], message)
+    assert verify_cosignature(line, body, WITNESS.name, WITNESS.public_key) == TIME
+
+
+def test_a_cosigned_note_stays_a_valid_signed_note() -> None:
+    note = _note()
+    body = note_body(note)
+    assert body == checkpoint_body(ORIGIN, 42, ROOT)
+    cosigned = note + WITNESS.cosign(body, TIME) + "\n"
+    # The log's own verification ignores the witness line, as signed-note verifiers must.
+    assert parse_and_verify(cosigned, ORIGIN, PUBLIC).tree_size == 42
+    assert len(signature_lines(cosigned)) == 2
+    assert cosignatures_in(cosigned, {WITNESS.name: WITNESS.public_key}) == {WITNESS.name: TIME}
+
+
+@pytest.mark.parametrize(
+    "forge",
+    [
+        lambda line, body: (line, body.replace("\n42\n", "\n43\n")),  # another tree size
+        lambda line, body: (line, body + "extension\n"),  # extension lines are covered
+        lambda line, body: (_retimed(line, TIME + 1), body),  # the time is signed
+        lambda line, body: (line.replace("witness.example/w1", "other.example/w1"), body),
+        lambda line, body: (line[:-6] + "AAAA==", body),  # a damaged signature
+    ],
+    ids=["size", "extension", "time", "name", "signature"],
+)
+def test_forged_cosignatures_fail(forge: Callable[[str, str], tuple[str, str]]) -> None:
+    body = checkpoint_body(ORIGIN, 42, ROOT)
+    line, checked = forge(WITNESS.cosign(body, TIME), body)
+    with pytest.raises(CheckpointError):
+        verify_cosignature(line, checked, WITNESS.name, WITNESS.public_key)
+
+
+def _retimed(line: str, timestamp: int) -> str:
+    prefix, encoded = line.rsplit(" ", 1)
+    blob = base64.b64decode(encoded)
+    retimed = blob[:4] + timestamp.to_bytes(8, "big") + blob[12:]
+    return f"{prefix} {base64.b64encode(retimed).decode()}"
+
+
+def test_a_cosignature_by_another_key_under_the_same_name_fails() -> None:
+    body = checkpoint_body(ORIGIN, 42, ROOT)
+    impostor = Cosigner(WITNESS.name, Ed25519PrivateKey.generate())
+    with pytest.raises(CheckpointError, match="not by the known key"):
+        verify_cosignature(impostor.cosign(body, TIME), body, WITNESS.name, WITNESS.public_key)
+
+
+def test_an_impossible_time_is_refused() -> None:
+    body = checkpoint_body(ORIGIN, 42, ROOT)
+    with pytest.raises(ValueError, match="out of range"):
+        WITNESS.cosign(body, 2**63)
+    with pytest.raises(ValueError, match="out of range"):
+        WITNESS.cosign(body, 0)
+    line = _retimed(WITNESS.cosign(body, TIME), 2**63)
+    with pytest.raises(CheckpointError, match="impossible time"):
+        verify_cosignature(line, body, WITNESS.name, WITNESS.public_key)
+
+
+def test_cosigning_refuses_what_is_not_a_checkpoint_body() -> None:
+    with pytest.raises(ValueError, match="checkpoint body"):
+        WITNESS.cosign(_note(), TIME)  # a whole note, signatures and all
+    with pytest.raises(ValueError, match="checkpoint body"):
+        WITNESS.cosign("no final newline", TIME)
+
+
+def test_cosignatures_in_counts_only_valid_lines_of_known_witnesses() -> None:
+    note = _note()
+    body = note_body(note)
+    other = Cosigner("forum-warga", Ed25519PrivateKey.generate())
+    stranger = Cosigner("stranger", Ed25519PrivateKey.generate())
+    impostor = Cosigner(WITNESS.name, Ed25519PrivateKey.generate())
+    lines = [
+        impostor.cosign(body, TIME - 5),  # the known name, another key: skipped
+        WITNESS.cosign(body, TIME),
+        stranger.cosign(body, TIME),  # unknown witness: ignored
+        other.cosign(checkpoint_body(ORIGIN, 41, ROOT), TIME),  # over another checkpoint
+    ]
+    cosigned = note + "".join(f"{line}\n" for line in lines)
+    known = {WITNESS.name: WITNESS.public_key, other.name: other.public_key}
+    assert cosignatures_in(cosigned, known) == {WITNESS.name: TIME}
