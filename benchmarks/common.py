@@ -74,6 +74,7 @@ def service(name: str, database_url: str, nats_url: str) -> Iterator[Service]:
     """One uvicorn worker of `services.<name>`, as `bansos up` runs it."""
     port = free_port()
     env = {
+        "BANSOS_MODE": "development",  # the built-in secrets, as `bansos up` runs
         **os.environ,
         "BANSOS_DATABASE_URL": database_url,
         "BANSOS_NATS_URL": nats_url,

@@ -133,8 +133,8 @@ def _print_stack(stack: Stack, seconds: float) -> None:
     )
     if stack.witnesses:
         console.print(
-            f"Witnesses cosign the ledger's checkpoints: {', '.join(stack.witnesses)} "
-            f"(keys under {stack.var / 'witnesses'}; `bansos verify --witness` takes their vkeys):"
+            f"Witnesses cosign the ledger's checkpoints: {', '.join(stack.witnesses)} (keys and "
+            f"vkeys under {stack.var / 'witnesses'}; `bansos verify --witness` takes the vkeys):"
         )
         for vkey in stack.witness_vkeys():
             console.print(f"  {vkey}", soft_wrap=True)

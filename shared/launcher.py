@@ -143,21 +143,26 @@ class Stack:
         self.procs["nats"] = proc
         wait_for_port("127.0.0.1", self.nats_port, 20, proc)
 
-    def witness_dir(self, name: str) -> Path:
-        return self.var / "witnesses" / name
+    def witness_key(self, name: str) -> Path:
+        """`var/witnesses/<name>.pem`; its vkey is published beside it as `<name>.vkey`."""
+        return self.var / "witnesses" / f"{name}.pem"
 
     def witness_vkeys(self) -> list[str]:
-        """Each witness's verifier key, its signing key created on first use."""
+        """Each witness's verifier key, its signing key created (and published) on first use."""
         from shared.checkpoint import Cosigner, load_or_create_key
+        from shared.witness import publish_vkey
 
-        return [
-            Cosigner(name, load_or_create_key(self.witness_dir(name) / "key.pem")).vkey
-            for name in self.witnesses
-        ]
+        vkeys = []
+        for name in self.witnesses:
+            key = self.witness_key(name)
+            cosigner = Cosigner(name, load_or_create_key(key))
+            publish_vkey(key, cosigner)
+            vkeys.append(cosigner.vkey)
+        return vkeys
 
     def start_witness(self, name: str) -> None:
         """`bansos witness` in a loop against the audit service, as an oversight body runs it."""
-        folder = self.witness_dir(name)
+        key = self.witness_key(name)
         out = self._log(f"witness-{name}")
         self.procs[f"witness-{name}"] = subprocess.Popen(
             [
@@ -170,9 +175,9 @@ class Stack:
                 "--name",
                 name,
                 "--key",
-                str(folder / "key.pem"),
+                str(key),
                 "--state",
-                str(folder / "state.json"),
+                str(key.with_suffix(".state.json")),
                 "--interval",
                 str(self.witness_interval_s),
             ],
