@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from shared.consumers import ProjectionConsumer
 from shared.db import dead_letters, inbox, make_engine, migrate, sessionmaker
 from shared.events import Envelope, EventPayload
-from shared.events.registry import HouseholdDeactivated
+from shared.events.registry import HouseholdUpdated
 from shared.messaging import ensure_stream, make_broker
 from shared.settings import CommonSettings
 from tests.helpers import NatsServer, eventually
@@ -38,9 +38,9 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     await engine.dispose()
 
 
-def event(note: str = "") -> Envelope:
+def event(label: str = "") -> Envelope:
     return Envelope.wrap(
-        HouseholdDeactivated(reason="moved", note=note),
+        HouseholdUpdated(changed=(label,)),
         aggregate_id=uuid4(),
         aggregate_version=1,
         actor="tester",
@@ -48,7 +48,7 @@ def event(note: str = "") -> Envelope:
 
 
 async def count_applied(session: AsyncSession, envelope: Envelope, _: EventPayload) -> None:
-    if envelope.payload["note"] == "poison":
+    if envelope.payload["changed"] == ["poison"]:
         raise RuntimeError("this handler cannot cope with poison")
     key = str(envelope.event_id)
     done = await session.execute(
