@@ -92,7 +92,7 @@ def up(
         if demo:
             try:
                 urls = {s: stack.url(s) for s in DEMO_SERVICES if s in stack.services}
-                _demo(stack.url("registry"), households, seed=None, urls=urls)
+                run_demo(stack.url("registry"), households, seed=None, urls=urls)
             except Exception as exc:  # the stack stays up; the operator sees why
                 console.print(f"[red]demo data failed: {exc}[/red]")
         console.print("[bold]Ctrl-C stops everything.[/bold]")
@@ -168,16 +168,18 @@ def demo(
     }
     present = available_services()
     urls = {s: url for s, url in given.items() if url != "none" and s in present}
-    _demo(registry_url, households, seed, urls)
+    run_demo(registry_url, households, seed, urls)
 
 
 # Services whose demo follows the registry's, in this order.
 DEMO_SERVICES = ("distribution", "training", "community")
 
 
-def _demo(
+def run_demo(
     registry_url: str, households: int, seed: int | None, urls: dict[str, str] | None = None
-) -> None:
+) -> dict[str, Any]:
+    """Seed every service present; returns what was made (households with their personal
+    data, rounds with the receipt codes handed out, courses, complaint tickets)."""
     from services.registry import demo as registry_demo
 
     settings = CommonSettings()
@@ -203,15 +205,17 @@ def _demo(
         f"in {time.monotonic() - started:.1f} s"
     )
     urls = urls or {}
+    made: dict[str, Any] = {"households": created, "rounds": [], "courses": [], "community": {}}
     subjects: list[tuple[str, str]] = []  # rounds and courses, for community feedback
     if "distribution" in urls:
-        rounds = _demo_rounds(urls["distribution"], registry_url, created, settings, rng)
-        subjects += [("round", str(r["round_id"])) for r in rounds]
+        made["rounds"] = _demo_rounds(urls["distribution"], registry_url, created, settings, rng)
+        subjects += [("round", str(r["round_id"])) for r in made["rounds"]]
     if "training" in urls:
-        courses = _demo_courses(urls["training"], created, settings, rng)
-        subjects += [("course", str(c["course_id"])) for c in courses]
+        made["courses"] = _demo_courses(urls["training"], created, settings, rng)
+        subjects += [("course", str(c["course_id"])) for c in made["courses"]]
     if "community" in urls:
-        _demo_community(urls["community"], settings, subjects, rng)
+        made["community"] = _demo_community(urls["community"], settings, subjects, rng)
+    return made
 
 
 def _demo_rounds(
@@ -249,6 +253,12 @@ def _demo_rounds(
             f"{s['received']} handed over, {s['undelivered']} undelivered, "
             f"{s['pending']} pending"
         )
+    codes = [c for s in summaries for c in s["receipt_codes"]]
+    if codes:
+        console.print(
+            f"receipt codes handed to recipients, e.g. [bold]{codes[0]}[/bold] "
+            "(a resident checks their aid with it)"
+        )
     console.print(f"aid rounds done in {time.monotonic() - started:.1f} s")
     return summaries
 
@@ -274,7 +284,7 @@ def _demo_courses(
 
 def _demo_community(
     url: str, settings: CommonSettings, subjects: list[tuple[str, str]], rng: random.Random
-) -> None:
+) -> dict[str, Any]:
     from services.community import demo as community_demo
 
     facilitator = DEMO_SUBJECTS[Role.community_facilitator]
@@ -287,6 +297,7 @@ def _demo_community(
         f"{done['ratings']} ratings, {done['meetings']} meetings "
         f"in {time.monotonic() - started:.1f} s"
     )
+    return done
 
 
 @app.command("init-stream")

@@ -109,8 +109,10 @@ async def seed(
                 )
             )
             ok(await manager.post(f"/rounds/{rid}/allocations/bulk"), "budget_exceeded")
-            await _hand_over(officer, registry, rid, heads, rng, concurrency)
-            summaries.append(ok(await manager.get(f"/rounds/{rid}/summary")))
+            receipts = await _hand_over(officer, registry, rid, heads, rng, concurrency)
+            summary = ok(await manager.get(f"/rounds/{rid}/summary"))
+            # The codes the officer handed to each recipient: the demo's residents hold them.
+            summaries.append({**summary, "receipt_codes": receipts})
     return summaries
 
 
@@ -121,8 +123,9 @@ async def _hand_over(
     heads: dict[str, str],
     rng: random.Random,
     concurrency: int,
-) -> None:
-    """85 % handed over, 10 % reported undelivered, the rest still pending."""
+) -> list[str]:
+    """85 % handed over, 10 % reported undelivered, the rest still pending; returns the
+    receipt codes handed over."""
     items: list[dict[str, Any]] = []
     cursor: str | None = None
     while True:
@@ -134,6 +137,7 @@ async def _hand_over(
         if not (cursor := page["next_cursor"]):
             break
     gate = asyncio.Semaphore(concurrency)
+    receipts: list[str] = []
 
     async def visit(item: dict[str, Any]) -> None:
         draw = rng.random()
@@ -151,7 +155,7 @@ async def _hand_over(
                 return  # no one to hand it to yet: pending
             if draw < 0.85:
                 photo = f"{item['allocation_id']}-{rng.random()}".encode()
-                ok(
+                handed = ok(
                     await officer.post(
                         f"/allocations/{item['allocation_id']}/receipt",
                         json={
@@ -165,6 +169,7 @@ async def _hand_over(
                         },
                     )
                 )
+                receipts.append(handed["receipt_code"])
             elif draw < 0.95:
                 reason = rng.choice(["not_at_home", "not_at_home", "moved", "refused"])
                 ok(
@@ -175,3 +180,4 @@ async def _hand_over(
                 )
 
     await asyncio.gather(*(visit(i) for i in items))
+    return receipts
