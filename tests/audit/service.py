@@ -40,17 +40,8 @@ class Audit:
     published: list[Envelope] = field(default_factory=list)
 
     async def publish(self, *messages: Envelope | tuple[str, bytes]) -> None:
-        nc = await nats.connect(self.nats_url)
-        js = nc.jetstream()
-        await ensure_stream(js, CommonSettings(nats_url=self.nats_url))
-        for message in messages:
-            if isinstance(message, Envelope):
-                self.published.append(message)
-                subject, body = message.subject, message.canonical()
-            else:
-                subject, body = message
-            await js.publish(subject, body, headers={"Nats-Msg-Id": str(uuid4())})
-        await nc.close()
+        self.published += [m for m in messages if isinstance(m, Envelope)]
+        await publish(self.nats_url, *messages)
 
     async def caught_up(self, size: int) -> dict[str, Any]:
         """Wait until a signed checkpoint covers `size` leaves; its JSON."""
@@ -71,6 +62,20 @@ class Audit:
             out += page["entries"]
             start = page["next"]
         return out
+
+
+async def publish(nats_url: str, *messages: Envelope | tuple[str, bytes]) -> None:
+    """Onto the stream, in order: an envelope in its canonical bytes, or (subject, bytes)."""
+    nc = await nats.connect(nats_url)
+    js = nc.jetstream()
+    await ensure_stream(js, CommonSettings(nats_url=nats_url))
+    for message in messages:
+        if isinstance(message, Envelope):
+            subject, body = message.subject, message.canonical()
+        else:
+            subject, body = message
+        await js.publish(subject, body, headers={"Nats-Msg-Id": str(uuid4())})
+    await nc.close()
 
 
 @contextlib.asynccontextmanager

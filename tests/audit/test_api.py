@@ -11,11 +11,23 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
-from shared.checkpoint import parse_and_verify
+from services.audit.app import MIGRATIONS
+from shared.checkpoint import load_or_create_key, parse_and_verify
+from shared.db import make_engine, migrate
 from shared.events import Envelope, canonical_json, public_view, unparseable_view
 from shared.merkle import leaf_hash, verify_inclusion
-from tests.audit.service import ADMIN, AUDITOR, OPERATOR, Audit, Household, hexes, running
+from tests.audit.service import (
+    ADMIN,
+    AUDITOR,
+    OPERATOR,
+    Audit,
+    Household,
+    hexes,
+    publish,
+    running,
+)
 from tests.helpers import NatsServer
 
 GARBAGE = b"{not an envelope"
@@ -208,3 +220,37 @@ async def test_number_parameters_are_bounded(audit: Audit, path: str) -> None:
         assert reply.json()["details"][0]["field"]
     largest = await audit.client.get(path.format(n=2**62), headers=AUDITOR)
     assert 200 <= largest.status_code < 500, largest.text
+
+
+async def test_an_upgraded_v1_database_starts_a_new_log_from_the_first_message(
+    database_url: str, nats_server: NatsServer, tmp_path: Path
+) -> None:
+    """A v1 ledger that had ingested 3 messages: the new log re-reads all 5 from seq 1,
+    under a new key and origin."""
+    engine = make_engine(database_url)
+    await migrate(engine, [MIGRATIONS], target="a0001")
+    async with engine.begin() as conn:
+        for i in range(3):
+            await conn.execute(
+                text(
+                    "INSERT INTO ledger_leaves (idx, stream_seq, subject, leaf_data, leaf_hash,"
+                    " unparseable) VALUES (:i, :seq, 's', :data, :hash, false)"
+                ),
+                {"i": i, "seq": i + 1, "data": b'{"event":{}}', "hash": bytes(32)},
+            )
+        await conn.execute(text("INSERT INTO ledger_cursor VALUES (1, 3, 3)"))
+    await engine.dispose()
+    data_dir = tmp_path / "audit"
+    old_key = load_or_create_key(data_dir / "checkpoint-signing-key.pem")
+    events = Household().events()[:5]
+    await publish(nats_server.url, *events)
+
+    async with running(database_url, nats_server.url, data_dir) as audit:
+        await audit.caught_up(5)
+        entries = await audit.entries()
+        key = (await audit.client.get("/ledger/public-key")).json()
+    assert [e["stream_seq"] for e in entries] == [1, 2, 3, 4, 5]
+    assert [e["public"]["type"] for e in entries] == [e.type for e in events]
+    assert (data_dir / "checkpoint-signing-key-v2.pem").exists()
+    assert b64decode(key["public_key"]) != old_key.public_key().public_bytes_raw()
+    assert key["origin"] == "bansos.tanjung-barat/ledger/v2"
