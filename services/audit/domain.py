@@ -70,12 +70,16 @@ def sealed(salt: bytes, content: bytes) -> str:
 
 
 def leaf_data(public: dict[str, Any], seal: str, stream_seq: int, subject: str) -> bytes:
+    return _splice(canonical(public), seal, stream_seq, subject)
+
+
+def _splice(public: bytes, seal: str, stream_seq: int, subject: str) -> bytes:
     # Keys sort as public < sealed < stream_seq < subject, so the canonical leaf is a
     # splice of canonical parts (RFC 8785 §3.2.3 sorts the keys of the outer object only).
     return b"".join(
         (
             b'{"public":',
-            canonical(public),
+            public,
             b',"sealed":"',
             seal.encode(),
             b'","stream_seq":',
@@ -101,11 +105,12 @@ def make_leaf(stream_seq: int, subject: str, raw: bytes, salt: bytes) -> Leaf:
         envelope = Envelope.model_validate(received)
         public = public_view(envelope)  # validates the payload too (typed()), once
         content = canonical(received)  # refuses what RFC 8785 cannot represent
+        shown = canonical(public)  # and so is a view it cannot write
     except Exception as exc:  # anything at all: the message still becomes a leaf, flagged
         data = leaf_data(unparseable_view(raw), sealed(salt, raw), stream_seq, subject)
         reason = str(exc)[:500] or type(exc).__name__
         return Leaf(stream_seq, subject, data, leaf_hash(data), None, salt, raw, reason=reason)
-    data = leaf_data(public, sealed(salt, content), stream_seq, subject)
+    data = _splice(shown, sealed(salt, content), stream_seq, subject)
     e = envelope
     search = (e.event_id, e.type, e.aggregate_id, e.actor, e.occurred_at)
     return Leaf(stream_seq, subject, data, leaf_hash(data), public["day"], salt, content, search)

@@ -20,7 +20,16 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.audit.domain import Leaf
-from services.audit.tables import LEVEL_SHIFT, checkpoints, cursor, leaves, node_key, nodes, sealed
+from services.audit.tables import (
+    ACTOR_LENGTH,
+    LEVEL_SHIFT,
+    checkpoints,
+    cursor,
+    leaves,
+    node_key,
+    nodes,
+    sealed,
+)
 from shared.checkpoint import Signer, sign_checkpoint
 from shared.events import utcnow
 from shared.merkle import Frontier, consistency_proof, inclusion_proof, needed_nodes, subtree_root
@@ -169,7 +178,8 @@ class Ledger:
                     event_id,
                     type_,
                     aggregate_id,
-                    actor,
+                    # An actor no search column holds is still sealed in the content.
+                    actor if actor is None or len(actor) <= ACTOR_LENGTH else None,
                     occurred_at,
                     None,  # erased_at
                     None,  # erasure_id

@@ -19,6 +19,7 @@ from sqlalchemy import (
 from shared.db import UTCDateTime
 
 metadata = MetaData()
+ACTOR_LENGTH = 120
 
 # --- public: served to anyone, append-only (triggers) ---------------------------------------
 leaves = Table(
@@ -26,7 +27,7 @@ leaves = Table(
     metadata,
     Column("idx", BigInteger, primary_key=True, autoincrement=False),
     Column("stream_seq", BigInteger, nullable=False, unique=True),
-    Column("subject", String(200), nullable=False),
+    Column("subject", Text, nullable=False),  # any subject the stream holds, as it is
     Column("leaf_data", LargeBinary, nullable=False),
     Column("leaf_hash", LargeBinary(32), nullable=False),
     Column("unparseable", Boolean, nullable=False),
@@ -77,7 +78,7 @@ sealed = Table(
     Column("event_id", Uuid),
     Column("type", String(80)),
     Column("aggregate_id", Uuid, index=True),
-    Column("actor", String(120), index=True),
+    Column("actor", String(ACTOR_LENGTH), index=True),  # None if longer (search only)
     Column("occurred_at", UTCDateTime()),
     Column("erased_at", UTCDateTime()),
     Column("erasure_id", Uuid),

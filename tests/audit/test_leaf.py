@@ -165,6 +165,14 @@ def test_a_public_view_that_raises_flags_the_leaf(monkeypatch: pytest.MonkeyPatc
     assert leaf.unparseable and "a view that fails" in (leaf.reason or "")
 
 
+def test_a_public_view_rfc8785_cannot_write_flags_the_leaf(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(HouseholdDeactivated, "public", lambda self, _: {"ratio": float("nan")})
+    leaf = make_leaf(5, SUBJECT, envelope().canonical(), SALT)
+    assert leaf.unparseable and json.loads(leaf.data)["public"]["unparseable"] is True
+
+
 # --- canonical(): exactly canonical_json, faster --------------------------------------------
 JSON = st.recursive(
     st.none()

@@ -302,3 +302,23 @@ async def test_an_empty_v1_ledger_is_simply_replaced(database_url: str) -> None:
         names = await conn.run_sync(lambda sync: inspect(sync).get_table_names())
     await engine.dispose()
     assert "ledger_sealed" in names and not [n for n in names if n.startswith("ledger_v1_")]
+
+
+async def test_long_subjects_and_actors_do_not_stall_the_ledger(
+    engine: AsyncEngine, signer: Signer
+) -> None:
+    ledger = Ledger(engine, signer, ORIGIN)
+    await ledger.load()
+    event = Envelope.wrap(
+        HouseholdDeactivated(reason="moved"),
+        aggregate_id=uuid4(),
+        aggregate_version=1,
+        actor="a" * 500,
+    )
+    subject = "bansos.registry." + "x" * 300
+    assert await ledger.append(make_leaves([(1, subject, event.canonical())])) == 1
+    async with engine.connect() as conn:
+        [row] = await store.entries(conn, 0, 10)
+        [opened] = await private.openings(conn, 0, 10)
+    assert row.subject == subject and not row.unparseable
+    assert opened.actor is None and opened.content == event.canonical()

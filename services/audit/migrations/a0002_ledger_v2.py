@@ -44,7 +44,7 @@ def _create_v2(postgres: bool) -> None:
         "ledger_leaves",
         sa.Column("idx", sa.BigInteger, primary_key=True, autoincrement=False),
         sa.Column("stream_seq", sa.BigInteger, nullable=False, unique=True),
-        sa.Column("subject", sa.String(200), nullable=False),
+        sa.Column("subject", sa.Text, nullable=False),
         sa.Column("leaf_data", sa.LargeBinary, nullable=False),
         sa.Column("leaf_hash", sa.LargeBinary(32), nullable=False),
         sa.Column("unparseable", sa.Boolean, nullable=False),
