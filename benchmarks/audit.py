@@ -22,7 +22,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from benchmarks.common import nats_server, postgres_database, service, sqlite_url
 from services.audit.consumers import Ingestor
-from services.audit.domain import Leaf
+from services.audit.domain import make_leaves
 from services.audit.ledger import Ledger
 from services.audit.ledger import inclusion as inclusion_proof
 from services.audit.settings import AuditSettings
@@ -30,7 +30,6 @@ from shared.checkpoint import Signer, load_or_create_key
 from shared.db import make_engine, migrate
 from shared.events import Envelope
 from shared.events.registry import HouseholdUpdated
-from shared.merkle import leaf_hash
 from shared.messaging import ensure_stream, make_broker
 from shared.runtime import freeze_startup_heap
 from shared.settings import CommonSettings
@@ -103,18 +102,19 @@ async def ingest_rate(url: str, database_url: str, key_dir: Path, n: int) -> flo
 
 
 async def build_ledger(database_url: str, key_dir: Path, n: int) -> Ledger:
-    """A large ledger, appended through the same code path as ingest (synthetic leaves)."""
+    """A large ledger, appended through the same code path as ingest (flagged leaves of
+    synthetic messages, each with its salt and content in the private store)."""
     engine = make_engine(database_url)
     await migrate(engine, [MIGRATIONS])
     ledger = Ledger(engine, Signer("bench", load_or_create_key(key_dir / "k.pem")), "bench")
     await ledger.load()
     batch = 20_000
     for start in range(ledger.size, n, batch):
-        leaves = []
-        for seq in range(start + 1, min(n, start + batch) + 1):
-            data = b'{"stream_seq":%d,"subject":"bansos.bench.x","unparseable":true}' % seq
-            leaves.append(Leaf(seq, "bansos.bench.x", data, leaf_hash(data), reason="bench"))
-        await ledger.append(leaves)
+        messages = [
+            (seq, "bansos.bench.x", b"bench message %d" % seq)
+            for seq in range(start + 1, min(n, start + batch) + 1)
+        ]
+        await ledger.append(make_leaves(messages))
     await ledger.checkpoint()
     return ledger
 

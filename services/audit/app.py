@@ -1,4 +1,4 @@
-"""Audit service: wiring of settings, ledger, ingest, checkpoints and the public API."""
+"""Audit service: wiring of settings, ledger, ingest, checkpoints and the ledger API."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def signing_key(settings: AuditSettings) -> Ed25519PrivateKey:
         if not isinstance(key, Ed25519PrivateKey):
             raise ValueError("BANSOS_SIGNING_KEY must be an Ed25519 private key (PEM)")
         return key
-    return load_or_create_key(settings.audit_data_dir / "checkpoint-signing-key.pem")
+    return load_or_create_key(settings.key_file)
 
 
 def create(settings: AuditSettings | None = None) -> FastAPI:
@@ -61,8 +61,9 @@ def create(settings: AuditSettings | None = None) -> FastAPI:
         runtime,
         title="Bansos Tanjung Barat — audit ledger",
         description="Every event of the BANSOS stream in an append-only RFC 9162 Merkle "
-        "ledger with signed checkpoints; public entries, proofs and checkpoints for "
-        "oversight bodies to verify offline (`bansos verify`).",
-        routers=[api.router],
+        "ledger: each leaf shows the event's public view and seals the rest. Public "
+        "entries, proofs and witness-cosigned checkpoints for oversight bodies to verify "
+        "offline (`bansos verify`); sealed openings for auditors; erasure for admins.",
+        routers=api.routers,
     )
     return app

@@ -16,7 +16,7 @@ from faststream.nats import NatsBroker
 from nats.aio.msg import Msg
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
-from services.audit.domain import make_leaf
+from services.audit.domain import make_leaves
 from services.audit.ledger import Ledger
 from services.audit.settings import AuditSettings
 from shared.messaging import connected
@@ -103,7 +103,7 @@ class Ingestor:
                 inbox.clear()
                 arrived.clear()
                 room.set()
-                batch = [make_leaf(m.metadata.sequence.stream, m.subject, m.data) for m in msgs]
+                batch = make_leaves([(m.metadata.sequence.stream, m.subject, m.data) for m in msgs])
                 if writing is not None:
                     self.ingested += await writing
                 writing = asyncio.create_task(self.ledger.append(batch))

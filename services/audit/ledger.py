@@ -1,8 +1,10 @@
-"""The ledger's storage: leaves, perfect-subtree nodes, cursor, signed checkpoints.
+"""The ledger's storage: leaves and their private store, perfect-subtree nodes, cursor,
+signed checkpoints.
 
-A single writer appends; every append stores the leaves, the subtree nodes they complete
-and the stream cursor in one transaction, so a crash loses or repeats nothing. Proofs read
-O(log n) stored nodes; the tree is never rebuilt per request (DESIGN §6).
+A single writer appends; every append stores the leaves, their private rows (salt and
+content), the subtree nodes they complete and the stream cursor in one transaction, so a
+crash loses or repeats nothing. Proofs read O(log n) stored nodes; the tree is never
+rebuilt per request (DESIGN §6).
 """
 
 from __future__ import annotations
@@ -13,81 +15,24 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    BigInteger,
-    Boolean,
-    Column,
-    Integer,
-    LargeBinary,
-    MetaData,
-    String,
-    Table,
-    Text,
-    Uuid,
-    func,
-    insert,
-    select,
-    union_all,
-    update,
-)
+from sqlalchemy import Table, func, insert, select, union_all, update
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.audit.domain import Leaf
+from services.audit.tables import (
+    ACTOR_LENGTH,
+    LEVEL_SHIFT,
+    checkpoints,
+    cursor,
+    leaves,
+    node_key,
+    nodes,
+    sealed,
+)
 from shared.checkpoint import Signer, sign_checkpoint
-from shared.db import UTCDateTime
 from shared.events import utcnow
 from shared.merkle import Frontier, consistency_proof, inclusion_proof, needed_nodes, subtree_root
-
-metadata = MetaData()
-
-leaves = Table(
-    "ledger_leaves",
-    metadata,
-    Column("idx", BigInteger, primary_key=True, autoincrement=False),
-    Column("stream_seq", BigInteger, nullable=False, unique=True),
-    Column("subject", String(200), nullable=False),
-    Column("leaf_data", LargeBinary, nullable=False),
-    Column("leaf_hash", LargeBinary(32), nullable=False),
-    Column("unparseable", Boolean, nullable=False),
-    Column("event_id", Uuid),
-    Column("type", String(80), index=True),
-    Column("aggregate_id", Uuid, index=True),
-    Column("actor", String(120), index=True),
-    Column("occurred_at", UTCDateTime(), index=True),
-)
-
-# A perfect subtree node (level >= 1) keyed by level << 48 | index: one integer key keeps
-# every lookup a primary-key probe and the query shape cacheable.
-nodes = Table(
-    "ledger_nodes",
-    metadata,
-    Column("id", BigInteger, primary_key=True, autoincrement=False),
-    Column("hash", LargeBinary(32), nullable=False),
-)
-LEVEL_SHIFT = 48
-
-
-def node_key(level: int, index: int) -> int:
-    return (level << LEVEL_SHIFT) | index
-
-
-checkpoints = Table(
-    "ledger_checkpoints",
-    metadata,
-    Column("tree_size", BigInteger, primary_key=True, autoincrement=False),
-    Column("root_hash", LargeBinary(32), nullable=False),
-    Column("note", Text, nullable=False),
-    Column("signed_at", UTCDateTime(), nullable=False),
-)
-
-cursor = Table(
-    "ledger_cursor",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=False),
-    Column("last_stream_seq", BigInteger, nullable=False),
-    Column("tree_size", BigInteger, nullable=False),
-)
 
 
 @dataclass(frozen=True)
@@ -174,7 +119,7 @@ class Ledger:
         self.frontier = Frontier()
         self.last_stream_seq = 0
         self.latest: SignedCheckpoint | None = None
-        self._bulk: tuple[BulkInsert, BulkInsert] | None = None
+        self._bulk: tuple[BulkInsert, BulkInsert, BulkInsert] | None = None
 
     @property
     def size(self) -> int:
@@ -205,11 +150,13 @@ class Ledger:
             return 0
         frontier = copy.deepcopy(self.frontier)  # adopted only once the transaction commits
         start = frontier.size
-        leaf_rows, node_rows = [], []
+        leaf_rows, sealed_rows, node_rows = [], [], []
         for i, leaf in enumerate(fresh):
             for level, index, hash_ in frontier.append(leaf.hash):
                 if level > 0:
                     node_rows.append((node_key(level, index), hash_))
+            unparseable = leaf.reason is not None
+            event_id, type_, aggregate_id, actor, occurred_at = leaf.search
             leaf_rows.append(
                 (
                     start + i,
@@ -217,15 +164,33 @@ class Ledger:
                     leaf.subject,
                     leaf.data,
                     leaf.hash,
-                    leaf.unparseable,
-                    *leaf.search,
+                    unparseable,
+                    type_,
+                    leaf.day,
+                )
+            )
+            sealed_rows.append(
+                (
+                    start + i,
+                    "raw" if unparseable else "envelope",
+                    leaf.salt,
+                    leaf.content,
+                    event_id,
+                    type_,
+                    aggregate_id,
+                    # An actor no search column holds is still sealed in the content.
+                    actor if actor is None or len(actor) <= ACTOR_LENGTH else None,
+                    occurred_at,
+                    None,  # erased_at
+                    None,  # erasure_id
                 )
             )
         async with self.engine.begin() as conn:
-            inserts = self._inserts(conn.dialect)
-            await inserts[0].execute(conn, leaf_rows)
+            to_leaves, to_sealed, to_nodes = self._inserts(conn.dialect)
+            await to_leaves.execute(conn, leaf_rows)
+            await to_sealed.execute(conn, sealed_rows)
             if node_rows:
-                await inserts[1].execute(conn, node_rows)
+                await to_nodes.execute(conn, node_rows)
             await conn.execute(
                 update(cursor)
                 .where(cursor.c.id == 1)
@@ -235,9 +200,13 @@ class Ledger:
         self.last_stream_seq = fresh[-1].stream_seq
         return len(fresh)
 
-    def _inserts(self, dialect: Dialect) -> tuple[BulkInsert, BulkInsert]:
+    def _inserts(self, dialect: Dialect) -> tuple[BulkInsert, BulkInsert, BulkInsert]:
         if self._bulk is None:
-            self._bulk = (BulkInsert(leaves, dialect), BulkInsert(nodes, dialect))
+            self._bulk = (
+                BulkInsert(leaves, dialect),
+                BulkInsert(sealed, dialect),
+                BulkInsert(nodes, dialect),
+            )
         return self._bulk
 
     async def checkpoint(self) -> SignedCheckpoint | None:
@@ -301,18 +270,33 @@ async def consistency(conn: AsyncConnection, first: int, second: int) -> list[by
     return result
 
 
-async def search(conn: AsyncConnection, *, after: int, limit: int, **filters: Any) -> list[Any]:
-    conditions = [leaves.c.idx > after]
-    for name in ("aggregate_id", "type", "actor"):
-        if filters.get(name) is not None:
-            conditions.append(leaves.c[name] == filters[name])
-    if filters.get("since") is not None:
-        conditions.append(leaves.c.occurred_at >= filters["since"])
-    if filters.get("until") is not None:
-        conditions.append(leaves.c.occurred_at < filters["until"])
-    return list(
-        await conn.execute(select(leaves).where(*conditions).order_by(leaves.c.idx).limit(limit))
-    )
+async def search(
+    conn: AsyncConnection,
+    *,
+    after: int,
+    limit: int,
+    type: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    aggregate_id: Any = None,
+    actor: str | None = None,
+) -> list[Any]:
+    """Leaves after an index, by public filters (type, days) and, for auditors, private
+    ones (aggregate, actor: an erased leaf no longer matches them)."""
+    query = select(leaves).where(leaves.c.idx > after)
+    if type is not None:
+        query = query.where(leaves.c.type == type)
+    if since is not None:
+        query = query.where(leaves.c.day >= since)
+    if until is not None:
+        query = query.where(leaves.c.day <= until)
+    if aggregate_id is not None or actor is not None:
+        query = query.join(sealed, sealed.c.idx == leaves.c.idx)
+        if aggregate_id is not None:
+            query = query.where(sealed.c.aggregate_id == aggregate_id)
+        if actor is not None:
+            query = query.where(sealed.c.actor == actor)
+    return list(await conn.execute(query.order_by(leaves.c.idx).limit(limit)))
 
 
 async def count_unparseable(conn: AsyncConnection) -> int:

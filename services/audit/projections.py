@@ -1,6 +1,6 @@
 """Audit projections: none besides the ledger itself (services/audit/ledger.py), whose
-leaves table doubles as the search index. The audit service stores no copy of another
-service's read models; reconciliation reads the ledger."""
+leaves and private store double as the search index. The audit service stores no copy of
+another service's read models; reconciliation reads the ledger."""
 
 from __future__ import annotations
 
@@ -12,4 +12,5 @@ from shared.events import Envelope
 
 
 async def project(session: AsyncSession, new_events: Sequence[Envelope]) -> None:
-    """The audit service writes no events of its own yet; nothing to project."""
+    """Its own events (erasures) change nothing read elsewhere: the erasure's command
+    writes the deletion and its record itself, in the same transaction."""

@@ -129,7 +129,8 @@ async def test_a_kill_mid_batch_loses_and_repeats_nothing(
     entries = await all_entries(audit)
     assert [e["stream_seq"] for e in entries] == list(range(1, total + 1))
     assert [e["index"] for e in entries] == list(range(total))
-    assert entries[17].get("unparseable") is True and entries[17]["event"] is None
+    assert entries[17]["public"] == {"unparseable": True, "size": len(b"{broken")}
+    assert all(e["public"]["type"] == "registry.household_deactivated" for e in entries[18:])
 
 
 async def test_ingest_resumes_by_itself_after_a_nats_restart(
