@@ -21,7 +21,6 @@ from functools import lru_cache
 from typing import Any, Literal
 
 import orjson
-import rfc8785
 
 from shared.events import Envelope, canonical_json, public_view, unparseable_view
 from shared.merkle import leaf_hash
@@ -30,7 +29,6 @@ SALT_BYTES = 32
 Kind = Literal["envelope", "raw"]
 # The private store's search columns: event_id, type, aggregate_id, actor, occurred_at.
 NO_SEARCH_FIELDS: tuple[Any, ...] = (None,) * 5
-_MAX_SAFE_INTEGER = 2**53 - 1
 
 
 @dataclass(slots=True)
@@ -70,7 +68,7 @@ def sealed(salt: bytes, content: bytes) -> str:
 
 
 def leaf_data(public: dict[str, Any], seal: str, stream_seq: int, subject: str) -> bytes:
-    return _splice(canonical(public), seal, stream_seq, subject)
+    return _splice(canonical_json(public), seal, stream_seq, subject)
 
 
 def _splice(public: bytes, seal: str, stream_seq: int, subject: str) -> bytes:
@@ -104,8 +102,8 @@ def make_leaf(stream_seq: int, subject: str, raw: bytes, salt: bytes) -> Leaf:
             raise ValueError("an envelope is a JSON object")
         envelope = Envelope.model_validate(received)
         public = public_view(envelope)  # validates the payload too (typed()), once
-        content = canonical(received)  # refuses what RFC 8785 cannot represent
-        shown = canonical(public)  # and so is a view it cannot write
+        content = canonical_json(received)  # refuses what RFC 8785 cannot represent
+        shown = canonical_json(public)  # and so is a view it cannot write
     except Exception as exc:  # anything at all: the message still becomes a leaf, flagged
         data = leaf_data(unparseable_view(raw), sealed(salt, raw), stream_seq, subject)
         reason = str(exc)[:500] or type(exc).__name__
@@ -123,54 +121,3 @@ def make_leaves(messages: Sequence[tuple[int, str, bytes]]) -> list[Leaf]:
         make_leaf(seq, subject, raw, salts[i * SALT_BYTES : (i + 1) * SALT_BYTES])
         for i, (seq, subject, raw) in enumerate(messages)
     ]
-
-
-# --- RFC 8785 bytes on the hot path -------------------------------------------------------
-def canonical(value: dict[str, Any]) -> bytes:
-    """Exactly `canonical_json(value)` for a JSON object parsed by orjson, in less time on
-    a usual message, and a tenth of it on one holding floats (a hand-over's GPS), which
-    `canonical_json` hands whole to the pure-Python encoder.
-
-    orjson's compact output with sorted keys is RFC 8785 except for three things: floats
-    (JCS writes them its own way), integers beyond 2**53 - 1 (JCS refuses them) and keys
-    outside ASCII (JCS sorts by UTF-16 units). orjson writes strings as UTF-8, never
-    escaped, so output in ASCII has ASCII keys; then only numbers are left to look at: each
-    float becomes a fragment of the reference encoder's bytes, a large integer is refused
-    by it, and orjson writes the rest.
-    """
-    out = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
-    if not out.isascii():
-        return canonical_json(value)
-    if _plain_numbers(value):
-        return out
-    return orjson.dumps(_jcs_numbers(value), option=orjson.OPT_SORT_KEYS)
-
-
-def _plain_numbers(value: Any) -> bool:
-    """No float and no integer beyond 2**53 - 1 in a dict or list of JSON values."""
-    items = value.values() if type(value) is dict else value
-    for item in items:
-        kind = type(item)
-        if kind is str or kind is bool or item is None:
-            continue
-        if kind is int:
-            if -_MAX_SAFE_INTEGER <= item <= _MAX_SAFE_INTEGER:
-                continue
-            return False
-        if (kind is dict or kind is list or kind is tuple) and _plain_numbers(item):
-            continue
-        return False
-    return True
-
-
-def _jcs_numbers(value: Any) -> Any:
-    """A copy whose numbers are fragments of the reference encoder's bytes (which raises
-    on what RFC 8785 cannot represent, as `canonical_json` does)."""
-    kind = type(value)
-    if kind is dict:
-        return {key: _jcs_numbers(item) for key, item in value.items()}
-    if kind is list or kind is tuple:
-        return [_jcs_numbers(item) for item in value]
-    if kind is str or kind is bool or value is None:
-        return value
-    return orjson.Fragment(rfc8785.dumps(value))

@@ -134,36 +134,61 @@ class Envelope(BaseModel):
 def canonical_json(value: Any) -> bytes:
     """RFC 8785 bytes of a JSON value.
 
-    Most values (no floats, I-JSON integers, ASCII keys) take orjson's compact sorted
-    output, which is then byte for byte JCS and ~20x faster than the pure-Python encoder;
-    the rest go through `rfc8785`, the reference for the number format and key order.
+    orjson's compact output with sorted keys is JCS but for three things: floats (JCS
+    writes them its own way), integers beyond 2**53 - 1 (JCS refuses them) and keys
+    outside ASCII (JCS sorts by UTF-16 units). So most values take orjson (~20x faster
+    than the pure-Python encoder); a value whose numbers are the only difference takes
+    orjson with each such number written by `rfc8785` (a hand-over's GPS); the rest go
+    whole through `rfc8785`, the reference for the number format and key order.
     """
-    if _plain(value):
+    shape = _shape(value)
+    if shape is _PLAIN:
         return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    if shape is _NUMBERS:
+        return orjson.dumps(_jcs_numbers(value), option=orjson.OPT_SORT_KEYS)
     return rfc8785.dumps(value)
 
 
 _MAX_SAFE_INTEGER = 2**53 - 1
+_PLAIN, _NUMBERS, _OTHER = 0, 1, 2
 
 
-def _plain(value: Any) -> bool:
-    """True when compact JSON with keys sorted by code point is exactly RFC 8785: JCS
-    writes floats its own way, refuses integers beyond 2**53 - 1, and sorts keys by UTF-16
-    units (which agree with code points for ASCII). Exact types only: anything unusual
-    takes the reference encoder."""
+def _shape(value: Any) -> int:
+    """_PLAIN when compact sorted JSON is exactly RFC 8785; _NUMBERS when only floats or
+    large integers differ; _OTHER when keys outside ASCII (or unusual types) need the
+    reference encoder. Exact types only."""
     kind = type(value)
     if kind is str or kind is bool or value is None:
-        return True
+        return _PLAIN
     if kind is int:
-        return bool(-_MAX_SAFE_INTEGER <= value <= _MAX_SAFE_INTEGER)
+        return _PLAIN if -_MAX_SAFE_INTEGER <= value <= _MAX_SAFE_INTEGER else _NUMBERS
+    if kind is float:
+        return _NUMBERS
     if kind is dict:
+        worst = _PLAIN
         for key, item in value.items():
-            if type(key) is not str or not key.isascii() or not _plain(item):
-                return False
-        return True
+            if type(key) is not str or not key.isascii():
+                return _OTHER
+            worst = max(worst, _shape(item))
+            if worst is _OTHER:
+                return _OTHER
+        return worst
     if kind is list or kind is tuple:
-        return all(_plain(item) for item in value)
-    return False
+        return max((_shape(item) for item in value), default=_PLAIN)
+    return _OTHER
+
+
+def _jcs_numbers(value: Any) -> Any:
+    """A copy whose numbers that orjson would write differently are fragments of the
+    reference encoder's bytes (which raises on what RFC 8785 cannot represent)."""
+    kind = type(value)
+    if kind is dict:
+        return {key: _jcs_numbers(item) for key, item in value.items()}
+    if kind is list or kind is tuple:
+        return [_jcs_numbers(item) for item in value]
+    if kind is float or (kind is int and not -_MAX_SAFE_INTEGER <= value <= _MAX_SAFE_INTEGER):
+        return orjson.Fragment(rfc8785.dumps(value))
+    return value
 
 
 class UndecodableEvent(ValueError):

@@ -6,9 +6,10 @@ import json
 import re
 from uuid import uuid4
 
+import orjson
 import pytest
 import rfc8785
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shared.events import (
@@ -168,6 +169,33 @@ json_values = st.recursive(
 @given(json_values)
 def test_canonical_json_is_byte_for_byte_the_reference_encoder(value: object) -> None:
     assert canonical_json(value) == rfc8785.dumps(value)
+
+
+wide_json = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**63), max_value=2**63 - 1)
+    | st.integers(min_value=-(2**53), max_value=2**53)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.dictionaries(st.text(), wide_json, max_size=5))
+def test_canonical_json_of_what_ingest_parses_is_the_reference_or_refused_alike(
+    value: dict[str, object],
+) -> None:
+    parsed = orjson.loads(orjson.dumps(value))  # as the ledger's ingest sees a message
+    try:
+        expected = rfc8785.dumps(parsed)
+    except ValueError:
+        with pytest.raises(ValueError):
+            canonical_json(parsed)
+        return
+    assert canonical_json(parsed) == expected
 
 
 @pytest.mark.parametrize("value", [2**53, {"n": -(2**60)}, [float("nan")]])
