@@ -228,8 +228,8 @@ def test_no_secret_has_a_default_in_the_compose_file() -> None:
 
 def test_compose_refuses_to_start_without_a_secret() -> None:
     env = env_example()
-    del env["BANSOS_NIK_KEY"]
-    with pytest.raises(KeyError, match="BANSOS_NIK_KEY"):
+    del env["BANSOS_PROGRAMME_KEY"]
+    with pytest.raises(KeyError, match="BANSOS_PROGRAMME_KEY"):
         compose_with(env)
 
 
@@ -259,7 +259,9 @@ def test_each_service_runs_from_the_project_image_on_its_port(name: str) -> None
     assert env["BANSOS_HTTP_HOST"] == "0.0.0.0"
     assert env["OTEL_SERVICE_NAME"] == name
     assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://otel-collector:4318"
-    assert {"BANSOS_JWT_SECRET", "BANSOS_NIK_KEY", "BANSOS_OTEL_EXPORTER"} <= set(env)
+    assert {"BANSOS_JWT_SECRET", "BANSOS_PROGRAMME_KEY", "BANSOS_OTEL_EXPORTER"} <= set(env)
+    assert env["BANSOS_MODE"] == "production"  # built-in secrets refused
+    assert ("BANSOS_WITNESSES" in env) is (name == "audit")
     assert any(str(p).endswith(f":{port}:{port}") for p in service["ports"])
 
 
