@@ -27,6 +27,7 @@ from shared.events.community import (
     ComplaintReferences,
     FollowUp,
 )
+from shared.events.public import SMALL_CELL, suppressed
 from shared.pii import Commitments, bearer_code, code_pattern, commitments
 from shared.ratelimit import limit
 
@@ -322,14 +323,20 @@ async def feedback_summary(request: Request, subject_id: UUID | None = None) -> 
             .order_by(*group)
         )
 
+    def shown(ratings: int, average: float) -> dict[str, Any]:
+        # Public statistics suppress small cells: with under five ratings an average
+        # would tell a neighbour how one resident rated.
+        if ratings < SMALL_CELL:
+            return {"ratings": suppressed(ratings), "average": None}
+        return {"ratings": ratings, "average": round(float(average), 2)}
+
     async with runtime(request).reads() as session:
         per_subject = [
             {
                 "subject_type": r.subject_type,
                 "subject_id": r.subject_id,
                 "title": r.title,
-                "ratings": r.ratings,
-                "average": round(float(r.average), 2),
+                **shown(r.ratings, r.average),
             }
             for r in await session.execute(
                 averages(f.subject_type, f.subject_id, subjects.c.title).join_from(
@@ -338,7 +345,7 @@ async def feedback_summary(request: Request, subject_id: UUID | None = None) -> 
             )
         ]
         per_rw = [
-            {"rw": r.rw, "ratings": r.ratings, "average": round(float(r.average), 2)}
+            {"rw": r.rw, **shown(r.ratings, r.average)}
             for r in await session.execute(averages(f.rw).where(f.rw.is_not(None)))
         ]
     return {"per_subject": per_subject, "per_rw": per_rw}
