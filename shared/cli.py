@@ -85,6 +85,9 @@ def up(
         stopping = True
 
     signal.signal(signal.SIGTERM, _stop)
+    # Ctrl-C stops the stack even when started in the background, where the shell had
+    # SIGINT ignored and Python kept it so.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     started = time.monotonic()
     try:
         stack.start()

@@ -226,7 +226,10 @@ class Stack:
         for name in order:
             proc = self.procs[name]
             if proc.poll() is None:
-                proc.send_signal(signal.SIGINT if name != "nats" else signal.SIGTERM)
+                # Services stop cleanly on SIGINT (uvicorn); the others on SIGTERM, which a
+                # background start cannot have ignored.
+                service = name not in witnesses and name != "nats"
+                proc.send_signal(signal.SIGINT if service else signal.SIGTERM)
         for name in order:
             proc = self.procs[name]
             try:
