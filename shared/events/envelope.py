@@ -141,41 +141,69 @@ def canonical_json(value: Any) -> bytes:
     orjson with each such number written by `rfc8785` (a hand-over's GPS); the rest go
     whole through `rfc8785`, the reference for the number format and key order.
     """
-    shape = _shape(value)
-    if shape is _PLAIN:
-        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
-    if shape is _NUMBERS:
-        return orjson.dumps(_jcs_numbers(value), option=orjson.OPT_SORT_KEYS)
-    return rfc8785.dumps(value)
+    try:
+        out = orjson.dumps(value, option=_ORJSON)
+    except orjson.JSONEncodeError:  # an integer beyond 64 bits, a type JSON lacks
+        return rfc8785.dumps(value)
+    if not (out.isascii() or _ascii_keys(value)):
+        return rfc8785.dumps(value)
+    numbers = _numbers(value)
+    if numbers == _OTHER:
+        return rfc8785.dumps(value)
+    if numbers == _PLAIN:
+        return out
+    return orjson.dumps(_jcs_numbers(value), option=_ORJSON)
 
 
+# Dates, times and dataclasses are not JSON: orjson must refuse them as the reference does.
+_ORJSON = (
+    orjson.OPT_SORT_KEYS
+    | orjson.OPT_PASSTHROUGH_DATETIME
+    | orjson.OPT_PASSTHROUGH_DATACLASS
+    | orjson.OPT_PASSTHROUGH_SUBCLASS
+)
 _MAX_SAFE_INTEGER = 2**53 - 1
 _PLAIN, _NUMBERS, _OTHER = 0, 1, 2
 
 
-def _shape(value: Any) -> int:
-    """_PLAIN when compact sorted JSON is exactly RFC 8785; _NUMBERS when only floats or
-    large integers differ; _OTHER when keys outside ASCII (or unusual types) need the
-    reference encoder. Exact types only."""
+def _numbers(value: Any) -> int:
+    """_PLAIN: every number is one orjson writes as JCS does; _NUMBERS: a float or a
+    large integer somewhere; _OTHER: a type that is not JSON (the reference refuses it).
+    Exact types only: this runs for every ledger leaf, so it stays a tight loop."""
     kind = type(value)
-    if kind is str or kind is bool or value is None:
-        return _PLAIN
-    if kind is int:
-        return _PLAIN if -_MAX_SAFE_INTEGER <= value <= _MAX_SAFE_INTEGER else _NUMBERS
-    if kind is float:
-        return _NUMBERS
     if kind is dict:
-        worst = _PLAIN
-        for key, item in value.items():
-            if type(key) is not str or not key.isascii():
+        items: Any = value.values()
+    elif kind is list or kind is tuple:
+        items = value
+    else:
+        items = (value,)
+    found = _PLAIN
+    for item in items:
+        kind = type(item)
+        if kind is str or kind is bool or item is None:
+            continue
+        if kind is int:
+            if not -_MAX_SAFE_INTEGER <= item <= _MAX_SAFE_INTEGER:
+                found = _NUMBERS
+        elif kind is float:
+            found = _NUMBERS
+        elif kind is dict or kind is list or kind is tuple:
+            inner = _numbers(item)
+            if inner == _OTHER:
                 return _OTHER
-            worst = max(worst, _shape(item))
-            if worst is _OTHER:
-                return _OTHER
-        return worst
+            found = max(found, inner)
+        else:
+            return _OTHER
+    return found
+
+
+def _ascii_keys(value: Any) -> bool:
+    kind = type(value)
+    if kind is dict:
+        return all(key.isascii() and _ascii_keys(item) for key, item in value.items())
     if kind is list or kind is tuple:
-        return max((_shape(item) for item in value), default=_PLAIN)
-    return _OTHER
+        return all(_ascii_keys(item) for item in value)
+    return True
 
 
 def _jcs_numbers(value: Any) -> Any:

@@ -9,7 +9,7 @@ the envelope, so an auditor who opens a sealed envelope recomputes the view and 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from pydantic_core import to_jsonable_python
@@ -17,12 +17,15 @@ from pydantic_core import to_jsonable_python
 from shared.events.envelope import Envelope
 
 # Western Indonesian Time, UTC+7 all year: the day a resident would name.
-JAKARTA = timezone(timedelta(hours=7), "WIB")
+WIB_OFFSET = timedelta(hours=7)
+JAKARTA = timezone(WIB_OFFSET, "WIB")
 SMALL_CELL = 5  # counts below this are shown as "<5" (small-cell suppression, DESIGN §7)
-COMMON_FIELDS = ("type", "day", "actor_role")
+COMMON_FIELDS = frozenset({"type", "day", "actor_role"})
 
 
 def day_of(moment: datetime) -> str:
+    if moment.tzinfo is UTC:  # every envelope's (validated to UTC): skip the conversion
+        return (moment + WIB_OFFSET).date().isoformat()
     return moment.astimezone(JAKARTA).date().isoformat()
 
 
@@ -39,16 +42,14 @@ def actor_role(envelope: Envelope) -> str | None:
 
 def public_view(envelope: Envelope) -> dict[str, Any]:
     """The public view of a valid envelope; raises what `Envelope.typed()` raises."""
-    own = envelope.typed().public(envelope.aggregate_id)
-    clash = set(own) & set(COMMON_FIELDS)
-    if clash:
-        raise ValueError(f"{envelope.type}: public view redefines {sorted(clash)}")
-    view = {
-        **own,
-        "type": envelope.type,
-        "day": day_of(envelope.occurred_at),
-        "actor_role": actor_role(envelope),
-    }
+    view = envelope.typed().public(envelope.aggregate_id)  # a fresh dict, ours to extend
+    if not COMMON_FIELDS.isdisjoint(view):
+        raise ValueError(
+            f"{envelope.type}: public view redefines {sorted(COMMON_FIELDS & view.keys())}"
+        )
+    view["type"] = envelope.type
+    view["day"] = day_of(envelope.occurred_at)
+    view["actor_role"] = actor_role(envelope)
     jsonable: dict[str, Any] = to_jsonable_python(view)
     return jsonable
 
