@@ -111,6 +111,7 @@ async def _round(session: AsyncSession, round_id: UUID) -> domain.RoundFacts:
         round_id=round_id,
         status=row.status,
         programme=row.programme,
+        period=row.period,
         rws=tuple(p["rw"] for p in row.poskos),
         benefit_idr=row.benefit_idr,
         package=tuple(PackageItem(**i) for i in row.package),
@@ -413,7 +414,9 @@ async def allocate(
         ).first()
         return domain.Allocate(facts, _household(row) if row is not None else None)
 
-    allocation_id = domain.allocation_id(round_id, body.household_id)
+    async with runtime(request).reads() as session:
+        facts = await _round(session, round_id)  # the id is the programme's and period's
+    allocation_id = domain.allocation_id(facts.programme, facts.period, body.household_id)
     await runtime(request).commands.execute(
         domain.allocations, allocation_id, command, caller(principal), must_exist=False
     )
@@ -429,7 +432,12 @@ async def allocate(
 async def allocate_all(round_id: UUID, request: Request, principal: Manager) -> dict[str, Any]:
     async def commands(session: AsyncSession) -> list[tuple[UUID, domain.Allocate]]:
         facts = await _round(session, round_id)
-        taken = select(allocations.c.household_id).where(allocations.c.round_id == round_id)
+        # Households with this programme for this period already, in any round.
+        taken = (
+            select(allocations.c.household_id)
+            .join(rounds, rounds.c.round_id == allocations.c.round_id)
+            .where(rounds.c.programme == facts.programme, rounds.c.period == facts.period)
+        )
         rows = await session.execute(
             select(households)
             .where(
@@ -442,7 +450,10 @@ async def allocate_all(round_id: UUID, request: Request, principal: Manager) -> 
             .order_by(households.c.rw, households.c.rt)
         )
         return [
-            (domain.allocation_id(round_id, r.household_id), domain.Allocate(facts, _household(r)))
+            (
+                domain.allocation_id(facts.programme, facts.period, r.household_id),
+                domain.Allocate(facts, _household(r)),
+            )
             for r in rows
         ]
 

@@ -49,9 +49,21 @@ def officer_id(officer_sub: str) -> UUID:
     return uuid5(_NS, f"officer/{officer_sub}")
 
 
-def allocation_id(round_id: UUID, household_id: UUID) -> UUID:
-    """One allocation per household and round: a second one is the same aggregate."""
-    return uuid5(_NS, f"allocation/{round_id}/{household_id}")
+def allocation_id(programme: Programme, period: str, household_id: UUID) -> UUID:
+    """One allocation of a programme per household and period, whatever the round: a
+    second one is the same aggregate, so its decider refuses it, and two rounds racing
+    for one household collide on the aggregate's version (money is never paid twice)."""
+    return uuid5(_NS, f"allocation/{programme}/{period}/{household_id}")
+
+
+def period_contains(period: str, day: date) -> bool:
+    """Whether a day falls in a period: a month (`2026-11`) or a quarter (`2026-Q4`)."""
+    year, part = period.split("-")
+    if day.year != int(year):
+        return False
+    if part.startswith("Q"):
+        return (day.month - 1) // 3 + 1 == int(part[1:])
+    return day.month == int(part)
 
 
 # --- budget --------------------------------------------------------------------------------
@@ -243,6 +255,14 @@ def decide_round(state: Round, command: RoundCommand) -> list[EventPayload]:
                 raise DomainError("rw_repeated", "one posko per RW", field="poskos")
             if any(p.on < command.today for p in command.poskos):
                 raise DomainError("posko_date_past", "a posko date is in the past", field="poskos")
+            outside = [p for p in command.poskos if not period_contains(command.period, p.on)]
+            if outside:
+                raise DomainError(
+                    "posko_outside_period",
+                    f"the posko of RW {outside[0].rw} on {outside[0].on} is outside the "
+                    f"round's period {command.period}",
+                    field="poskos",
+                )
             return [
                 RoundScheduled(
                     programme=command.programme,
@@ -335,6 +355,7 @@ class RoundFacts:
     round_id: UUID
     status: RoundStatus
     programme: Programme
+    period: str
     rws: tuple[str, ...]
     benefit_idr: int
     package: tuple[PackageItem, ...]
@@ -379,6 +400,13 @@ AllocationCommand = Allocate | ConfirmReceipt | ReportUndelivered
 def decide_allocation(state: Allocation, command: AllocationCommand) -> list[EventPayload]:
     match command:
         case Allocate(round=r, household=h):
+            if state.allocated is not None and state.allocated.round_id != r.round_id:
+                raise Conflict(
+                    "already_allocated_in_period",
+                    f"the household already has {r.programme} for {r.period} "
+                    f"(round {state.allocated.round_id}): one per household and period",
+                    field="household_id",
+                )
             if state.status != "new":
                 raise Conflict(
                     "already_allocated", "the household is already allocated in this round"

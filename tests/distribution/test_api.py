@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID, uuid4, uuid5
 
 import httpx
 import pytest
@@ -280,6 +280,69 @@ async def test_concurrent_allocations_never_overspend_nor_repeat(system: System)
     [b] = (await d.get("/budgets", headers=MANAGER)).json()
     assert b["allocated_idr"] == 5 * 600_000 and b["remaining_idr"] == 0
     assert (await d.get(f"/rounds/{rid}", headers=MANAGER)).json()["allocated"] == 5
+
+
+async def test_a_household_gets_a_programme_once_per_period_whatever_the_round(
+    system: System,
+) -> None:
+    d = system.distribution
+    await budget(system)
+    first, second = await household(system, "05"), await household(system, "05")
+    round_a, round_b = await round_(system, "05"), await round_(system, "05")
+    one = {"household_id": first["household_id"]}
+    assert (await d.post(f"/rounds/{round_a}/allocations", json=one, headers=MANAGER)).is_success
+    again = await d.post(f"/rounds/{round_b}/allocations", json=one, headers=MANAGER)
+    assert again.status_code == 409, again.text
+    assert again.json()["error"] == "already_allocated_in_period"
+    assert again.json()["details"][0]["field"] == "household_id"
+    # A bulk allocation takes only who has nothing for the period yet, in any round.
+    bulk_b = await d.post(f"/rounds/{round_b}/allocations/bulk", headers=MANAGER)
+    assert bulk_b.json()["allocated"] == 1
+    bulk_a = await d.post(f"/rounds/{round_a}/allocations/bulk", headers=MANAGER)
+    assert bulk_a.json()["allocated"] == 0
+    manifests = [
+        (await d.get(f"/rounds/{r}/manifest", headers=MANAGER)).json()["items"]
+        for r in (round_a, round_b)
+    ]
+    assert [[m["household_id"] for m in items] for items in manifests] == [
+        [first["household_id"]],
+        [second["household_id"]],
+    ]
+    # Another programme is another entitlement.
+    await budget(system, "SEMBAKO")
+    sembako = await round_(system, "05", programme="SEMBAKO")
+    other = await d.post(f"/rounds/{sembako}/allocations", json=one, headers=MANAGER)
+    assert other.status_code == 201, other.text
+
+
+async def test_rounds_racing_for_the_same_households_allocate_each_once(system: System) -> None:
+    d = system.distribution
+    await budget(system)
+    homes = [await household(system, "06") for _ in range(4)]
+    rounds = [await round_(system, "06") for _ in range(2)]
+    singles = [
+        d.post(
+            f"/rounds/{r}/allocations", json={"household_id": h["household_id"]}, headers=MANAGER
+        )
+        for h in homes
+        for r in rounds
+    ]
+    bulks = [d.post(f"/rounds/{r}/allocations/bulk", headers=MANAGER) for r in rounds * 2]
+    replies = await asyncio.gather(*singles, *bulks)
+    assert all(r.status_code in (200, 201, 409) for r in replies), [r.text for r in replies]
+    allocated = [
+        m["household_id"]
+        for r in rounds
+        for m in (await d.get(f"/rounds/{r}/manifest", headers=MANAGER)).json()["items"]
+    ]
+    assert sorted(allocated) == sorted(h["household_id"] for h in homes)  # each once
+    [b] = (await d.get("/budgets", headers=MANAGER)).json()
+    assert b["allocated_idr"] == 4 * 600_000
+
+
+def legacy_allocation_id(round_id: str, household_id: str) -> UUID:
+    """How version 1 named an allocation: one per household and round."""
+    return uuid5(domain._NS, f"allocation/{round_id}/{household_id}")
 
 
 async def test_two_officers_confirming_one_hand_over_one_succeeds(system: System) -> None:
@@ -651,7 +714,7 @@ async def test_allocations_stored_as_version_1_events_project_and_take_commands(
             envelopes = [
                 Envelope.wrap(
                     p,
-                    aggregate_id=domain.allocation_id(UUID(rid), UUID(hid)),
+                    aggregate_id=legacy_allocation_id(rid, hid),
                     aggregate_version=i,
                     actor="petugas.lama",
                 )
@@ -663,7 +726,7 @@ async def test_allocations_stored_as_version_1_events_project_and_take_commands(
 
     status = (await d.get(f"/rounds/{rid}/summary", headers=MANAGER)).json()
     assert (status["allocated"], status["received"], status["undelivered"]) == (3, 1, 1)
-    aid = {h: str(domain.allocation_id(UUID(rid), UUID(h))) for h in histories}
+    aid = {h: str(legacy_allocation_id(rid, h)) for h in histories}
     again = await d.post(
         f"/allocations/{aid[handed['household_id']]}/receipt",
         json=receipt(handed["head_nik"]),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta, timezone
 from hashlib import sha256
 from typing import get_args
@@ -33,7 +34,8 @@ from shared.events.distribution import (
     UndeliveredReason,
 )
 
-TODAY = date.today()
+# A fixed day in the middle of its month: poskos a week on stay inside the period.
+TODAY = date(2026, 11, 10)
 PERIOD = f"{TODAY:%Y-%m}"
 WIB = timezone(timedelta(hours=7))
 EVIDENCE = "9f" * 32
@@ -181,6 +183,7 @@ def round_facts(
         round_id=ROUND_ID,
         status=status,
         programme="SEMBAKO",
+        period="2026-11",
         rws=rws,
         benefit_idr=250_000,
         package=PACKAGE,
@@ -428,6 +431,33 @@ def test_a_posko_cannot_be_dated_in_the_past() -> None:
     assert (err.value.code, err.value.field) == ("posko_date_past", "poskos")
 
 
+def test_a_posko_outside_the_rounds_period_is_refused() -> None:
+    # A November round with a posko in December would pay November's aid in December,
+    # beside December's own round: money for one month twice in one.
+    with pytest.raises(DomainError) as err:
+        domain.decide_round(domain.Round(), schedule(posko("03"), posko("04", in_days=25)))
+    assert (err.value.code, err.value.field) == ("posko_outside_period", "poskos")
+    assert "RW 04" in err.value.message and PERIOD in err.value.message
+
+
+@pytest.mark.parametrize(
+    ("period", "day", "inside"),
+    [
+        ("2026-11", date(2026, 11, 1), True),
+        ("2026-11", date(2026, 11, 30), True),
+        ("2026-11", date(2026, 12, 1), False),
+        ("2026-11", date(2025, 11, 15), False),
+        ("2026-Q4", date(2026, 10, 1), True),
+        ("2026-Q4", date(2026, 12, 31), True),
+        ("2026-Q4", date(2026, 9, 30), False),
+        ("2026-Q1", date(2026, 3, 31), True),
+        ("2026-Q1", date(2026, 4, 1), False),
+    ],
+)
+def test_a_period_is_a_month_or_a_quarter(period: str, day: date, inside: bool) -> None:
+    assert domain.period_contains(period, day) is inside
+
+
 def test_a_posko_may_open_today() -> None:
     [event] = domain.decide_round(domain.Round(), schedule(posko("03", in_days=0)))
     assert isinstance(event, RoundScheduled)
@@ -503,13 +533,20 @@ def test_a_household_is_allocated_once_per_round() -> None:
     assert err.value.code == "already_allocated"
 
 
-def test_allocation_ids_are_one_per_household_and_round() -> None:
-    assert domain.allocation_id(ROUND_ID, HOUSEHOLD_ID) == domain.allocation_id(
-        ROUND_ID, HOUSEHOLD_ID
-    )
-    assert domain.allocation_id(ROUND_ID, HOUSEHOLD_ID) != domain.allocation_id(
-        uuid4(), HOUSEHOLD_ID
-    )
+def test_allocation_ids_are_one_per_household_programme_and_period() -> None:
+    one = domain.allocation_id("BLT", "2026-11", HOUSEHOLD_ID)
+    assert one == domain.allocation_id("BLT", "2026-11", HOUSEHOLD_ID)  # whatever the round
+    assert one != domain.allocation_id("SEMBAKO", "2026-11", HOUSEHOLD_ID)
+    assert one != domain.allocation_id("BLT", "2026-12", HOUSEHOLD_ID)
+    assert one != domain.allocation_id("BLT", "2026-11", uuid4())
+
+
+def test_a_household_allocated_in_another_round_of_the_period_is_refused() -> None:
+    other_round = replace(round_facts(), round_id=uuid4())
+    with pytest.raises(Conflict) as err:
+        domain.decide_allocation(allocation(allocated()), allocate(other_round))
+    assert err.value.code == "already_allocated_in_period"
+    assert str(ROUND_ID) in err.value.message and err.value.field == "household_id"
 
 
 def test_a_household_the_registry_never_announced_is_not_allocated() -> None:
