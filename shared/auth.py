@@ -11,7 +11,8 @@ import jwt
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from shared.domain import DomainError, Forbidden
+from shared.domain import DomainError
+from shared.errors import ROLE_NOT_ALLOWED, TOKEN_EXPIRED, TOKEN_INVALID, TOKEN_MISSING
 from shared.events import utcnow
 from shared.settings import CommonSettings
 
@@ -24,10 +25,6 @@ class Role(StrEnum):
     community_facilitator = "community_facilitator"
     auditor = "auditor"
     admin = "admin"
-
-
-class Unauthorized(DomainError):
-    status = 401
 
 
 @dataclass(frozen=True)
@@ -64,18 +61,18 @@ def verify_token(settings: CommonSettings, token: str) -> Principal:
             options={"require": ["exp", "sub", "role"]},
         )
     except jwt.ExpiredSignatureError as exc:
-        raise Unauthorized(
-            "token_expired", "the bearer token has expired", field="Authorization"
+        raise DomainError(
+            TOKEN_EXPIRED, "the bearer token has expired", field="Authorization"
         ) from exc
     except jwt.PyJWTError as exc:
-        raise Unauthorized(
-            "token_invalid", f"the bearer token is not valid: {exc}", field="Authorization"
+        raise DomainError(
+            TOKEN_INVALID, f"the bearer token is not valid: {exc}", field="Authorization"
         ) from exc
     try:
         role = Role(claims["role"])
     except ValueError as exc:
-        raise Unauthorized(
-            "token_invalid", f"unknown role {claims['role']!r}", field="Authorization"
+        raise DomainError(
+            TOKEN_INVALID, f"unknown role {claims['role']!r}", field="Authorization"
         ) from exc
     return Principal(sub=str(claims["sub"]), role=role)
 
@@ -91,14 +88,14 @@ def require(*roles: Role) -> Any:
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> Principal:
         if credentials is None:
-            raise Unauthorized(
-                "token_missing", "send 'Authorization: Bearer <token>'", field="Authorization"
+            raise DomainError(
+                TOKEN_MISSING, "send 'Authorization: Bearer <token>'", field="Authorization"
             )
         principal = verify_token(request.app.state.settings, credentials.credentials)
         if roles and principal.role not in roles and principal.role is not Role.admin:
             allowed = ", ".join(r.value for r in roles)
-            raise Forbidden(
-                "role_not_allowed",
+            raise DomainError(
+                ROLE_NOT_ALLOWED,
                 f"role {principal.role.value} may not do this; needs one of: {allowed}",
                 field="Authorization",
             )

@@ -10,15 +10,15 @@ import time
 from pathlib import Path
 from typing import Annotated, Any
 
-import httpx
 import typer
 from rich.console import Console
-from rich.progress import Progress
 from rich.table import Table
 
 from shared.auth import Role, issue_token
-from shared.launcher import DEMO_WITNESSES, Stack, available_services
+from shared.demo import DEMO_SUBJECTS, DemoContext
+from shared.launcher import DEMO_WITNESSES, Stack
 from shared.settings import CommonSettings
+from shared.spec import discover
 from shared.verify import verify_command
 from shared.witness import witness_command
 
@@ -33,16 +33,6 @@ app.command("witness", help="Cosign the audit ledger's checkpoints as an oversig
     witness_command
 )
 console = Console()
-
-DEMO_SUBJECTS = {
-    Role.registry_operator: "operator.siti",
-    Role.distribution_officer: "petugas.agus",
-    Role.programme_manager: "manager.dewi",
-    Role.training_coordinator: "coordinator.rina",
-    Role.community_facilitator: "facilitator.yusuf",
-    Role.auditor: "inspektorat.hasan",
-    Role.admin: "admin",
-}
 
 
 @app.command()
@@ -94,8 +84,7 @@ def up(
         _print_stack(stack, time.monotonic() - started)
         if demo:
             try:
-                urls = {s: stack.url(s) for s in DEMO_SERVICES if s in stack.services}
-                run_demo(stack.url("registry"), households, seed=None, urls=urls)
+                run_demo({s: stack.url(s) for s in stack.services}, households, seed=None)
             except Exception as exc:  # the stack stays up; the operator sees why
                 console.print(f"[red]demo data failed: {exc}[/red]")
         console.print("[bold]Ctrl-C stops everything.[/bold]")
@@ -151,156 +140,38 @@ def _print_stack(stack: Stack, seconds: float) -> None:
 @app.command()
 def demo(
     households: Annotated[int, typer.Option(help="households to register")] = 500,
-    registry_url: Annotated[str, typer.Option(help="registry URL")] = "http://127.0.0.1:8001",
-    distribution_url: Annotated[
-        str, typer.Option(help="distribution URL; 'none' skips the aid rounds")
-    ] = "http://127.0.0.1:8002",
-    training_url: Annotated[
-        str, typer.Option(help="training URL; 'none' skips the courses")
-    ] = "http://127.0.0.1:8003",
-    community_url: Annotated[
-        str, typer.Option(help="community URL; 'none' skips complaints and meetings")
-    ] = "http://127.0.0.1:8004",
+    host: Annotated[str, typer.Option(help="where the services listen")] = "127.0.0.1",
+    port_base: Annotated[int, typer.Option(help="service N listens on port_base + N")] = 8000,
+    skip: Annotated[list[str], typer.Option(help="a service not to seed (repeatable)")] = [],  # noqa: B006
     seed: Annotated[int | None, typer.Option(help="random seed (default: fresh)")] = None,
 ) -> None:
     """Fill the running system with a realistic Tanjung Barat scenario."""
-    given = {
-        "distribution": distribution_url,
-        "training": training_url,
-        "community": community_url,
+    specs = discover()
+    urls = {
+        name: f"http://{host}:{port_base + spec.port - 8000}"
+        for name, spec in specs.items()
+        if name not in skip
     }
-    present = available_services()
-    urls = {s: url for s, url in given.items() if url != "none" and s in present}
-    run_demo(registry_url, households, seed, urls)
+    run_demo(urls, households, seed)
 
 
-# Services whose demo follows the registry's, in this order.
-DEMO_SERVICES = ("distribution", "training", "community")
-
-
-def run_demo(
-    registry_url: str, households: int, seed: int | None, urls: dict[str, str] | None = None
-) -> dict[str, Any]:
-    """Seed every service present; returns what was made (households with their personal
-    data, rounds with the receipt codes handed out, courses, complaint tickets)."""
-    from services.registry import demo as registry_demo
-
-    settings = CommonSettings()
-    rng = random.Random(seed)
-    started = time.monotonic()
-    with Progress(console=console) as progress:
-        task = progress.add_task("registering households", total=households)
-        created = asyncio.run(
-            registry_demo.seed(
-                registry_url,
-                issue_token(
-                    settings, DEMO_SUBJECTS[Role.registry_operator], Role.registry_operator
-                ),
-                households,
-                settings.rw_list,
-                rng,
-                advance=lambda: progress.advance(task),
-            )
-        )
-    console.print(
-        f"registered {len(created)} households over RW "
-        f"{settings.rw_list[0]}–{settings.rw_list[-1]} "
-        f"in {time.monotonic() - started:.1f} s"
+def run_demo(urls: dict[str, str], households: int, seed: int | None) -> dict[str, Any]:
+    """Run the demo seeder of every service in `urls`, in port order (registry first);
+    returns what they made (households with their personal data, rounds with the receipt
+    codes handed out, courses, complaint tickets)."""
+    context = DemoContext(
+        urls=urls,
+        households=households,
+        rng=random.Random(seed),
+        settings=CommonSettings(),
+        console=console,
     )
-    urls = urls or {}
-    made: dict[str, Any] = {"households": created, "rounds": [], "courses": [], "community": {}}
-    subjects: list[tuple[str, str]] = []  # rounds and courses, for community feedback
-    if "distribution" in urls:
-        made["rounds"] = _demo_rounds(urls["distribution"], registry_url, created, settings, rng)
-        subjects += [("round", str(r["round_id"])) for r in made["rounds"]]
-    if "training" in urls:
-        made["courses"] = _demo_courses(urls["training"], created, settings, rng)
-        subjects += [("course", str(c["course_id"])) for c in made["courses"]]
-    if "community" in urls:
-        made["community"] = _demo_community(urls["community"], settings, subjects, rng)
-    return made
-
-
-def _demo_rounds(
-    url: str,
-    registry_url: str,
-    households: list[dict[str, Any]],
-    settings: CommonSettings,
-    rng: random.Random,
-) -> list[dict[str, Any]]:
-    from services.distribution import demo as distribution_demo
-
-    roles = (Role.programme_manager, Role.community_facilitator, Role.distribution_officer)
-    tokens = {r.value: issue_token(settings, DEMO_SUBJECTS[r], r) for r in roles}
-    started = time.monotonic()
-    operator = issue_token(settings, DEMO_SUBJECTS[Role.registry_operator], Role.registry_operator)
-
-    async def run() -> list[dict[str, Any]]:
-        auth = {"Authorization": f"Bearer {operator}"}
-        async with httpx.AsyncClient(base_url=registry_url, headers=auth, timeout=60) as registry:
-            return await distribution_demo.seed(
-                url,
-                tokens,
-                DEMO_SUBJECTS[Role.distribution_officer],
-                households,
-                settings.rw_list,
-                rng,
-                registry=registry,
-            )
-
-    with console.status("aid rounds: budgets, endorsement, allocation, hand-over ..."):
-        summaries = asyncio.run(run())
-    for s in summaries:
-        console.print(
-            f"{s['programme']} round {s['round_id']}: {s['allocated']} allocated, "
-            f"{s['received']} handed over, {s['undelivered']} undelivered, "
-            f"{s['pending']} pending"
-        )
-    codes = [c for s in summaries for c in s["receipt_codes"]]
-    if codes:
-        console.print(
-            f"receipt codes handed to recipients, e.g. [bold]{codes[0]}[/bold] "
-            "(a resident checks their aid with it)"
-        )
-    console.print(f"aid rounds done in {time.monotonic() - started:.1f} s")
-    return summaries
-
-
-def _demo_courses(
-    url: str, households: list[dict[str, Any]], settings: CommonSettings, rng: random.Random
-) -> list[dict[str, Any]]:
-    from services.training import demo as training_demo
-
-    coordinator = DEMO_SUBJECTS[Role.training_coordinator]
-    token = issue_token(settings, coordinator, Role.training_coordinator)
-    started = time.monotonic()
-    with console.status("courses: enrolment, attendance, completion, outcomes ..."):
-        courses = asyncio.run(training_demo.seed(url, token, households, rng))
-    for c in courses:
-        console.print(
-            f"{c['category']} course {c['course_id']}: {c['seated']} seated, "
-            f"{c['waitlisted']} waiting, {c['completed']} completed"
-        )
-    console.print(f"courses done in {time.monotonic() - started:.1f} s")
-    return courses
-
-
-def _demo_community(
-    url: str, settings: CommonSettings, subjects: list[tuple[str, str]], rng: random.Random
-) -> dict[str, Any]:
-    from services.community import demo as community_demo
-
-    facilitator = DEMO_SUBJECTS[Role.community_facilitator]
-    token = issue_token(settings, facilitator, Role.community_facilitator)
-    started = time.monotonic()
-    with console.status("community: complaints, feedback, meetings ..."):
-        done = asyncio.run(community_demo.seed(url, token, settings.rw_list, subjects, rng))
-    console.print(
-        f"{len(done['tickets'])} complaints (tickets e.g. {done['tickets'][0]}), "
-        f"{done['ratings']} ratings, {done['meetings']} meetings "
-        f"in {time.monotonic() - started:.1f} s"
-    )
-    return done
+    for name, spec in discover().items():
+        if spec.demo is not None and name in urls:
+            started = time.monotonic()
+            asyncio.run(spec.demo(context))
+            console.print(f"{name} demo done in {time.monotonic() - started:.1f} s")
+    return context.made
 
 
 @app.command("init-stream")
@@ -329,5 +200,5 @@ def init_stream() -> None:
 @app.command()
 def services() -> None:
     """List the services this checkout can run."""
-    for name in available_services():
-        typer.echo(name)
+    for name, spec in discover().items():
+        typer.echo(f"{name:14} {spec.port}  {spec.title}")

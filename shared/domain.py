@@ -5,17 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import TypeVar
 
+from shared.errors import CATALOGUE
+
 S = TypeVar("S")
 E = TypeVar("E")
 
 
 class DomainError(Exception):
-    """A rule said no. `code` is stable for machines, `message` is for people.
-
-    `status` is the HTTP status the edge answers with; `field` names the input at fault.
-    """
-
-    status = 422
+    """A rule said no. `code` is stable for machines, `message` is for people, `field`
+    names the input at fault. The code must be declared in the error catalogue
+    (shared/errors.py), which gives its HTTP status at the edge: a decider knows nothing
+    of HTTP, and a code answers with one status everywhere."""
 
     def __init__(
         self,
@@ -25,27 +25,17 @@ class DomainError(Exception):
         field: str | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> None:
+        if code not in CATALOGUE:
+            raise LookupError(f"error code {code!r} is not declared (shared/errors.py)")
         super().__init__(message)
         self.code = code
         self.message = message
         self.field = field
         self.headers = dict(headers or {})
 
-
-class NotFound(DomainError):
-    status = 404
-
-
-class Conflict(DomainError):
-    status = 409
-
-
-class Forbidden(DomainError):
-    status = 403
-
-
-class TooManyRequests(DomainError):
-    status = 429
+    @property
+    def status(self) -> int:
+        return CATALOGUE[self.code].status
 
 
 def fold(evolve: Callable[[S, E], S], initial: S, events: Iterable[E]) -> S:

@@ -15,20 +15,27 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from shared.db import events, outbox
-from shared.domain import Conflict
+from shared.domain import DomainError
+from shared.errors import VERSION_CONFLICT
 from shared.events import Envelope, utcnow
 
 Executor = AsyncSession | AsyncConnection
 
 
-class ConcurrencyConflict(Conflict):
-    def __init__(self, aggregate_id: UUID, expected: int, actual: int | None = None) -> None:
+class ConcurrencyConflict(DomainError):
+    """The aggregate is not at the version the writer decided on: `stale` when the caller
+    said which version it read (If-Match), else a concurrent writer appended first."""
+
+    def __init__(
+        self, aggregate_id: UUID, expected: int, actual: int | None = None, *, stale: bool = False
+    ) -> None:
         detail = f" (it is at version {actual})" if actual is not None else ""
         super().__init__(
-            "version_conflict",
+            VERSION_CONFLICT,
             f"aggregate {aggregate_id} changed since version {expected}{detail}; "
             "reload it and try again",
         )
+        self.stale = stale
 
 
 async def lock(db: Executor, aggregate_id: UUID) -> None:

@@ -1,4 +1,5 @@
-"""The HTTP edge every service shares: app factory, error shape, health and readiness."""
+"""The HTTP edge every service shares: the app factory (from a service's spec), the one
+error shape with statuses from the error catalogue, health and readiness."""
 
 from __future__ import annotations
 
@@ -6,14 +7,17 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from starlette.exceptions import HTTPException
 
 from shared.domain import DomainError
+from shared.errors import CATALOGUE, VALIDATION_FAILED, ErrorOut
 from shared.runtime import Runtime
+from shared.settings import CommonSettings
+from shared.spec import ServiceSpec
 
 RULES = {
     "missing": "required",
@@ -43,7 +47,7 @@ async def _validation_error(_: Request, exc: Exception) -> Response:
     ]
     first = details[0] if details else {"field": "body", "message": "invalid"}
     return JSONResponse(
-        error_body("validation_failed", f"{first['field']}: {first['message']}", details),
+        error_body(VALIDATION_FAILED, f"{first['field']}: {first['message']}", details),
         status_code=422,
     )
 
@@ -59,21 +63,19 @@ async def _domain_error(_: Request, exc: Exception) -> Response:
 
 async def _http_error(_: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
+    code = f"http_{exc.status_code}"
     return JSONResponse(
-        error_body(f"http_{exc.status_code}", str(exc.detail)),
+        error_body(code if code in CATALOGUE else "http_error", str(exc.detail)),
         status_code=exc.status_code,
         headers=exc.headers,
     )
 
 
-def create_app(
-    runtime: Runtime,
-    *,
-    title: str,
-    description: str,
-    routers: Sequence[APIRouter],
-    version: str = "0.1.0",
-) -> FastAPI:
+def create_app(spec: ServiceSpec, settings: CommonSettings, version: str = "0.1.0") -> FastAPI:
+    """The service's app: its runtime (database, broker, relay, consumers), its routes,
+    and the kernel's error handlers, health, readiness and AsyncAPI."""
+    runtime = Runtime(spec, settings, version)
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await runtime.start()
@@ -83,11 +85,13 @@ def create_app(
             await runtime.stop()
 
     app = FastAPI(
-        title=title,
-        description=description,
+        title=spec.title,
+        description=spec.description,
         version=version,
         lifespan=lifespan,
         max_body_size=runtime.settings.max_body_bytes,
+        # Bad input answers with the one error shape, not FastAPI's default one.
+        responses={422: {"model": ErrorOut, "description": "`validation_failed` and rules"}},
     )
     app.state.settings = runtime.settings
     app.state.runtime = runtime
@@ -114,8 +118,10 @@ def create_app(
             runtime.asyncapi.to_specification().to_json(), media_type="application/json"
         )
 
-    for router in routers:
+    for router in spec.routers:
         app.include_router(router)
+    if spec.setup is not None:
+        spec.setup(runtime, app)
     FastAPIInstrumentor.instrument_app(
         app, excluded_urls="health,ready", exclude_spans=["receive", "send"]
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import os
 import shutil
 import signal
@@ -18,29 +17,16 @@ from pathlib import Path
 import httpx
 from sqlalchemy.engine import make_url
 
+from shared.spec import discover
+
 # The oversight bodies whose witnesses `bansos up --demo` runs beside the stack, so a
 # newcomer sees cosigned checkpoints (a real witness runs at the oversight body).
 DEMO_WITNESSES = ("inspektorat", "forum-warga")
 
-SERVICES: dict[str, int] = {
-    "registry": 8001,
-    "distribution": 8002,
-    "training": 8003,
-    "community": 8004,
-    "audit": 8005,
-}
 
-
-def available_services() -> list[str]:
-    """Services whose code exists in this checkout, in start order."""
-    return [s for s in SERVICES if _exists(f"services.{s}.app")]
-
-
-def _exists(module: str) -> bool:
-    try:
-        return importlib.util.find_spec(module) is not None
-    except ModuleNotFoundError:
-        return False
+def default_ports() -> dict[str, int]:
+    """Every installed service and its default port, in start order (shared/spec.py)."""
+    return {name: spec.port for name, spec in discover().items()}
 
 
 def nats_server_binary() -> str:
@@ -97,15 +83,19 @@ class Stack:
     port_base: int = 8000
     nats_url: str | None = None
     database_url: str | None = None
-    services: list[str] = field(default_factory=available_services)
+    ports: dict[str, int] = field(default_factory=default_ports)
     extra_env: Mapping[str, str] = field(default_factory=dict)
     log_dir: Path | None = None
     witnesses: tuple[str, ...] = ()
     witness_interval_s: float = 2.0
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
+    @property
+    def services(self) -> list[str]:
+        return list(self.ports)
+
     def port(self, service: str) -> int:
-        return self.port_base + (SERVICES[service] - 8000)
+        return self.port_base + (self.ports[service] - 8000)
 
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.port(service)}"
@@ -201,7 +191,7 @@ class Stack:
         env.pop("DATABASE_URL", None)
         out = self._log(name)
         self.procs[name] = subprocess.Popen(
-            [sys.executable, "-m", f"services.{name}"],
+            [sys.executable, "-m", "shared.serve", name],
             env=env,
             stdout=out or None,
             stderr=subprocess.STDOUT if out else None,

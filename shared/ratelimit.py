@@ -17,7 +17,8 @@ from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
 
 from shared.auth import Principal, optional
-from shared.domain import TooManyRequests
+from shared.domain import DomainError
+from shared.errors import RATE_LIMITED
 
 # Parsed once per rate string, not on every request.
 _rate = cache(parse)
@@ -58,8 +59,8 @@ def limit(scope: str, setting: str) -> Any:
             return
         stats = await limiter.get_window_stats(rate, *key)
         wait = max(1, math.ceil(stats.reset_time - time.time()))
-        raise TooManyRequests(
-            "rate_limited",
+        raise DomainError(
+            RATE_LIMITED,
             f"too many requests from your address ({rate}); try again in {wait} s",
             headers={"Retry-After": str(wait)},
         )

@@ -1,4 +1,5 @@
-"""What a running service holds: database, broker, outbox relay, command handler."""
+"""What a running service holds: database, broker, outbox relay, consumers, and the
+units of work its handlers run commands in."""
 
 from __future__ import annotations
 
@@ -6,21 +7,22 @@ import asyncio
 import contextlib
 import gc
 import logging
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
-from pathlib import Path
-from typing import Any
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import TYPE_CHECKING, Any
 
 from faststream.specification import AsyncAPI
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError
 
-from shared.consumers import ProjectionConsumer, Subscription
+from shared.consumers import ProjectionConsumer
 from shared.db import ensure_database, make_engine, migrate, read_only, sessionmaker
 from shared.events import PAYLOAD_TYPES, subject_for
 from shared.messaging import OutboxRelay, connected, ensure_stream, make_broker
-from shared.service import CommandHandler, Projector
 from shared.settings import CommonSettings
 from shared.telemetry import setup_tracing
+from shared.uow import Caller, UnitOfWork
+
+if TYPE_CHECKING:
+    from shared.spec import ServiceSpec
 
 log = logging.getLogger("bansos.runtime")
 
@@ -33,21 +35,10 @@ def freeze_startup_heap() -> None:
 
 
 class Runtime:
-    def __init__(
-        self,
-        settings: CommonSettings,
-        *,
-        migrations: Sequence[Path],
-        project: Projector,
-        consumers: Sequence[Subscription] = (),
-        map_integrity_error: Callable[[IntegrityError], Exception | None] | None = None,
-        on_start: Sequence[Callable[[], Awaitable[None]]] = (),
-        tasks: Sequence[Callable[[], Coroutine[Any, Any, None]]] = (),
-        version: str = "0.1.0",
-    ) -> None:
-        """`on_start` runs after migrations; `tasks` run in the background until stop."""
+    def __init__(self, spec: ServiceSpec, settings: CommonSettings, version: str = "0.1.0") -> None:
         settings.check_secrets()  # outside development mode, no built-in secrets
         setup_tracing(settings.service_name, settings.otel_exporter)
+        self.spec = spec
         self.settings = settings
         self.engine = make_engine(settings.database_url)
         self.sessions = sessionmaker(self.engine)
@@ -55,32 +46,37 @@ class Runtime:
         self.reads = sessionmaker(self.read_engine)  # queries only: never write through it
         self.broker = make_broker(settings)
         self.relay = OutboxRelay(self.engine, self.sessions, self.broker, settings)
-        self.commands = CommandHandler(
-            self.sessions,
-            project,
-            on_commit=self.relay.notify,
-            map_integrity_error=map_integrity_error,
-        )
-        self._migrations = list(migrations)
-        self._on_start = list(on_start)
-        self._background = list(tasks)
+        # Run after migrations (`on_start`) and in the background until stop (`tasks`).
+        self.on_start: list[Callable[[], Awaitable[None]]] = []
+        self.tasks: list[Callable[[], Coroutine[Any, Any, None]]] = []
         self._tasks: list[asyncio.Task[Any]] = []
         self.nats_started = asyncio.Event()
         self.consumers = [
-            (ProjectionConsumer(c.name, self.sessions, c.handle), c.subject) for c in consumers
+            (ProjectionConsumer(c.name, self.sessions, c.handle), c.subject) for c in spec.consumers
         ]
         self._document_events()
         self.asyncapi = AsyncAPI(
             self.broker,
-            title=f"bansos {settings.service_name} events",
+            title=f"bansos {spec.name} events",
             version=version,
-            description=f"Events published by the {settings.service_name} service "
+            description=f"Events published by the {spec.name} service "
             "on the BANSOS JetStream stream (envelope per DESIGN §3).",
+        )
+
+    def unit_of_work(self, caller: Caller) -> UnitOfWork:
+        """A command's transaction for this caller, in this service's database."""
+        return UnitOfWork(
+            self.sessions,
+            self.spec.project,
+            caller,
+            constraints=self.spec.constraints,
+            metadata=self.spec.metadata,
+            on_commit=self.relay.notify,
         )
 
     def _document_events(self) -> None:
         for (event_type, version), model in sorted(PAYLOAD_TYPES.items()):
-            if event_type.startswith(f"{self.settings.service_name}."):
+            if event_type.startswith(f"{self.spec.name}."):
                 self.broker.publisher(
                     subject_for(event_type),
                     schema=model,
@@ -90,8 +86,8 @@ class Runtime:
 
     async def start(self) -> None:
         await ensure_database(self.settings.database_url)
-        await migrate(self.engine, self._migrations)
-        for hook in self._on_start:
+        await migrate(self.engine, [self.spec.migrations])
+        for hook in self.on_start:
             await hook()
         freeze_startup_heap()
         self._tasks = [
@@ -101,7 +97,7 @@ class Runtime:
                 asyncio.create_task(self._consume(consumer, subject), name=consumer.name)
                 for consumer, subject in self.consumers
             ),
-            *(asyncio.create_task(task(), name=task.__name__) for task in self._background),
+            *(asyncio.create_task(task(), name=task.__name__) for task in self.tasks),
         ]
 
     async def _consume(self, consumer: ProjectionConsumer, subject: str) -> None:

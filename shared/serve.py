@@ -1,28 +1,38 @@
-"""Run one service under uvicorn: `python -m services.<name>`."""
+"""Run one service under uvicorn: `python -m shared.serve <name>` (what `bansos up`
+starts), or `python -m services.<name>`."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from typing import TypeVar
+import sys
 
 import uvicorn
-from fastapi import FastAPI
 
-from shared.settings import CommonSettings
-
-S = TypeVar("S", bound=CommonSettings)
+from shared.settings import InsecureSettings
+from shared.spec import ServiceSpec, discover
 
 
-def serve(factory: Callable[[S], FastAPI], settings: S) -> None:
+def serve(spec: ServiceSpec) -> None:
+    try:
+        settings = spec.settings()
+        app = spec.app(settings)
+    except (InsecureSettings, ValueError) as exc:  # a setting to fix: say which, no trace
+        sys.exit(f"{spec.name} cannot start: {exc}")
     logging.basicConfig(
         level=settings.log_level,
-        format=f"%(asctime)s {settings.service_name} %(levelname)s %(name)s: %(message)s",
+        format=f"%(asctime)s {spec.name} %(levelname)s %(name)s: %(message)s",
     )
     uvicorn.run(
-        factory(settings),
+        app,
         host=settings.http_host,
         port=settings.http_port,
         log_level=settings.log_level.lower(),
         access_log=False,
     )
+
+
+if __name__ == "__main__":
+    specs = discover()
+    if len(sys.argv) != 2 or sys.argv[1] not in specs:
+        sys.exit(f"usage: python -m shared.serve {{{','.join(specs)}}}")
+    serve(specs[sys.argv[1]])

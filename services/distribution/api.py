@@ -9,17 +9,17 @@ from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
+from shared.api import caller, check_rw, fields, one, runtime, set_version
+from shared.households import households
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.distribution import domain, notes
 from services.distribution.notes import Note
 from services.distribution.projections import allocations, budgets, certificates, rounds
-from shared.api import caller, check_rw, fields, one, runtime, set_version
 from shared.auth import Principal, Role, require
 from shared.domain import DomainError, NotFound
 from shared.events.distribution import PackageItem, Posko, Programme, UndeliveredReason
-from shared.households import households
 from shared.pii import bearer_code, commitments
 
 router = APIRouter()

@@ -15,6 +15,8 @@ from datetime import date, datetime
 from typing import Literal
 from uuid import NAMESPACE_URL, UUID, uuid5
 
+from shared.service import Decider
+
 from shared.domain import Conflict, DomainError, Forbidden
 from shared.events import EventPayload
 from shared.events.distribution import (
@@ -33,7 +35,6 @@ from shared.events.distribution import (
     RoundScheduled,
     UndeliveredReason,
 )
-from shared.service import Decider
 
 _NS = uuid5(NAMESPACE_URL, "https://tanjungbarat.bansos/distribution")
 # A household not at home may be visited again; the other outcomes are final.

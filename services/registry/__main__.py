@@ -1,5 +1,6 @@
-from services.registry.app import create
-from services.registry.settings import RegistrySettings
+"""`python -m services.registry`: serve the registry alone (port 8001 by default)."""
+
+from services.registry.service import SERVICE
 from shared.serve import serve
 
-serve(create, RegistrySettings())
+serve(SERVICE)

@@ -9,8 +9,9 @@ from typing import Any
 
 import httpx
 
-from services.registry.nik import make_nik
-from shared.demo import ok
+from services.registry.domain.nik import make_nik
+from shared.auth import Role
+from shared.demo import DemoContext, ok
 
 REGION = "317409"  # Kota Jakarta Selatan, Kecamatan Jagakarsa
 MALE = [
@@ -177,9 +178,19 @@ async def _one(client: httpx.AsyncClient, rng: random.Random, rw: str) -> dict[s
     return created
 
 
-async def seed(
-    url: str,
-    token: str,
+async def seed(ctx: DemoContext) -> None:
+    """Register the demo's households over every RW of the kelurahan (`made["households"]`,
+    with their members' NIKs: the later seeders hand them aid and courses)."""
+    rws = ctx.settings.rw_list
+    with ctx.progress("registering households", ctx.households) as advance:
+        async with ctx.client("registry", Role.registry_operator, timeout=30) as client:
+            created = await register(client, ctx.households, rws, ctx.rng, advance)
+    ctx.made["households"] = created
+    ctx.report(f"registered {len(created)} households over RW {rws[0]}–{rws[-1]}")
+
+
+async def register(
+    client: httpx.AsyncClient,
     households: int,
     rws: list[str],
     rng: random.Random,
@@ -189,14 +200,12 @@ async def seed(
     """Register `households` spread over `rws`; returns the registered households."""
     created: list[dict[str, Any]] = []
     gate = asyncio.Semaphore(concurrency)
-    headers = {"Authorization": f"Bearer {token}"}
-    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=30) as client:
 
-        async def task(i: int) -> None:
-            async with gate:
-                created.append(await _one(client, rng, rws[i % len(rws)]))
-                if advance is not None:
-                    advance()
+    async def task(i: int) -> None:
+        async with gate:
+            created.append(await _one(client, rng, rws[i % len(rws)]))
+            if advance is not None:
+                advance()
 
-        await asyncio.gather(*(task(i) for i in range(households)))
+    await asyncio.gather(*(task(i) for i in range(households)))
     return created

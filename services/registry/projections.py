@@ -1,33 +1,30 @@
-"""Registry read models, updated in the command's transaction, plus the personal-data store.
-
-`households` and `active_niks` are projections (rebuildable from the event store);
-`household_pii`, `members` and `deactivation_notes` hold names, NIK, KK, addresses and
-staff notes, which never leave this service (DESIGN §7): an event carries at most a
-salted commitment to a note, whose salt is kept here beside it.
+"""The registry's read models, projected from its own events in the command's transaction
+and rebuildable from the event store: `households` (the list operators filter) and
+`active_niks` (one active household per NIK). Personal data is in private.py.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from uuid import UUID
 
 from sqlalchemy import (
     JSON,
     Boolean,
     Column,
-    Date,
-    ForeignKey,
     Integer,
-    LargeBinary,
     MetaData,
     String,
     Table,
     Uuid,
     delete,
     insert,
+    select,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.registry.errors import NIK_ALREADY_REGISTERED
 from shared import eventstore
 from shared.db import BigId, UTCDateTime
 from shared.events import Envelope
@@ -39,6 +36,7 @@ from shared.events.registry import (
     MemberAdded,
     SurveyRecorded,
 )
+from shared.uow import Unique
 
 metadata = MetaData()
 
@@ -66,48 +64,22 @@ households = Table(
     Column("updated_at", UTCDateTime(), nullable=False),
 )
 
-# One active household per NIK: the primary key makes a concurrent duplicate fail.
+# One active household per NIK. The household decider refuses a NIK another active
+# household holds (it reads this table's facts in its transaction); the primary key also
+# refuses two concurrent registrations of one NIK, which the decider cannot see.
 active_niks = Table(
     "active_niks",
     metadata,
     Column("nik_commitment", String(64), primary_key=True),
     Column("household_id", Uuid, nullable=False, index=True),
 )
-
-household_pii = Table(
-    "household_pii",
-    metadata,
-    Column("household_id", Uuid, primary_key=True),
-    Column("kk_number", String(16), nullable=False),
-    Column("address", String(300), nullable=False),
-    Column("phone", String(20)),
-    Column("dtks_ref", String(40)),
-)
-
-members = Table(
-    "members",
-    metadata,
-    Column("member_id", Uuid, primary_key=True),
-    Column(
-        "household_id", Uuid, ForeignKey("household_pii.household_id"), nullable=False, index=True
-    ),
-    Column("full_name", String(120), nullable=False),
-    Column("nik", String(16), nullable=False),
-    Column("birth_date", Date, nullable=False),
-    Column("sex", String(1), nullable=False),
-    Column("relationship", String(20), nullable=False),
-    Column("disabled", Boolean, nullable=False),
-    Column("position", Integer, nullable=False),
-)
-
-# The staff note of a deactivation, and the salt of the commitment its event carries.
-deactivation_notes = Table(
-    "deactivation_notes",
-    metadata,
-    Column("household_id", Uuid, ForeignKey("household_pii.household_id"), primary_key=True),
-    Column("note", String(500), nullable=False),
-    Column("salt", LargeBinary(16), nullable=False),
-)
+CONSTRAINTS = {
+    "active_niks_pkey": Unique(
+        NIK_ALREADY_REGISTERED,
+        "a NIK of this request was registered by a concurrent request",
+        field="members",
+    )
+}
 
 
 def _flags(vulnerability: Sequence[str]) -> dict[str, bool]:
@@ -175,6 +147,22 @@ async def apply(session: AsyncSession, envelope: Envelope) -> None:
                 .values(status="inactive", deactivation_reason=e.reason, **touched)
             )
             await session.execute(delete(active_niks).where(active_niks.c.household_id == hid))
+
+
+# --- facts the household's commands read, in their transaction ----------------------------
+async def holders(session: AsyncSession, nik_commitments: Sequence[str]) -> dict[str, UUID]:
+    """Which active household holds each of these NIKs (by commitment), where one does."""
+    rows = await session.execute(
+        select(active_niks).where(active_niks.c.nik_commitment.in_(list(nik_commitments)))
+    )
+    return {commitment: household_id for commitment, household_id in rows}
+
+
+async def known(session: AsyncSession, household_id: UUID) -> bool:
+    found = await session.scalar(
+        select(households.c.seq).where(households.c.household_id == household_id)
+    )
+    return found is not None
 
 
 async def rebuild(session: AsyncSession) -> int:

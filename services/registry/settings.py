@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from services.registry.domain import EligibilityPolicy
+from services.registry.domain.household import EligibilityPolicy
 from shared.settings import CommonSettings, database_url_field
 
 

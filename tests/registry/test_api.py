@@ -15,8 +15,8 @@ import jwt
 import pytest
 from sqlalchemy import insert, select
 
-from services.registry import projections
-from services.registry.app import create
+from services.registry import private, projections
+from services.registry.service import SERVICE
 from services.registry.settings import RegistrySettings
 from shared import eventstore
 from shared.auth import Role, issue_token
@@ -113,7 +113,7 @@ class Registry:
 @pytest.fixture
 async def registry(database_url: str, nats_server: NatsServer) -> AsyncIterator[Registry]:
     settings = RegistrySettings(database_url=database_url, nats_url=nats_server.url)
-    app = create(settings)
+    app = SERVICE.app(settings)
     async with serve_app(app) as client:
         yield Registry(client, app.state.runtime, settings, nats_server.url)
 
@@ -201,8 +201,8 @@ async def test_members_updates_and_deactivation(registry: Registry) -> None:
     async with registry.runtime.reads() as session:
         stored = (
             await session.execute(
-                select(projections.deactivation_notes).where(
-                    projections.deactivation_notes.c.household_id == UUID(hid)
+                select(private.deactivation_notes).where(
+                    private.deactivation_notes.c.household_id == UUID(hid)
                 )
             )
         ).one()
@@ -469,12 +469,12 @@ async def stored_v1_household(registry: Registry) -> UUID:
         await eventstore.append(session, envelopes)
         await projections.project(session, envelopes)
         await session.execute(
-            insert(projections.household_pii).values(
+            insert(private.household_pii).values(
                 household_id=hid, kk_number=kk, address="Gg. Masjid No. 3"
             )
         )
         await session.execute(
-            insert(projections.members).values(
+            insert(private.members).values(
                 member_id=head_id,
                 household_id=hid,
                 full_name="Slamet",

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from hashlib import sha256
 from uuid import uuid4
 
 import pytest
 
-from services.registry.domain import (
+from services.registry.domain.household import (
     AddMember,
     Deactivate,
     DecideEligibility,
@@ -21,8 +22,8 @@ from services.registry.domain import (
     evolve,
     vulnerability,
 )
-from services.registry.pmt import SurveyAnswers, pmt_score
-from shared.domain import Conflict, DomainError, fold
+from services.registry.domain.pmt import SurveyAnswers, pmt_score
+from shared.domain import DomainError, fold
 from shared.events.registry import (
     EligibilityDecided,
     EligibilityDecidedV1,
@@ -103,7 +104,7 @@ ANSWERS = SurveyAnswers(
 
 
 def surveyed(answers: SurveyAnswers = ANSWERS) -> SurveyRecorded:
-    [event] = decide(state(registered()), RecordSurvey(uuid4(), TODAY, answers))
+    [event] = decide(state(registered()), RecordSurvey(uuid4(), TODAY, answers, today=TODAY))
     assert isinstance(event, SurveyRecorded)
     return event
 
@@ -137,9 +138,56 @@ def test_the_same_nik_cannot_appear_twice_in_one_household() -> None:
     assert (err.value.code, err.value.field) == ("nik_repeated", "members.1.nik")
 
 
+def test_a_nik_of_another_active_household_is_refused_naming_it() -> None:
+    holder = uuid4()
+    command = register(member(commitment="a"), member("spouse", commitment="b"))
+    command = replace(command, taken={hexdigest("b"): holder})
+    with pytest.raises(DomainError, match=str(holder)) as err:
+        decide(Household(), command)
+    assert (err.value.code, err.value.field, err.value.status) == (
+        "nik_already_registered",
+        "members.1.nik",
+        409,
+    )
+    added = AddMember(member("child", commitment="c"), TODAY, taken={hexdigest("c"): holder})
+    with pytest.raises(DomainError) as err:
+        decide(state(registered()), added)
+    assert (err.value.code, err.value.field) == ("nik_already_registered", "nik")
+
+
+def test_a_survey_cannot_be_dated_in_the_future() -> None:
+    answers = SurveyAnswers(
+        monthly_income_idr=900_000,
+        household_size=3,
+        floor_area_m2=20,
+        floor="cement",
+        wall="unplastered_brick",
+        water="well",
+        sanitation="shared",
+        electricity="900VA",
+        cooking_fuel="lpg_3kg",
+    )
+    tomorrow = date.fromordinal(TODAY.toordinal() + 1)
+    with pytest.raises(DomainError) as err:
+        decide(state(registered()), RecordSurvey(uuid4(), tomorrow, answers, today=TODAY))
+    assert (err.value.code, err.value.field) == ("surveyed_on_future", "surveyed_on")
+
+
+def test_a_duplicate_of_an_unknown_household_is_refused() -> None:
+    command = Deactivate(reason="duplicate", duplicate_of=uuid4(), duplicate_known=False)
+    with pytest.raises(DomainError) as err:
+        decide(state(registered()), command)
+    assert (err.value.code, err.value.field, err.value.status) == (
+        "household_not_found",
+        "duplicate_of",
+        404,
+    )
+
+
 def test_a_household_is_registered_once() -> None:
-    with pytest.raises(Conflict, match="already registered"):
+    with pytest.raises(DomainError, match="already registered") as err:
         decide(state(registered()), register())
+    assert (err.value.code, err.value.status) == ("household_exists", 409)
 
 
 @pytest.mark.parametrize(
@@ -164,8 +212,9 @@ def test_a_second_head_cannot_be_added() -> None:
 
 def test_a_member_cannot_be_added_twice() -> None:
     head = member(commitment="same")
-    with pytest.raises(Conflict, match="already a member"):
+    with pytest.raises(DomainError, match="already a member") as err:
         decide(state(registered(head)), AddMember(member("child", commitment="same"), TODAY))
+    assert (err.value.code, err.value.status) == ("nik_already_member", 409)
 
 
 def test_an_update_records_only_what_changed() -> None:
@@ -275,7 +324,7 @@ def test_a_deactivated_household_takes_no_more_commands() -> None:
         AddMember(member("child"), TODAY),
         Deactivate(reason="deceased"),
     ):
-        with pytest.raises(Conflict, match="deactivated"):
+        with pytest.raises(DomainError, match="deactivated"):
             decide(given, command)  # type: ignore[arg-type]
 
 
@@ -353,7 +402,7 @@ def test_a_household_stored_as_version_1_events_loads_and_takes_commands() -> No
 
     [added] = decide(given, AddMember(member("child", born=2020, commitment="child"), TODAY))
     assert isinstance(added, MemberAdded) and added.schema_version == 2
-    with pytest.raises(Conflict, match="already a member"):
+    with pytest.raises(DomainError, match="already a member"):
         decide(given, AddMember(member("child", commitment="spouse"), TODAY))
 
     [decided] = decide(evolve(given, added), DecideEligibility(TODAY))
@@ -369,5 +418,5 @@ def test_a_household_stored_as_version_1_events_loads_and_takes_commands() -> No
 def test_a_version_1_deactivation_still_deactivates() -> None:
     given = state(*v1_history(), HouseholdDeactivatedV1(reason="moved", note="pindah"))
     assert given.status == "inactive"
-    with pytest.raises(Conflict, match="deactivated"):
+    with pytest.raises(DomainError, match="deactivated"):
         decide(given, DecideEligibility(TODAY))

@@ -8,8 +8,9 @@ from uuid import uuid4
 
 from sqlalchemy import Boolean, DateTime, Integer, String, Uuid, column, insert, inspect, table
 
-from services.registry.app import MIGRATIONS
-from services.registry.projections import deactivation_notes, households
+from services.registry.private import deactivation_notes
+from services.registry.projections import households
+from services.registry.service import SERVICE
 from shared.db import make_engine, migrate
 
 # The households read model as revision r0001 made it (the columns a row needs).
@@ -35,7 +36,7 @@ async def test_an_older_database_drops_the_masked_nik_and_keeps_its_rows(
     engine = make_engine(database_url)
     hid, now = uuid4(), datetime.now(UTC)
     try:
-        await migrate(engine, [MIGRATIONS], target="r0001")
+        await migrate(engine, [SERVICE.migrations], target="r0001")
         async with engine.begin() as conn:
             await conn.execute(
                 insert(OLD_HOUSEHOLDS).values(
@@ -55,7 +56,7 @@ async def test_an_older_database_drops_the_masked_nik_and_keeps_its_rows(
                     updated_at=now,
                 )
             )
-        await migrate(engine, [MIGRATIONS])
+        await migrate(engine, [SERVICE.migrations])
         assert await columns(engine, "households") == set(households.c.keys())
         assert await columns(engine, "deactivation_notes") == set(deactivation_notes.c.keys())
         async with engine.connect() as conn:

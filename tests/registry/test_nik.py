@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from services.registry.nik import check_kk, check_nik, make_nik
+from services.registry.domain.nik import check_kk, check_nik, make_nik
 
 BORN = date(1965, 3, 12)
 

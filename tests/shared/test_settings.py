@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from services.registry.app import create
+from services.registry.service import SERVICE
 from services.registry.settings import RegistrySettings
 from shared.settings import InsecureSettings
 
@@ -18,7 +18,7 @@ def test_a_service_outside_development_mode_refuses_to_start_with_built_in_secre
         mode="production", database_url=f"sqlite+aiosqlite:///{tmp_path / 'r.db'}"
     )
     with pytest.raises(InsecureSettings, match="BANSOS_PROGRAMME_KEY"):
-        create(settings)
+        SERVICE.app(settings)
 
 
 def test_a_service_with_real_secrets_starts_outside_development_mode(tmp_path: Path) -> None:
@@ -28,7 +28,7 @@ def test_a_service_with_real_secrets_starts_outside_development_mode(tmp_path: P
         programme_key="k" * 48,
         jwt_secret="s" * 48,
     )
-    assert create(settings).title.startswith("Bansos")
+    assert SERVICE.app(settings).title.startswith("Bansos")
 
 
 def test_the_earlier_name_of_the_programme_key_is_still_read(

@@ -9,7 +9,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from services.registry.app import create
+from services.registry.service import SERVICE
 from services.registry.settings import RegistrySettings
 from shared.consumers import ProjectionConsumer
 from shared.db import make_engine, migrate, sessionmaker
@@ -47,7 +47,7 @@ async def test_request_relay_and_consumer_share_one_trace_id(
     settings = RegistrySettings(
         database_url=f"sqlite+aiosqlite:///{tmp_path}/registry.db", nats_url=nats_server.url
     )
-    async with serve_app(create(settings)) as client:
+    async with serve_app(SERVICE.app(settings)) as client:
         await broker.connect()
         running = asyncio.create_task(consumer.run(broker, consumer_settings, "bansos.registry.>"))
         try:

@@ -1,19 +1,33 @@
-"""Registry decider: households, their members, surveys and eligibility. Pure, no I/O.
+"""The household: its members, surveys and eligibility. A pure decider, no I/O.
 
-Commands carry only what may leave the registry (commitments, RT/RW, flags); the API
-keeps names, NIK, KK and staff notes in the registry's own store (DESIGN §7). Histories
-stored as version 1 events replay too: those classes subclass version 2.
+Commands carry only what may leave the registry (commitments, RT/RW, flags); the handlers
+keep names, NIK, KK and staff notes in the registry's private store (DESIGN §7). Facts of
+other households (which NIKs active households hold) come in on the command, read in the
+command's transaction. Histories stored as version 1 events replay too: those classes
+subclass version 2.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Literal
 from uuid import UUID
 
-from services.registry.pmt import FORMULA_VERSION, SurveyAnswers, pmt_score
-from shared.domain import Conflict, DomainError
+from services.registry.domain.pmt import FORMULA_VERSION, SurveyAnswers, pmt_score
+from services.registry.errors import (
+    DUPLICATE_OF_REQUIRED,
+    DUPLICATE_OF_SELF,
+    HOUSEHOLD_EXISTS,
+    NIK_ALREADY_MEMBER,
+    NIK_ALREADY_REGISTERED,
+    NIK_REPEATED,
+    ONE_HEAD_REQUIRED,
+    SURVEYED_ON_FUTURE,
+)
+from shared.domain import DomainError
+from shared.errors import HOUSEHOLD_INACTIVE, HOUSEHOLD_NOT_FOUND
 from shared.events import EventPayload
 from shared.events.registry import (
     DeactivationReason,
@@ -26,7 +40,7 @@ from shared.events.registry import (
     SurveyRecorded,
     Vulnerability,
 )
-from shared.service import Decider
+from shared.uow import Decider
 
 ELDERLY_AGE = 60
 ADULT_AGE = 18
@@ -53,6 +67,10 @@ class Household:
 
 
 # --- commands ------------------------------------------------------------------------------
+# NIK commitment -> the active household that holds it: a NIK belongs to one only.
+Taken = Mapping[str, UUID]
+
+
 @dataclass(frozen=True)
 class RegisterHousehold:
     rt: str
@@ -63,12 +81,14 @@ class RegisterHousehold:
     today: date
     desil: int | None = None
     dtks_listed: bool = False
+    taken: Taken = field(default_factory=dict)  # of the members' NIKs
 
 
 @dataclass(frozen=True)
 class AddMember:
     member: MemberFacts
     today: date
+    taken: Taken = field(default_factory=dict)  # of the member's NIK
 
 
 @dataclass(frozen=True)
@@ -86,6 +106,7 @@ class RecordSurvey:
     survey_id: UUID
     surveyed_on: date
     answers: SurveyAnswers
+    today: date
 
 
 @dataclass(frozen=True)
@@ -111,6 +132,7 @@ class Deactivate:
     note_commitment: str | None = None  # salted; the note itself stays in the registry
     duplicate_of: UUID | None = None
     household_id: UUID | None = None  # the one being deactivated, to refuse self-duplicates
+    duplicate_known: bool = True  # whether the registry knows the household `duplicate_of`
 
 
 Command = (
@@ -134,32 +156,44 @@ def vulnerability(members: tuple[MemberFacts, ...], today: date) -> tuple[Vulner
 
 def _require_active(state: Household) -> None:
     if state.status == "inactive":
-        raise Conflict("household_inactive", "the household is deactivated")
+        raise DomainError(HOUSEHOLD_INACTIVE, "the household is deactivated")
     if state.status != "active":
-        raise DomainError("household_not_registered", "the household is not registered")
+        raise DomainError(HOUSEHOLD_NOT_FOUND, "the household is not registered")
 
 
-def _check_members(members: tuple[MemberFacts, ...]) -> None:
+def _refuse_taken(nik_commitment: str, taken: Taken, field: str) -> None:
+    """One active household per NIK: the holder is named, so the operator can look."""
+    holder = taken.get(nik_commitment)
+    if holder is not None:
+        raise DomainError(
+            NIK_ALREADY_REGISTERED,
+            f"this NIK already belongs to active household {holder}",
+            field=field,
+        )
+
+
+def _check_members(members: tuple[MemberFacts, ...], taken: Taken) -> None:
     heads = [m for m in members if m.relationship == "head"]
     if len(heads) != 1:
-        raise DomainError("one_head_required", "a household has exactly one head", field="members")
+        raise DomainError(ONE_HEAD_REQUIRED, "a household has exactly one head", field="members")
     seen: set[str] = set()
     for i, m in enumerate(members):
         if m.nik_commitment in seen:
             raise DomainError(
-                "nik_repeated",
+                NIK_REPEATED,
                 "the same NIK appears twice in the household",
                 field=f"members.{i}.nik",
             )
         seen.add(m.nik_commitment)
+        _refuse_taken(m.nik_commitment, taken, f"members.{i}.nik")
 
 
 def decide(state: Household, command: Command) -> list[EventPayload]:
     match command:
         case RegisterHousehold():
             if state.status != "new":
-                raise Conflict("household_exists", "this household is already registered")
-            _check_members(command.members)
+                raise DomainError(HOUSEHOLD_EXISTS, "this household is already registered")
+            _check_members(command.members, command.taken)
             return [
                 HouseholdRegistered(
                     rt=command.rt,
@@ -176,12 +210,13 @@ def decide(state: Household, command: Command) -> list[EventPayload]:
             _require_active(state)
             if member.relationship == "head":
                 raise DomainError(
-                    "one_head_required", "the household already has a head", field="relationship"
+                    ONE_HEAD_REQUIRED, "the household already has a head", field="relationship"
                 )
             if any(m.nik_commitment == member.nik_commitment for m in state.members):
-                raise Conflict(
-                    "nik_repeated", "this NIK is already a member of the household", field="nik"
+                raise DomainError(
+                    NIK_ALREADY_MEMBER, "this NIK is already a member of the household", field="nik"
                 )
+            _refuse_taken(member.nik_commitment, command.taken, "nik")
             members = (*state.members, member)
             return [MemberAdded(member=member, vulnerability=vulnerability(members, command.today))]
         case UpdateHousehold():
@@ -189,6 +224,10 @@ def decide(state: Household, command: Command) -> list[EventPayload]:
             return _update(state, command)
         case RecordSurvey():
             _require_active(state)
+            if command.surveyed_on > command.today:
+                raise DomainError(
+                    SURVEYED_ON_FUTURE, "surveyed_on cannot be in the future", field="surveyed_on"
+                )
             return [
                 SurveyRecorded(
                     survey_id=command.survey_id,
@@ -205,13 +244,19 @@ def decide(state: Household, command: Command) -> list[EventPayload]:
             _require_active(state)
             if command.reason == "duplicate" and command.duplicate_of is None:
                 raise DomainError(
-                    "duplicate_of_required",
+                    DUPLICATE_OF_REQUIRED,
                     "name the household this one duplicates",
                     field="duplicate_of",
                 )
             if command.duplicate_of is not None and command.duplicate_of == command.household_id:
                 raise DomainError(
-                    "duplicate_of_self", "a household cannot duplicate itself", field="duplicate_of"
+                    DUPLICATE_OF_SELF, "a household cannot duplicate itself", field="duplicate_of"
+                )
+            if command.duplicate_of is not None and not command.duplicate_known:
+                raise DomainError(
+                    HOUSEHOLD_NOT_FOUND,
+                    f"no household {command.duplicate_of}",
+                    field="duplicate_of",
                 )
             return [
                 HouseholdDeactivated(

@@ -1,9 +1,9 @@
-"""What a service knows of the registry's households: its own projection of registry
-events (DESIGN §2: no service reads another's tables or calls it at request time).
-
-Distribution and training keep the same table (in their own databases) through the same
-durable-consumer handler: active or not, eligible or not, RT/RW, the
-members' NIK commitments, and the registry event that decided eligibility.
+"""What the registry publishes for other services to keep: the households projection of its
+events. Distribution and training each keep this table in their own database (DESIGN §2: no
+service reads another's tables or calls it at request time) through the same durable
+consumer: active or not, eligible or not, RT/RW, the members' NIK commitments, and the
+registry event that decided eligibility. It depends only on the registry's published event
+schemas (shared/events/registry.py), as any consumer of them would.
 Events of a household apply in version order: a redelivered older one is skipped, and an
 update that arrives before its registration is retried (the consumer redelivers it).
 An eligibility decision carries the whole picture, so it also repairs anything skipped.
@@ -14,15 +14,17 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
+from pydantic import BaseModel
 from sqlalchemy import JSON, Boolean, Column, Integer, MetaData, String, Table, Uuid, insert, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.api import runtime
 from shared.auth import Principal, Role, require
 from shared.consumers import Subscription
-from shared.domain import NotFound
+from shared.deps import Reads
+from shared.domain import DomainError
+from shared.errors import HOUSEHOLD_NOT_FOUND, errors
 from shared.events import Envelope, EventPayload
 from shared.events.registry import (
     EligibilityDecided,
@@ -111,6 +113,19 @@ async def find(session: AsyncSession, household_id: UUID) -> Any:
     ).first()
 
 
+class HouseholdView(BaseModel):
+    """A household as a service knows it from the registry's events."""
+
+    household_id: UUID
+    active: bool
+    eligible: bool | None
+    rt: str
+    rw: str
+    member_count: int
+    decided_by_event_id: UUID | None
+    registry_version: int
+
+
 def router(*roles: Role) -> APIRouter:
     """`GET /eligibility/{household_id}`: what this service knows of a household (useful
     when a command about it is refused)."""
@@ -120,21 +135,22 @@ def router(*roles: Role) -> APIRouter:
 
     @routes.get(
         "/eligibility/{household_id}",
+        response_model=HouseholdView,
         summary="A household as this service knows it from the registry's events",
+        responses=errors(HOUSEHOLD_NOT_FOUND),
     )
     async def get_eligibility(
-        household_id: UUID, request: Request, principal: Principal = reader
-    ) -> dict[str, Any]:
-        async with runtime(request).reads() as session:
-            row = await find(session, household_id)
+        household_id: UUID, session: Reads, principal: Principal = reader
+    ) -> HouseholdView:
+        row = await find(session, household_id)
         if row is None:
-            raise NotFound(
-                "household_unknown",
+            raise DomainError(
+                HOUSEHOLD_NOT_FOUND,
                 f"the registry has not announced household {household_id} (yet)",
                 field="household_id",
             )
-        out = dict(row._mapping)
-        out["member_count"] = len(out.pop("member_commitments"))
-        return out
+        known = dict(row._mapping)
+        known["member_count"] = len(known.pop("member_commitments"))
+        return HouseholdView.model_validate(known)
 
     return routes

@@ -1,0 +1,5 @@
+"""The registry's HTTP API: routes per resource, their schemas and read-model queries."""
+
+from services.registry.api.routes import households
+
+ROUTERS = [households.router]

@@ -1,0 +1,16 @@
+"""The registry's error codes (the kernel's shared ones are in shared/errors.py)."""
+
+from shared.errors import declare
+
+HOUSEHOLD_EXISTS = declare(409, "household_exists", "this household is already registered")
+ONE_HEAD_REQUIRED = declare(422, "one_head_required", "a household has exactly one head")
+NIK_REPEATED = declare(422, "nik_repeated", "the same NIK twice in one household")
+NIK_ALREADY_MEMBER = declare(409, "nik_already_member", "the NIK is already a member here")
+NIK_ALREADY_REGISTERED = declare(
+    409, "nik_already_registered", "the NIK belongs to another active household"
+)
+DUPLICATE_OF_REQUIRED = declare(
+    422, "duplicate_of_required", "a duplicate names the household it duplicates"
+)
+DUPLICATE_OF_SELF = declare(422, "duplicate_of_self", "a household cannot duplicate itself")
+SURVEYED_ON_FUTURE = declare(422, "surveyed_on_future", "a survey cannot be in the future")

@@ -1,0 +1,150 @@
+"""The registry's private store: names, NIK, KK, addresses, phones and staff notes, which
+never leave this service (DESIGN §7). An event carries at most a keyed commitment (a NIK,
+a KK) or a salted one (a note, whose salt is kept here beside it). Written by the handlers
+in the command's transaction; never rebuilt from events, which do not hold it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any, Protocol
+from uuid import UUID
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    Uuid,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.registry.projections import metadata
+from shared.pii import SaltedCommitment
+
+household_pii = Table(
+    "household_pii",
+    metadata,
+    Column("household_id", Uuid, primary_key=True),
+    Column("kk_number", String(16), nullable=False),
+    Column("address", String(300), nullable=False),
+    Column("phone", String(20)),
+    Column("dtks_ref", String(40)),
+)
+
+members = Table(
+    "members",
+    metadata,
+    Column("member_id", Uuid, primary_key=True),
+    Column(
+        "household_id", Uuid, ForeignKey("household_pii.household_id"), nullable=False, index=True
+    ),
+    Column("full_name", String(120), nullable=False),
+    Column("nik", String(16), nullable=False),
+    Column("birth_date", Date, nullable=False),
+    Column("sex", String(1), nullable=False),
+    Column("relationship", String(20), nullable=False),
+    Column("disabled", Boolean, nullable=False),
+    Column("position", Integer, nullable=False),
+)
+
+# The staff note of a deactivation, and the salt of the commitment its event carries.
+deactivation_notes = Table(
+    "deactivation_notes",
+    metadata,
+    Column("household_id", Uuid, ForeignKey("household_pii.household_id"), primary_key=True),
+    Column("note", String(500), nullable=False),
+    Column("salt", LargeBinary(16), nullable=False),
+)
+
+
+class Person(Protocol):
+    """A member as the operator entered them (api/schemas.py MemberIn)."""
+
+    @property
+    def full_name(self) -> str: ...
+    @property
+    def nik(self) -> str: ...
+    @property
+    def birth_date(self) -> date: ...
+    @property
+    def sex(self) -> str: ...
+    @property
+    def relationship(self) -> str: ...
+    @property
+    def disabled(self) -> bool: ...
+
+
+async def keep_household(
+    session: AsyncSession,
+    household_id: UUID,
+    *,
+    kk_number: str,
+    address: str,
+    phone: str | None,
+    dtks_ref: str | None,
+) -> None:
+    await session.execute(
+        insert(household_pii).values(
+            household_id=household_id,
+            kk_number=kk_number,
+            address=address,
+            phone=phone,
+            dtks_ref=dtks_ref,
+        )
+    )
+
+
+async def keep_members(
+    session: AsyncSession, household_id: UUID, people: Sequence[tuple[UUID, Person]]
+) -> None:
+    """Members in the order given, after those the household already has."""
+    first = int(
+        await session.scalar(
+            select(func.count()).select_from(members).where(members.c.household_id == household_id)
+        )
+        or 0
+    )
+    await session.execute(
+        insert(members),
+        [
+            {
+                "member_id": member_id,
+                "household_id": household_id,
+                "full_name": p.full_name,
+                "nik": p.nik,
+                "birth_date": p.birth_date,
+                "sex": p.sex,
+                "relationship": p.relationship,
+                "disabled": p.disabled,
+                "position": first + i,
+            }
+            for i, (member_id, p) in enumerate(people)
+        ],
+    )
+
+
+async def change_household(session: AsyncSession, household_id: UUID, **changes: Any) -> None:
+    """Address, phone or DTKS reference, as given (only the keys present)."""
+    if changes:
+        await session.execute(
+            update(household_pii)
+            .where(household_pii.c.household_id == household_id)
+            .values(**changes)
+        )
+
+
+async def keep_deactivation_note(
+    session: AsyncSession, household_id: UUID, note: str, committed: SaltedCommitment
+) -> None:
+    await session.execute(
+        insert(deactivation_notes).values(household_id=household_id, note=note, salt=committed.salt)
+    )
