@@ -25,7 +25,8 @@ import pytest
 from services.community import demo as community_demo
 from services.training import demo as training_demo
 from shared.auth import Role
-from shared.cli import DEMO_SUBJECTS, run_demo
+from shared.cli import run_demo
+from shared.demo import DEMO_SUBJECTS
 from shared.events import PAYLOAD_TYPES
 from tests.helpers import UpProcess, bearer
 
@@ -39,8 +40,8 @@ def demo_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[UpPro
     up = UpProcess(tmp_path_factory.mktemp("outsider") / "var")
     up.start(wait_for=(1, 2, 3, 4, 5), within=90)
     try:
-        urls = {s: up.url(n) for n, s in ((2, "distribution"), (3, "training"), (4, "community"))}
-        made = run_demo(up.url(1), 500, seed=2026, urls=urls)
+        names = ("registry", "distribution", "training", "community", "audit")
+        made = run_demo({name: up.url(n) for n, name in enumerate(names, 1)}, 500, seed=2026)
         yield up, made
     finally:
         up.stop()
