@@ -14,12 +14,16 @@ from services.distribution.domain.allocation import EligibleHousehold, OfficerFa
 from services.distribution.domain.ids import budget_id, officer_id
 from services.distribution.domain.round import RoundStatus
 from services.distribution.errors import ROUND_NOT_FOUND
-from services.distribution.projections import allocations, budgets, certificates, rounds
+from services.distribution.projections import (
+    TOTALS,
+    allocations,
+    budgets,
+    certificates,
+    rounds,
+)
 from services.registry.published import households
 from shared.domain import DomainError
 from shared.events.distribution import PackageItem, Programme
-
-TOTALS = ("allocated", "received", "undelivered", "amount_allocated_idr", "amount_received_idr")
 
 
 async def budget_exists(session: AsyncSession, programme: Programme, period: str) -> bool:

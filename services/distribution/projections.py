@@ -104,6 +104,8 @@ rounds = Table(
     Column("version", Integer, nullable=False),
     Column("scheduled_at", UTCDateTime(), nullable=False),
 )
+# A round's counters, which its closure records.
+TOTALS = ("allocated", "received", "undelivered", "amount_allocated_idr", "amount_received_idr")
 
 # A household once per round (the allocation's id, one per programme, period and
 # household, already says more: the decider refuses a second; these keys back it up).

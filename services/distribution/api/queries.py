@@ -19,11 +19,15 @@ from services.distribution.api.schemas import (
     RwTotals,
 )
 from services.distribution.private import latest_note
-from services.distribution.projections import allocations, budgets, certificates, rounds
+from services.distribution.projections import (
+    TOTALS,
+    allocations,
+    budgets,
+    certificates,
+    rounds,
+)
 from services.registry.published import households
 from shared.events.distribution import Programme
-
-TOTALS = ("allocated", "received", "undelivered", "amount_allocated_idr", "amount_received_idr")
 
 
 # --- budgets and officers ------------------------------------------------------------------
