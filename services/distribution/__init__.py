@@ -1,0 +1,1 @@
+"""Distribution service: budgets, rounds, allocations and hand-overs (port 8002)."""

@@ -1,5 +1,6 @@
-from services.distribution.app import create
-from services.distribution.settings import DistributionSettings
+"""`python -m services.distribution`: serve distribution alone (port 8002 by default)."""
+
+from services.distribution.service import SERVICE
 from shared.serve import serve
 
-serve(create, DistributionSettings())
+serve(SERVICE)

@@ -1,11 +1,9 @@
-"""Distribution consumers: what the registry says about households, and nothing else.
+"""What distribution learns from other services: the registry's households, and nothing else.
 
-A household can be allocated aid only while this projection (`shared/households.py`)
+A household can be allocated aid only while this view (services/registry/published.py)
 shows it active and eligible; the allocation records the registry event it rested on.
 """
 
-from __future__ import annotations
+from services.registry import published
 
-from shared import households
-
-CONSUMERS = [households.subscription("distribution")]
+CONSUMERS = [published.subscription("distribution")]

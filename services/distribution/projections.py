@@ -1,9 +1,11 @@
-"""Distribution read models, updated in the command's transaction (rebuildable from events).
+"""Distribution's read models, projected from its own events in the command's transaction
+and rebuildable from the event store: `budgets`, `officer_certificates`, `rounds` and
+`allocations`. Staff notes are in private.py; the households view is the registry's
+(services/registry/published.py), kept by consumers.py.
 
-Two invariants live here because they span aggregates and must hold under concurrency:
-an allocation never takes a budget below zero (a conditional UPDATE of the budget row),
-and no hand-over lands in a round that is not endorsed or already closed (a conditional
-UPDATE of the round row, which also serialises hand-overs with the round's closure).
+Two rules span aggregates and must hold under any concurrency, so they live here, as
+conditional updates in the command's own transaction: `charge_budget` (a budget never goes
+below zero) and `count_hand_over` (a hand-over only in an endorsed round).
 """
 
 from __future__ import annotations
@@ -30,10 +32,17 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.distribution.domain import officer_id
+from services.distribution.domain.ids import officer_id
+from services.distribution.errors import (
+    ALREADY_ALLOCATED,
+    BUDGET_EXCEEDED,
+    CERTIFICATE_RECORDED,
+    ROUND_CLOSED,
+    ROUND_NOT_OPEN,
+)
 from shared import eventstore
 from shared.db import BigId, UTCDateTime
-from shared.domain import Conflict
+from shared.domain import DomainError
 from shared.events import Envelope
 from shared.events.distribution import (
     AidAllocated,
@@ -47,6 +56,7 @@ from shared.events.distribution import (
     RoundEndorsed,
     RoundScheduled,
 )
+from shared.uow import Unique
 
 metadata = MetaData()
 
@@ -63,6 +73,8 @@ budgets = Table(
     Column("version", Integer, nullable=False),
 )
 
+# A certificate number is one officer's: the officer's decider sees only their own, so
+# the primary key refuses the same number recorded for another officer.
 certificates = Table(
     "officer_certificates",
     metadata,
@@ -92,7 +104,11 @@ rounds = Table(
     Column("version", Integer, nullable=False),
     Column("scheduled_at", UTCDateTime(), nullable=False),
 )
+# A round's counters, which its closure records.
+TOTALS = ("allocated", "received", "undelivered", "amount_allocated_idr", "amount_received_idr")
 
+# A household once per round (the allocation's id, one per programme, period and
+# household, already says more: the decider refuses a second; these keys back it up).
 allocations = Table(
     "allocations",
     metadata,
@@ -114,6 +130,17 @@ allocations = Table(
     UniqueConstraint("round_id", "household_id", name="uq_allocations_round_household"),
     Index("ix_allocations_round_rw", "round_id", "rw", "seq"),
 )
+
+_ALLOCATED_TWICE = Unique(ALREADY_ALLOCATED, "the household is already allocated in this round")
+CONSTRAINTS = {
+    "officer_certificates_pkey": Unique(
+        CERTIFICATE_RECORDED,
+        "this certificate number is already recorded",
+        field="certificate_number",
+    ),
+    "uq_allocations_round_household": _ALLOCATED_TWICE,
+    "allocations_allocation_id_key": _ALLOCATED_TWICE,
+}
 
 
 async def project(session: AsyncSession, new_events: Sequence[Envelope]) -> None:
@@ -207,14 +234,14 @@ async def apply(session: AsyncSession, envelope: Envelope) -> None:
 
 
 async def _allocate(session: AsyncSession, new: Sequence[Envelope]) -> None:
-    """Allocations of one transaction: the budget is charged once per round, atomically."""
-    per_round: Counter[UUID] = Counter()
+    """Allocations of one transaction: each round's budget is charged once, atomically."""
+    households: Counter[UUID] = Counter()
     amount: Counter[UUID] = Counter()
     rows = []
     for envelope in new:
         e = envelope.typed()  # version 1 (with the head's masked NIK) is a subclass
         assert isinstance(e, AidAllocated)
-        per_round[e.round_id] += 1
+        households[e.round_id] += 1
         amount[e.round_id] += e.amount_idr
         rows.append(
             {
@@ -232,39 +259,52 @@ async def _allocate(session: AsyncSession, new: Sequence[Envelope]) -> None:
             }
         )
     for round_id, needed in amount.items():
-        budget = await session.scalar(
-            select(rounds.c.budget_id).where(rounds.c.round_id == round_id)
-        )
-        charged = await session.execute(
-            update(budgets)
-            .where(
-                budgets.c.budget_id == budget,
-                budgets.c.total_idr - budgets.c.allocated_idr >= needed,
-            )
-            .values(allocated_idr=budgets.c.allocated_idr + needed)
-        )
-        if charged.rowcount != 1:  # type: ignore[attr-defined]
-            remaining = await session.scalar(
-                select(budgets.c.total_idr - budgets.c.allocated_idr).where(
-                    budgets.c.budget_id == budget
-                )
-            )
-            raise Conflict(
-                "budget_exceeded",
-                f"the budget has {remaining} IDR left; this needs {needed} IDR "
-                f"for {per_round[round_id]} household(s)",
-            )
-        opened = await session.execute(
-            update(rounds)
-            .where(rounds.c.round_id == round_id, rounds.c.status != "closed")
-            .values(
-                allocated=rounds.c.allocated + per_round[round_id],
-                amount_allocated_idr=rounds.c.amount_allocated_idr + needed,
-            )
-        )
-        if opened.rowcount != 1:  # type: ignore[attr-defined]
-            raise Conflict("round_closed", "the round is closed")
+        await charge_budget(session, round_id, needed, households[round_id])
+        await count_allocations(session, round_id, needed, households[round_id])
     await session.execute(insert(allocations), rows)
+
+
+async def charge_budget(
+    session: AsyncSession, round_id: UUID, amount_idr: int, households: int
+) -> None:
+    """Invariant: a budget never goes below zero.
+
+    The round's budget row is charged only `WHERE total - allocated >= amount`, one
+    statement, so two allocations racing for the last of a budget cannot both pass (the
+    row's lock orders them, and the second re-reads what the first left). When no row
+    matches, the whole command is refused (`budget_exceeded`): a bulk allocation included,
+    all or nothing."""
+    budget = await session.scalar(select(rounds.c.budget_id).where(rounds.c.round_id == round_id))
+    left = budgets.c.total_idr - budgets.c.allocated_idr
+    charged = await session.execute(
+        update(budgets)
+        .where(budgets.c.budget_id == budget, left >= amount_idr)
+        .values(allocated_idr=budgets.c.allocated_idr + amount_idr)
+    )
+    if charged.rowcount != 1:  # type: ignore[attr-defined]
+        remaining = await session.scalar(select(left).where(budgets.c.budget_id == budget))
+        raise DomainError(
+            BUDGET_EXCEEDED,
+            f"the budget has {remaining} IDR left; this needs {amount_idr} IDR "
+            f"for {households} household(s)",
+        )
+
+
+async def count_allocations(
+    session: AsyncSession, round_id: UUID, amount_idr: int, households: int
+) -> None:
+    """A closed round takes no allocation, even one decided before it closed (the closure
+    locks the round's row, so its totals count every allocation committed before it)."""
+    counted = await session.execute(
+        update(rounds)
+        .where(rounds.c.round_id == round_id, rounds.c.status != "closed")
+        .values(
+            allocated=rounds.c.allocated + households,
+            amount_allocated_idr=rounds.c.amount_allocated_idr + amount_idr,
+        )
+    )
+    if counted.rowcount != 1:  # type: ignore[attr-defined]
+        raise DomainError(ROUND_CLOSED, "the round is closed")
 
 
 async def _hand_over(session: AsyncSession, envelope: Envelope, status: str, **values: Any) -> None:
@@ -283,15 +323,7 @@ async def _hand_over(session: AsyncSession, envelope: Envelope, status: str, **v
         counters["amount_received_idr"] = rounds.c.amount_received_idr + row.amount_idr
     else:
         counters["undelivered"] = rounds.c.undelivered + (0 if row.status == "undelivered" else 1)
-    endorsed = await session.execute(
-        update(rounds)
-        .where(rounds.c.round_id == row.round_id, rounds.c.status == "endorsed")
-        .values(**counters)
-    )
-    if endorsed.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict(
-            "round_not_open", "the round is not open for hand-overs (not endorsed, or closed)"
-        )
+    await count_hand_over(session, row.round_id, **counters)
     await session.execute(
         update(allocations)
         .where(allocations.c.allocation_id == envelope.aggregate_id)
@@ -299,7 +331,26 @@ async def _hand_over(session: AsyncSession, envelope: Envelope, status: str, **v
     )
 
 
+async def count_hand_over(session: AsyncSession, round_id: UUID, **counters: Any) -> None:
+    """Invariant: a hand-over only in an endorsed round.
+
+    The allocation's decider refuses a hand-over in a round its facts show not endorsed
+    or closed; this holds it when the round changes meanwhile. The round's counters move
+    only `WHERE status = 'endorsed'`, and closing a round locks its row first
+    (`lock_round_totals`), so a hand-over either commits before the closure and is counted
+    in its totals, or finds the round closed and is refused (`round_not_open`)."""
+    counted = await session.execute(
+        update(rounds)
+        .where(rounds.c.round_id == round_id, rounds.c.status == "endorsed")
+        .values(**counters)
+    )
+    if counted.rowcount != 1:  # type: ignore[attr-defined]
+        raise DomainError(
+            ROUND_NOT_OPEN, "the round is not open for hand-overs (not endorsed, or closed)"
+        )
+
+
 async def rebuild(session: AsyncSession) -> int:
-    """Recompute this service's own read models from its event store. (The eligibility
-    view comes from the registry's events: replay the stream into it instead.)"""
+    """Recompute this service's own read models from its event store (the staff notes
+    stay; the households view comes from the registry's events: replay the stream)."""
     return await eventstore.replay(session, project, [allocations, rounds, certificates, budgets])

@@ -17,12 +17,13 @@ import httpx
 import pytest
 from sqlalchemy import inspect, select, text
 
-from services.distribution import domain, projections
-from services.distribution.api import RECEIPT_GROUPS, RECEIPT_PREFIX
-from services.distribution.app import create as create_distribution
-from services.distribution.notes import staff_notes
+from services.distribution import projections
+from services.distribution.domain.ids import NAMESPACE, officer_id
+from services.distribution.handlers import RECEIPT_GROUPS, RECEIPT_PREFIX
+from services.distribution.private import staff_notes
+from services.distribution.service import SERVICE as DISTRIBUTION
 from services.distribution.settings import DistributionSettings
-from services.registry.app import create as create_registry
+from services.registry.service import SERVICE as REGISTRY
 from services.registry.settings import RegistrySettings
 from shared import eventstore
 from shared.auth import Role
@@ -61,11 +62,11 @@ class System:
 
 @pytest.fixture
 async def system(two_databases: list[str], nats_server: NatsServer) -> AsyncIterator[System]:
-    registry = create_registry(
+    registry = REGISTRY.app(
         RegistrySettings(database_url=two_databases[0], nats_url=nats_server.url)
     )
     settings = DistributionSettings(database_url=two_databases[1], nats_url=nats_server.url)
-    distribution = create_distribution(settings)
+    distribution = DISTRIBUTION.app(settings)
     async with serve_app(registry) as reg, serve_app(distribution) as dist:
         yield System(
             reg, dist, random.Random(11), distribution.state.runtime, settings, nats_server.url
@@ -342,7 +343,7 @@ async def test_rounds_racing_for_the_same_households_allocate_each_once(system: 
 
 def legacy_allocation_id(round_id: str, household_id: str) -> UUID:
     """How version 1 named an allocation: one per household and round."""
-    return uuid5(domain._NS, f"allocation/{round_id}/{household_id}")
+    return uuid5(NAMESPACE, f"allocation/{round_id}/{household_id}")
 
 
 async def test_two_officers_confirming_one_hand_over_one_succeeds(system: System) -> None:
@@ -411,7 +412,7 @@ async def test_rules_that_need_state_answer_with_their_code(system: System) -> N
         },
         headers=MANAGER,
     )
-    assert no_budget.status_code == 422 and no_budget.json()["error"] == "budget_not_found"
+    assert no_budget.status_code == 422 and no_budget.json()["error"] == "budget_required"
     outside = await d.post(
         "/rounds",
         json={
@@ -426,6 +427,28 @@ async def test_rules_that_need_state_answer_with_their_code(system: System) -> N
         "/rounds/00000000-0000-4000-8000-000000000000/allocations/bulk", headers=MANAGER
     )
     assert unknown.status_code == 404 and unknown.json()["error"] == "round_not_found"
+    # An aggregate never created: the unit of work answers its `<type>_not_found`.
+    nowhere = "00000000-0000-4000-8000-000000000000"
+    missing = [
+        ("budget_not_found", MANAGER, f"/budgets/SEMBAKO/{PERIOD}/top-ups", {"amount_idr": 1}),
+        ("round_not_found", FACILITATOR, f"/rounds/{nowhere}/endorsement", {}),
+        ("round_not_found", MANAGER, f"/rounds/{nowhere}/closure", None),
+        (
+            "allocation_not_found",
+            OFFICER,
+            f"/allocations/{nowhere}/receipt",
+            receipt("3174091203650001"),
+        ),
+        (
+            "allocation_not_found",
+            OFFICER,
+            f"/allocations/{nowhere}/undelivered",
+            {"reason": "moved"},
+        ),
+    ]
+    for code, who, path, body in missing:
+        reply = await d.post(path, json=body, headers=who)
+        assert (reply.status_code, reply.json()["error"]) == (404, code), path
     not_manager = await d.post("/budgets", json={}, headers=OFFICER)
     assert not_manager.status_code == 403
 
@@ -677,7 +700,7 @@ async def test_allocations_stored_as_version_1_events_project_and_take_commands(
     d = system.distribution
     rid, homes = await ready_round(system, "02", 3)
     fresh, handed, moved = homes
-    officer = domain.officer_id("officer.rudi")
+    officer = officer_id("officer.rudi")
     when = datetime.now(UTC) - timedelta(hours=1)
 
     def allocated(home: dict[str, Any]) -> AidAllocatedV1:

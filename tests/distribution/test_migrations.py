@@ -7,11 +7,13 @@ from uuid import uuid4
 
 from sqlalchemy import JSON, Boolean, Integer, String, Uuid, column, insert, inspect, select, table
 
-from services.distribution.app import MIGRATIONS
-from services.distribution.notes import staff_notes
+from services.distribution.private import staff_notes
 from services.distribution.projections import allocations
+from services.distribution.service import SERVICE
+from services.registry.published import households
 from shared.db import make_engine, migrate
-from shared.households import households
+
+MIGRATIONS = SERVICE.migrations
 
 # The two tables as revision d0001 made them (only what the rows below need).
 OLD_ELIGIBILITY = table(
