@@ -1,0 +1,1 @@
+"""Training service: skills courses, enrolment, attendance, completion, outcomes (port 8003)."""

@@ -1,5 +1,6 @@
-from services.training.app import create
-from services.training.settings import TrainingSettings
+"""`python -m services.training`: serve training alone (port 8003 by default)."""
+
+from services.training.service import SERVICE
 from shared.serve import serve
 
-serve(create, TrainingSettings())
+serve(SERVICE)

@@ -1,8 +1,9 @@
-"""Training consumers: the registry's households (`shared/households.py`), so that only
-members of registered, active households enrol, eligible households first."""
+"""What training learns from other services' events: the registry's households (its
+published view, services/registry/published.py), so that only members of registered,
+active households enrol, eligible households first."""
 
 from __future__ import annotations
 
-from shared import households
+from services.registry import published
 
-CONSUMERS = [households.subscription("training")]
+CONSUMERS = [published.subscription("training")]

@@ -13,7 +13,9 @@ from typing import Any
 
 import httpx
 
-from shared.demo import known, ok
+from shared.auth import Role
+from shared.demo import DemoContext, known, ok
+from shared.errors import HOUSEHOLD_INACTIVE, HOUSEHOLD_UNKNOWN
 
 
 @dataclass(frozen=True)
@@ -66,10 +68,25 @@ OUTCOME_NOTES = {
 }
 
 
-async def seed(
-    url: str, token: str, households: list[dict[str, Any]], rng: random.Random
+async def seed(ctx: DemoContext) -> None:
+    """Run the three courses over the registry's demo households (`made["courses"]`: each
+    course's counters, as GET /courses/{id} answers them)."""
+    households: list[dict[str, Any]] = ctx.made.get("households", [])
+    with ctx.status("courses: enrolment, attendance, completion, outcomes ..."):
+        async with ctx.client("training", Role.training_coordinator, timeout=60) as client:
+            courses = await run_courses(client, households, ctx.rng)
+    ctx.made["courses"] = courses
+    for c in courses:
+        ctx.report(
+            f"{c['category']} course {c['course_id']}: {c['seated']} seated, "
+            f"{c['waitlisted']} waiting, {c['completed']} completed"
+        )
+
+
+async def run_courses(
+    client: httpx.AsyncClient, households: list[dict[str, Any]], rng: random.Random
 ) -> list[dict[str, Any]]:
-    """Run the three courses; returns each course's counters."""
+    """Open and run the three courses; returns each course's counters."""
     members = [
         (h["household_id"], m["nik"])
         for h in households
@@ -77,36 +94,34 @@ async def seed(
         if date.today().year - int(m["birth_date"][:4]) >= 17  # adults train
     ]
     rng.shuffle(members)
-    auth = {"Authorization": f"Bearer {token}"}
     results = []
-    async with httpx.AsyncClient(base_url=url, headers=auth, timeout=60) as client:
-        if households:
-            await known(client, households[-1]["household_id"])
-        for spec in COURSES:
-            first = date.today() - timedelta(weeks=spec.weeks_ago)
-            course = ok(
-                await client.post(
-                    "/courses",
-                    json={
-                        "category": spec.category,
-                        "title": spec.title,
-                        "trainer": spec.trainer,
-                        "sessions": [
-                            {"on": str(first + timedelta(weeks=w)), "place": spec.place}
-                            for w in range(4)
-                        ],
-                        "capacity": spec.capacity,
-                    },
-                )
+    if households:
+        await known(client, households[-1]["household_id"])
+    for spec in COURSES:
+        first = date.today() - timedelta(weeks=spec.weeks_ago)
+        course = ok(
+            await client.post(
+                "/courses",
+                json={
+                    "category": spec.category,
+                    "title": spec.title,
+                    "trainer": spec.trainer,
+                    "sessions": [
+                        {"on": str(first + timedelta(weeks=w)), "place": spec.place}
+                        for w in range(4)
+                    ],
+                    "capacity": spec.capacity,
+                },
             )
-            wanted = min(len(members), spec.capacity + 4)  # a few more than the seats
-            applicants = [members.pop() for _ in range(wanted)]
-            await _run(client, course, applicants, rng)
-            results.append(ok(await client.get(f"/courses/{course['course_id']}")))
+        )
+        wanted = min(len(members), spec.capacity + 4)  # a few more than the seats
+        applicants = [members.pop() for _ in range(wanted)]
+        await _run_course(client, course, applicants, rng)
+        results.append(ok(await client.get(f"/courses/{course['course_id']}")))
     return results
 
 
-async def _run(
+async def _run_course(
     client: httpx.AsyncClient,
     course: dict[str, Any],
     applicants: list[tuple[str, str]],
@@ -118,8 +133,8 @@ async def _run(
         reply = await client.post(
             f"/courses/{cid}/enrolments", json={"household_id": household_id, "member_nik": nik}
         )
-        if reply.status_code == 422:  # a household deactivated in the demo
-            continue
+        if reply.is_error and reply.json()["error"] in (HOUSEHOLD_INACTIVE, HOUSEHOLD_UNKNOWN):
+            continue  # a household deactivated in the demo
         enrolment = ok(reply)
         if enrolment["status"] == "enrolled":
             seats.append(enrolment["enrolment_id"])

@@ -3,8 +3,8 @@ staff wrote about a trainee (a withdrawal's or a follow-up's note).
 
 Version-2 events carry neither: a course's event has no trainer, and a note travels as a
 commitment salted per note, the salt kept here beside the note so the commitment can be
-opened (`Commitments.opens`). Written in the command's transaction (the handler's `also`),
-so it commits with the events or not at all; a rebuild of the read models leaves it.
+opened (`Commitments.opens`). The handlers write here in the command's transaction, so it
+commits with the events or not at all; a rebuild of the read models leaves it.
 Version-1 events carried the trainer and notes themselves: replaying one keeps them here
 too (`from_v1`), with no salt.
 """
@@ -13,20 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 from uuid import UUID
 
-from sqlalchemy import (
-    Column,
-    Integer,
-    LargeBinary,
-    MetaData,
-    String,
-    Table,
-    Uuid,
-    insert,
-    select,
-)
+from sqlalchemy import Column, Integer, LargeBinary, MetaData, String, Table, Uuid, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.events import Envelope, EventPayload
@@ -38,7 +27,6 @@ from shared.events.training import (
     TraineeWithdrawnV1,
 )
 from shared.pii import SALT_BYTES, Commitments
-from shared.service import Projector
 
 metadata = MetaData()
 
@@ -70,30 +58,21 @@ class Note:
     salt: bytes | None = field(default=None, repr=False)
 
 
-def note(cm: Commitments, body: str) -> Note:
+def note(keys: Commitments, body: str) -> Note:
     if not body:
         return Note("")
-    sealed = cm.salted("text", body)
+    sealed = keys.salted("text", body)
     return Note(body, sealed.commitment, sealed.salt)
 
 
-def keep_trainer(trainer: str) -> Projector:
-    async def write(session: AsyncSession, events: Sequence[Envelope]) -> None:
-        await session.execute(
-            insert(trainers).values(course_id=events[0].aggregate_id, trainer=trainer)
-        )
-
-    return write
+async def keep_trainer(session: AsyncSession, course_id: UUID, trainer: str) -> None:
+    await session.execute(insert(trainers).values(course_id=course_id, trainer=trainer))
 
 
-def keep_note(kept: Note) -> Projector:
-    """The note of the command's first event (a withdrawal's promotion follows it)."""
-
-    async def write(session: AsyncSession, events: Sequence[Envelope]) -> None:
-        if kept.body:
-            await _insert_note(session, events[0], events[0].typed(), kept.body, kept.salt)
-
-    return write
+async def keep_note(session: AsyncSession, envelope: Envelope, kept: Note) -> None:
+    """The note of the event that committed to it (nothing for an empty note)."""
+    if kept.body:
+        await _insert_note(session, envelope, envelope.typed(), kept.body, kept.salt)
 
 
 async def _insert_note(
@@ -127,7 +106,7 @@ async def from_v1(session: AsyncSession, envelope: Envelope, event: EventPayload
                 trainers.c.course_id == envelope.aggregate_id
             )
             if await session.scalar(known) is None:
-                await keep_trainer(event.trainer)(session, [envelope])
+                await keep_trainer(session, envelope.aggregate_id, event.trainer)
         case TraineeWithdrawnV1() | OutcomeRecordedV1() if event.note:
             known = select(notes.c.event_id).where(notes.c.event_id == envelope.event_id)
             if await session.scalar(known) is None:
@@ -147,10 +126,3 @@ async def notes_of(
         )
     )
     return {(r.enrolment_id, r.kind, r.months_after): r.body for r in rows}
-
-
-def with_trainer(query: Any, courses: Table) -> Any:
-    """A courses query with the trainer from this store beside each course."""
-    return query.add_columns(trainers.c.trainer).outerjoin(
-        trainers, trainers.c.course_id == courses.c.course_id
-    )

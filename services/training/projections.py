@@ -1,12 +1,16 @@
-"""Training read models, updated in the command's transaction (rebuildable from events).
+"""Training's read models, projected from its own events in the command's transaction and
+rebuildable from the event store: `courses` (with their seat counters), `enrolments`,
+`attendance` and `outcomes`; and the facts the course's commands read.
 
 The trainer's name and staff notes are not in version-2 events: they are in training's
-private store (`private.py`), which a rebuild leaves."""
+private store (`private.py`), which a rebuild leaves. What training knows of the registry's
+households is the registry's published view (services/registry/published.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
+from uuid import UUID
 
 from sqlalchemy import (
     JSON,
@@ -25,12 +29,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.registry import published
 from services.training import private
+from services.training.domain.enrolment_rules import HouseholdFacts
+from services.training.errors import OUTCOME_RECORDED
 from shared import eventstore
 from shared.db import BigId, UTCDateTime
 from shared.events import Envelope
 from shared.events.training import (
     AttendanceRecorded,
+    Category,
     CourseOpened,
     OutcomeRecorded,
     TraineeEnrolled,
@@ -38,6 +46,7 @@ from shared.events.training import (
     TrainingCompleted,
     WaitlistPromoted,
 )
+from shared.uow import Unique
 
 metadata = MetaData()
 
@@ -94,6 +103,13 @@ outcomes = Table(
     Column("employed", Boolean, nullable=False),
     Column("recorded_at", UTCDateTime(), nullable=False),
 )
+# One follow-up per enrolment and month count. The course decider refuses a second one (the
+# course's commands take turns); the primary key is the backstop.
+CONSTRAINTS = {
+    "outcomes_pkey": Unique(
+        OUTCOME_RECORDED, "this follow-up month is recorded already", field="months_after"
+    )
+}
 
 
 async def project(session: AsyncSession, new_events: Sequence[Envelope]) -> None:
@@ -207,6 +223,28 @@ async def apply(session: AsyncSession, envelope: Envelope) -> None:
                 )
             )
             await session.execute(_course(envelope))
+
+
+# --- facts the course's commands read, in their transaction -------------------------------
+async def household(session: AsyncSession, household_id: UUID) -> HouseholdFacts | None:
+    """The household as training knows it from the registry's events; None if unknown."""
+    row = await published.find(session, household_id)
+    if row is None:
+        return None
+    return HouseholdFacts(
+        active=row.active,
+        eligible=row.eligible,
+        rw=row.rw,
+        member_commitments=tuple(row.member_commitments),
+    )
+
+
+async def category(session: AsyncSession, course_id: UUID) -> Category | None:
+    """The course's category (it names the certificates); None if there is no such course."""
+    found: Category | None = await session.scalar(
+        select(courses.c.category).where(courses.c.course_id == course_id)
+    )
+    return found
 
 
 async def rebuild(session: AsyncSession) -> int:

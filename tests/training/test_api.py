@@ -16,10 +16,10 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from services.registry.app import create as create_registry
+from services.registry.service import SERVICE as REGISTRY
 from services.registry.settings import RegistrySettings
 from services.training import private, projections
-from services.training.app import create as create_training
+from services.training.service import SERVICE as TRAINING
 from services.training.settings import TrainingSettings
 from shared import eventstore
 from shared.auth import Role
@@ -56,10 +56,10 @@ class System:
 
 @pytest.fixture
 async def system(two_databases: list[str], nats_server: NatsServer) -> AsyncIterator[System]:
-    registry = create_registry(
+    registry = REGISTRY.app(
         RegistrySettings(database_url=two_databases[0], nats_url=nats_server.url)
     )
-    training = create_training(
+    training = TRAINING.app(
         TrainingSettings(database_url=two_databases[1], nats_url=nats_server.url)
     )
     async with serve_app(registry) as reg, serve_app(training) as tr:

@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from services.training import private, projections
-from services.training.app import MIGRATIONS, create
+from services.training.service import SERVICE
 from services.training.settings import TrainingSettings
 from shared import eventstore
 from shared.auth import Role
@@ -92,7 +92,7 @@ def v1_course(course_id: UUID, siti: UUID, budi: UUID) -> list[Envelope]:
 async def training(
     database_url: str, nats_server: NatsServer
 ) -> AsyncIterator[tuple[httpx.AsyncClient, Runtime]]:
-    app = create(TrainingSettings(database_url=database_url, nats_url=nats_server.url))
+    app = SERVICE.app(TrainingSettings(database_url=database_url, nats_url=nats_server.url))
     async with serve_app(app) as client:
         yield client, app.state.runtime
 
@@ -154,11 +154,11 @@ async def test_a_database_from_before_version_2_upgrades_in_place(
     course_id, siti, budi = uuid4(), uuid4(), uuid4()
     history = v1_course(course_id, siti, budi)
     try:
-        await migrate(engine, [MIGRATIONS], target="t0001")
+        await migrate(engine, [SERVICE.migrations], target="t0001")
         async with sessionmaker(engine)() as session, session.begin():
             await eventstore.append(session, history)
             await _version_1_rows(session, course_id, siti)
-        await migrate(engine, [MIGRATIONS])
+        await migrate(engine, [SERVICE.migrations])
         async with engine.connect() as conn:
             columns = await conn.run_sync(
                 lambda c: {
