@@ -83,6 +83,14 @@ async def test_an_anonymous_complaint_is_filed_tracked_and_resolved(
         headers=FACILITATOR,
     )
     assert ack.json()["status"] == "acknowledged"
+    # What has not happened yet is null; the steps and a missing contact show no key.
+    assert (ack.json()["outcome"], ack.json()["resolved_at"]) == (None, None)
+    assert "contact" not in ack.json() and ack.json()["contact_given"] is False
+    assert ack.json()["history"][1] == {
+        "step": "acknowledged",
+        "at": ack.json()["history"][1]["at"],
+        "note": "Terima kasih, kami akan cek ke RT 04 minggu ini.",
+    }
     again = await client.post(f"/complaints/{cid}/acknowledgement", json={}, headers=FACILITATOR)
     assert again.status_code == 409 and again.json()["error"] == "already_acknowledged"
     up = await client.post(

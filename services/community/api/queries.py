@@ -62,7 +62,7 @@ async def _history(session: AsyncSession, complaint_id: UUID, *, public: bool) -
             step["outcome"] = e.payload["outcome"]
         if body and (not public or kind in ("note", "resolution")):
             step[kind] = body
-        steps.append(StepOut.model_validate(step))
+        steps.append(StepOut.model_validate(step))  # what it has is set, the rest unset
     return steps
 
 
@@ -79,17 +79,12 @@ async def complaint(
     reporter = (
         await session.execute(select(contacts).where(contacts.c.complaint_id == complaint_id))
     ).first()
-    shown = None
-    if reporter is not None and with_contact:
-        shown = ContactOut(name=reporter.name, phone=reporter.phone, email=reporter.email)
-    return ComplaintOut.model_validate(
-        {
-            **_summary(row, policy),
-            "history": history,
-            "contact": shown,
-            "contact_given": reporter is not None,
-        }
-    )
+    found: dict[str, Any] = {**_summary(row, policy), "history": history}
+    if reporter is not None and with_contact:  # else left unset: the reply has no key
+        found["contact"] = ContactOut(
+            name=reporter.name, phone=reporter.phone, email=reporter.email
+        )
+    return ComplaintOut.model_validate({**found, "contact_given": reporter is not None})
 
 
 async def tracked(

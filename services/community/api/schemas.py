@@ -27,14 +27,6 @@ Status = Literal["filed", "acknowledged", "escalated", "resolved"]
 Step = Literal["filed", "acknowledged", "escalated", "resolved"]
 
 
-def _absent_if_none(value: object) -> bool:
-    return value is None
-
-
-# A key that a reply leaves out, rather than showing null, when there is nothing to show.
-Omitted = Field(default=None, exclude_if=_absent_if_none)
-
-
 # --- requests ------------------------------------------------------------------------------
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -124,16 +116,18 @@ class FiledOut(BaseModel):
 
 class StepOut(BaseModel):
     """One step of a complaint with its time, and the words that go with it (for the
-    public, only the facilitator's note and the resolution)."""
+    public, only the facilitator's note and the resolution). A key is there only when the
+    step has it: the routes that show steps reply without the keys never set
+    (`response_model_exclude_unset`)."""
 
     step: Step
     at: datetime
-    to: EscalationTarget | None = Omitted
-    outcome: ComplaintOutcome | None = Omitted
-    description: str | None = Omitted
-    note: str | None = Omitted
-    reason: str | None = Omitted
-    resolution: str | None = Omitted
+    to: EscalationTarget | None = None
+    outcome: ComplaintOutcome | None = None
+    description: str | None = None
+    note: str | None = None
+    reason: str | None = None
+    resolution: str | None = None
 
 
 class TrackOut(BaseModel):
@@ -179,8 +173,8 @@ class ComplaintOut(ComplaintSummary):
     history: list[StepOut]
     contact: ContactOut | None = Field(
         default=None,
-        exclude_if=_absent_if_none,
-        description="a named reporter's contact: only for facilitators, who call back",
+        description="a named reporter's contact: only for facilitators, who call back "
+        "(absent for everyone else)",
     )
     contact_given: bool
 

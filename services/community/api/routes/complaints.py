@@ -99,6 +99,7 @@ async def file_complaint(form: ComplaintIn, uow: PublicWork, settings: Settings)
     "/track/{ticket_code}",
     tags=[PUBLIC],
     response_model=TrackOut,
+    response_model_exclude_unset=True,  # a step shows only what it has
     summary="Follow a complaint by its ticket code",
     dependencies=[rate_limit("tracking", "tracking_rate")],
     responses=errors(TICKET_NOT_FOUND, RATE_LIMITED),
@@ -163,6 +164,7 @@ async def complaint_stats(session: Reads, settings: Settings, principal: Reader)
     "/{complaint_id}",
     tags=[STAFF],
     response_model=ComplaintOut,
+    response_model_exclude_unset=True,  # a step shows only what it has
     summary="One complaint, in full",
     responses=errors(COMPLAINT_NOT_FOUND),
 )
@@ -179,6 +181,7 @@ async def get_complaint(
     "/{complaint_id}/acknowledgement",
     tags=[STAFF],
     response_model=ComplaintOut,
+    response_model_exclude_unset=True,  # a step shows only what it has
     summary="Acknowledge (the resident sees the note)",
     responses=errors(*HANDLING, ALREADY_ACKNOWLEDGED),
 )
@@ -193,6 +196,7 @@ async def acknowledge(
     "/{complaint_id}/escalation",
     tags=[STAFF],
     response_model=ComplaintOut,
+    response_model_exclude_unset=True,  # a step shows only what it has
     summary="Escalate to the programme manager or the inspectorate",
     responses=errors(*HANDLING, ALREADY_ESCALATED),
 )
@@ -211,6 +215,7 @@ async def escalate(
     "/{complaint_id}/resolution",
     tags=[STAFF],
     response_model=ComplaintOut,
+    response_model_exclude_unset=True,  # a step shows only what it has
     summary="Resolve with a written resolution (the resident sees it)",
     responses=errors(*HANDLING),
 )
