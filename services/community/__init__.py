@@ -1,0 +1,1 @@
+"""Community service: complaints, feedback and meetings (port 8004)."""

@@ -1,5 +1,6 @@
-from services.community.app import create
-from services.community.settings import CommunitySettings
+"""`python -m services.community`: serve the community service alone (port 8004 by default)."""
+
+from services.community.service import SERVICE
 from shared.serve import serve
 
-serve(create, CommunitySettings())
+serve(SERVICE)

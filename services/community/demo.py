@@ -13,7 +13,8 @@ from typing import Any
 
 import httpx
 
-from shared.demo import DemoError, ok
+from shared.auth import Role
+from shared.demo import DemoContext, DemoError, ok
 
 COMPLAINTS = [
     ("exclusion_error", "Keluarga kami lansia dan tidak bekerja, tetapi tidak terdaftar."),
@@ -37,55 +38,66 @@ ASPIRATIONS = [
 ]
 
 
-async def seed(
-    url: str,
-    token: str,
+async def seed(ctx: DemoContext) -> None:
+    """Complaints in every state, feedback on the rounds and courses the earlier seeders
+    made (`made["rounds"]`, `made["courses"]`), meetings; sets `made["community"]`."""
+    subjects = [("round", str(r["round_id"])) for r in ctx.made.get("rounds", [])]
+    subjects += [("course", str(c["course_id"])) for c in ctx.made.get("courses", [])]
+    with ctx.status("community: complaints, feedback, meetings ..."):
+        async with ctx.client("community", Role.community_facilitator, timeout=60) as client:
+            done = await _seed(client, ctx.settings.rw_list, subjects, ctx.rng)
+    ctx.made["community"] = done
+    ctx.report(
+        f"{len(done['tickets'])} complaints (tickets e.g. {done['tickets'][0]}), "
+        f"{done['ratings']} ratings, {done['meetings']} meetings"
+    )
+
+
+async def _seed(
+    facilitator: httpx.AsyncClient,
     rws: list[str],
     subjects: list[tuple[str, str]],
     rng: random.Random,
 ) -> dict[str, Any]:
     """`subjects`: (subject_type, id) of rounds and courses to give feedback on."""
-    auth = {"Authorization": f"Bearer {token}"}
-    async with httpx.AsyncClient(base_url=url, headers=auth, timeout=60) as facilitator:
-        tickets = [await _complaint(facilitator, rng, rws) for _ in range(12)]
-        listing = ok(await facilitator.get("/complaints", params={"limit": 200}))["items"]
-        for i, item in enumerate(listing[-len(tickets) :]):
-            await _handle(facilitator, item["complaint_id"], i % 4, rng)
-        ratings = 0
-        for subject_type, subject_id in subjects:
-            for _ in range(rng.randint(3, 6)):
-                await _feedback(facilitator, subject_type, subject_id, rng, rws)
-                ratings += 1
-        for i in range(6):
-            meeting = ok(
+    tickets = [await _complaint(facilitator, rng, rws) for _ in range(12)]
+    listing = ok(await facilitator.get("/complaints", params={"limit": 200}))["items"]
+    for i, item in enumerate(listing[-len(tickets) :]):
+        await _handle(facilitator, item["complaint_id"], i % 4, rng)
+    ratings = 0
+    for subject_type, subject_id in subjects:
+        for _ in range(rng.randint(3, 6)):
+            await _feedback(facilitator, subject_type, subject_id, rng, rws)
+            ratings += 1
+    for i in range(6):
+        meeting = ok(await facilitator.post("/meetings", json=_meeting(i, rng, rws)))
+        if i % 3 != 2:
+            status = "done" if i % 3 == 0 else "in_progress"
+            ok(
                 await facilitator.post(
-                    "/meetings",
-                    json={
-                        "kind": "outreach" if i % 2 == 0 else "focus_group",
-                        "held_on": str(date.today() - timedelta(days=3 * i + 1)),
-                        "rw": rws[i % len(rws)],
-                        "attendance": {
-                            "female": rng.randint(10, 30),
-                            "male": rng.randint(5, 20),
-                            "elderly": rng.randint(1, 6),
-                            "disabled": rng.randint(0, 3),
-                            "youth": rng.randint(0, 8),
-                        },
-                        "topics": rng.sample(TOPICS, 2),
-                        "aspirations": rng.sample(ASPIRATIONS, rng.randint(1, 2)),
-                        "follow_ups": [{"action": "Sampaikan aspirasi ke kelurahan"}],
-                    },
+                    f"/meetings/{meeting['meeting_id']}/follow-ups/0", json={"status": status}
                 )
             )
-            if i % 3 != 2:
-                status = "done" if i % 3 == 0 else "in_progress"
-                ok(
-                    await facilitator.post(
-                        f"/meetings/{meeting['meeting_id']}/follow-ups/0", json={"status": status}
-                    )
-                )
-        stats = ok(await facilitator.get("/complaints/stats"))
+    stats = ok(await facilitator.get("/complaints/stats"))
     return {"tickets": tickets, "ratings": ratings, "meetings": 6, "stats": stats}
+
+
+def _meeting(i: int, rng: random.Random, rws: list[str]) -> dict[str, Any]:
+    return {
+        "kind": "outreach" if i % 2 == 0 else "focus_group",
+        "held_on": str(date.today() - timedelta(days=3 * i + 1)),
+        "rw": rws[i % len(rws)],
+        "attendance": {
+            "female": rng.randint(10, 30),
+            "male": rng.randint(5, 20),
+            "elderly": rng.randint(1, 6),
+            "disabled": rng.randint(0, 3),
+            "youth": rng.randint(0, 8),
+        },
+        "topics": rng.sample(TOPICS, 2),
+        "aspirations": rng.sample(ASPIRATIONS, rng.randint(1, 2)),
+        "follow_ups": [{"action": "Sampaikan aspirasi ke kelurahan"}],
+    }
 
 
 async def _complaint(client: httpx.AsyncClient, rng: random.Random, rws: list[str]) -> str:

@@ -5,23 +5,21 @@
 whose commitment covers it, and `contacts` a named reporter's name, phone and e-mail. Each
 text and each contact is committed to with a fresh salt (`Commitments.salted`), kept
 beside it, so the same words or phone number in two complaints give unrelated commitments
-and the service can still open each one (`Commitments.opens`). Written in the command's
-transaction (the handler's `also`); a rebuild of the projections leaves them.
+and the service can still open each one (`Commitments.opens`). The handlers write them in
+the command's transaction; a rebuild of the projections leaves them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 from sqlalchemy import Column, LargeBinary, MetaData, String, Table, Text, Uuid, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.events import Envelope
 from shared.pii import SALT_BYTES, Commitments
-from shared.service import Projector
 
 TextKind = Literal["description", "note", "reason", "resolution", "comment"]
 
@@ -60,14 +58,14 @@ class Written:
     salt: bytes = field(repr=False)
 
 
-def written(cm: Commitments, kind: TextKind, body: str) -> Written:
-    sealed = cm.salted("text", body)
+def written(keys: Commitments, kind: TextKind, body: str) -> Written:
+    sealed = keys.salted("text", body)
     return Written(kind, body, sealed.commitment, sealed.salt)
 
 
-def optional(cm: Commitments, kind: TextKind, body: str) -> Written | None:
+def optional(keys: Commitments, kind: TextKind, body: str) -> Written | None:
     """None for no words: the event then carries no commitment."""
-    return written(cm, kind, body) if body else None
+    return written(keys, kind, body) if body else None
 
 
 @dataclass(frozen=True)
@@ -79,49 +77,46 @@ class Contact:
     salt: bytes = field(repr=False)
 
 
-def contact(cm: Commitments, name: str | None, phone: str | None, email: str | None) -> Contact:
+def contact(keys: Commitments, name: str | None, phone: str | None, email: str | None) -> Contact:
     """A reporter's way back: the phone number, else the e-mail address, is committed to."""
     reach = phone or email
     if reach is None:
         raise ValueError("a contact needs a phone number or an e-mail address")
-    sealed = cm.salted("contact", reach)
+    sealed = keys.salted("contact", reach)
     return Contact(name, phone, email, sealed.commitment, sealed.salt)
 
 
-def keep(*kept: Written | Contact | None, author: str | None = None) -> Projector:
-    """Store what the command's first event committed to (an `also` writer): at most one
-    text per event, which it is keyed by. A feedback giver's name (`author`) is kept too,
-    with no salt: no event commits to it."""
+async def keep_text(session: AsyncSession, event: Envelope, text: Written | None) -> None:
+    """The words the event commits to, keyed by the event (at most one text per event)."""
+    if text is None:
+        return
+    await session.execute(
+        insert(texts).values(
+            event_id=event.event_id,
+            aggregate_id=event.aggregate_id,
+            kind=text.kind,
+            body=text.body,
+            salt=text.salt,
+        )
+    )
 
-    async def write(session: AsyncSession, events: Sequence[Envelope]) -> None:
-        first = events[0]
-        for item in kept:
-            match item:
-                case Written():
-                    await session.execute(
-                        insert(texts).values(
-                            event_id=first.event_id,
-                            aggregate_id=first.aggregate_id,
-                            kind=item.kind,
-                            body=item.body,
-                            salt=item.salt,
-                        )
-                    )
-                case Contact():
-                    await session.execute(
-                        insert(contacts).values(
-                            complaint_id=first.aggregate_id,
-                            name=item.name,
-                            phone=item.phone,
-                            email=item.email,
-                            salt=item.salt,
-                        )
-                    )
-        if author:
-            await session.execute(
-                insert(texts).values(
-                    event_id=uuid4(), aggregate_id=first.aggregate_id, kind="author", body=author
-                )
-            )
 
-    return write
+async def keep_contact(session: AsyncSession, complaint_id: UUID, reporter: Contact | None) -> None:
+    if reporter is None:
+        return
+    await session.execute(
+        insert(contacts).values(
+            complaint_id=complaint_id,
+            name=reporter.name,
+            phone=reporter.phone,
+            email=reporter.email,
+            salt=reporter.salt,
+        )
+    )
+
+
+async def keep_author(session: AsyncSession, feedback_id: UUID, name: str) -> None:
+    """A feedback giver's name: no event commits to it, so it has no salt."""
+    await session.execute(
+        insert(texts).values(event_id=uuid4(), aggregate_id=feedback_id, kind="author", body=name)
+    )

@@ -1,16 +1,18 @@
 """Community read models, updated in the command's transaction.
 
-`complaints`, `feedback` and `meetings` are projections (rebuildable from events). A
-complaint is found by its ticket code's commitment: the code itself, a bearer secret, is
-shown once to whoever filed it and kept nowhere. What residents wrote and who they are is
-in the private store (`private.py`). `subjects` are the rounds and courses announced by
-distribution and training, so feedback can name them.
+`complaints`, `feedback` and `meetings` are projections of the community's own events
+(rebuildable from the event store). A complaint is found by its ticket code's commitment:
+the code itself, a bearer secret, is shown once to whoever filed it and kept nowhere. What
+residents wrote and who they are is in the private store (`private.py`). `subjects` are
+the rounds and courses announced by distribution and training (consumers.py), so feedback
+can name them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
+from uuid import UUID
 
 from sqlalchemy import (
     JSON,
@@ -25,10 +27,12 @@ from sqlalchemy import (
     Uuid,
     func,
     insert,
+    select,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.community.errors import TICKET_COLLISION
 from shared import eventstore
 from shared.db import BigId, UTCDateTime
 from shared.events import Envelope
@@ -43,7 +47,7 @@ from shared.events.community import (
     MeetingHeld,
 )
 from shared.pii import Commitments
-from shared.service import Projector
+from shared.uow import Projector, Unique
 
 metadata = MetaData()
 
@@ -67,6 +71,11 @@ complaints = Table(
     # Named, so that a ticket code drawn twice is told apart from other conflicts.
     UniqueConstraint("ticket_commitment", name="uq_complaints_ticket_commitment"),
 )
+CONSTRAINTS = {
+    "uq_complaints_ticket_commitment": Unique(
+        TICKET_COLLISION, "a ticket code was drawn twice; try again"
+    )
+}
 
 feedback = Table(
     "feedback",
@@ -107,14 +116,21 @@ subjects = Table(
 )
 
 
-def projector(cm: Commitments) -> Projector:
-    """The projection, with the key to commit to a version-1 event's ticket code."""
+def projector(keys: Commitments | None) -> Projector:
+    """The projection, with the key to commit to a version-1 event's ticket code (which
+    only an old event store holds: see `project`)."""
 
     async def project(session: AsyncSession, new_events: Sequence[Envelope]) -> None:
         for envelope in new_events:
-            await apply(session, envelope, cm)
+            await apply(session, envelope, keys)
 
     return project
+
+
+# What commands append: version-2 events only, whose ticket is already a commitment. A
+# version-1 `complaint_filed` (the code in clear) is met only when an old event store is
+# replayed, which `rebuild` does with the service's keys.
+project = projector(None)
 
 
 def _complaint(envelope: Envelope, **values: Any) -> Any:
@@ -125,15 +141,22 @@ def _complaint(envelope: Envelope, **values: Any) -> Any:
     )
 
 
-async def apply(session: AsyncSession, envelope: Envelope, cm: Commitments) -> None:
+def _ticket(event: ComplaintFiled, keys: Commitments | None) -> str:
+    if not isinstance(event, ComplaintFiledV1):
+        return event.ticket_commitment
+    if keys is None:
+        raise ValueError("a version-1 complaint is projected with the ticket key: projector(keys)")
+    return keys.ticket(event.ticket_code)
+
+
+async def apply(session: AsyncSession, envelope: Envelope, keys: Commitments | None) -> None:
     at = envelope.occurred_at
     match envelope.typed():
         case ComplaintFiled() as e:
-            ticket = cm.ticket(e.ticket_code) if isinstance(e, ComplaintFiledV1) else None
             await session.execute(
                 insert(complaints).values(
                     complaint_id=envelope.aggregate_id,
-                    ticket_commitment=ticket or e.ticket_commitment,
+                    ticket_commitment=_ticket(e, keys),
                     category=e.category,
                     rw=e.rw,
                     status="filed",
@@ -206,6 +229,18 @@ async def apply(session: AsyncSession, envelope: Envelope, cm: Commitments) -> N
             )
 
 
-async def rebuild(session: AsyncSession, cm: Commitments) -> int:
-    """Recompute the projections from the event store (the private store stays)."""
-    return await eventstore.replay(session, projector(cm), [complaints, feedback, meetings])
+# --- facts the commands read, in their transaction ----------------------------------------
+async def subject_known(session: AsyncSession, subject_type: str, subject_id: UUID) -> bool:
+    """Whether distribution or training announced this round or course."""
+    found = await session.scalar(
+        select(subjects.c.subject_id).where(
+            subjects.c.subject_id == subject_id, subjects.c.subject_type == subject_type
+        )
+    )
+    return found is not None
+
+
+async def rebuild(session: AsyncSession, keys: Commitments) -> int:
+    """Recompute the projections from the event store (the private store and the subjects
+    learnt from other services stay)."""
+    return await eventstore.replay(session, projector(keys), [complaints, feedback, meetings])

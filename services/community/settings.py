@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from services.community.domain import SlaPolicy
+from services.community.domain.complaint import SlaPolicy
 from shared.settings import CommonSettings, database_url_field
 
 

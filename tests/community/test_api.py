@@ -19,8 +19,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from services.community import api, private
-from services.community.app import create
+from services.community import handlers, private
+from services.community.api.schemas import TICKET
+from services.community.service import SERVICE
 from services.community.settings import CommunitySettings
 from shared.auth import Role
 from shared.events import Envelope
@@ -34,7 +35,7 @@ SECRET_WORDS = "Pak Darto dari RT 04 minta uang Rp 50.000 sebelum beras dibagika
 
 
 def app_for(database_url: str, nats_url: str, **overrides: Any) -> Any:
-    return create(CommunitySettings(database_url=database_url, nats_url=nats_url, **overrides))
+    return SERVICE.app(CommunitySettings(database_url=database_url, nats_url=nats_url, **overrides))
 
 
 @pytest.fixture
@@ -82,6 +83,14 @@ async def test_an_anonymous_complaint_is_filed_tracked_and_resolved(
         headers=FACILITATOR,
     )
     assert ack.json()["status"] == "acknowledged"
+    # What has not happened yet is null; the steps and a missing contact show no key.
+    assert (ack.json()["outcome"], ack.json()["resolved_at"]) == (None, None)
+    assert "contact" not in ack.json() and ack.json()["contact_given"] is False
+    assert ack.json()["history"][1] == {
+        "step": "acknowledged",
+        "at": ack.json()["history"][1]["at"],
+        "note": "Terima kasih, kami akan cek ke RT 04 minggu ini.",
+    }
     again = await client.post(f"/complaints/{cid}/acknowledgement", json={}, headers=FACILITATOR)
     assert again.status_code == 409 and again.json()["error"] == "already_acknowledged"
     up = await client.post(
@@ -193,14 +202,14 @@ async def test_a_ticket_code_drawn_twice_is_drawn_again(
     client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     draws = iter(["TB-AAAA-2222", "TB-AAAA-2222", "TB-BBBB-3333"])
-    monkeypatch.setattr(api, "new_ticket", lambda: next(draws))
+    monkeypatch.setattr(handlers, "new_ticket", lambda: next(draws))
     first = await client.post("/complaints", json=complaint())
     second = await client.post("/complaints", json=complaint())
     assert (first.json()["ticket_code"], second.json()["ticket_code"]) == (
         "TB-AAAA-2222",
         "TB-BBBB-3333",
     )
-    monkeypatch.setattr(api, "new_ticket", lambda: "TB-AAAA-2222")
+    monkeypatch.setattr(handlers, "new_ticket", lambda: "TB-AAAA-2222")
     stuck = await client.post("/complaints", json=complaint())
     assert stuck.status_code == 409 and stuck.json()["error"] == "ticket_collision"
     listed = (await client.get("/complaints", headers=FACILITATOR)).json()["items"]
@@ -208,10 +217,10 @@ async def test_a_ticket_code_drawn_twice_is_drawn_again(
 
 
 def test_ticket_codes_keep_their_format() -> None:
-    codes = {api.new_ticket() for _ in range(200)}
+    codes = {handlers.new_ticket() for _ in range(200)}
     assert len(codes) == 200
-    assert all(re.fullmatch(api.TICKET, c) and len(c) == 12 for c in codes)
-    assert not re.fullmatch(api.TICKET, "TB-0O1I-2222")  # no 0/O or 1/I to misread
+    assert all(re.fullmatch(TICKET, c) and len(c) == 12 for c in codes)
+    assert not re.fullmatch(TICKET, "TB-0O1I-2222")  # no 0/O or 1/I to misread
 
 
 async def test_public_filing_is_limited_per_source(
@@ -304,6 +313,30 @@ async def test_a_meeting_and_its_follow_ups(client: httpx.AsyncClient) -> None:
         headers=FACILITATOR,
     )
     assert future.status_code == 422 and future.json()["error"] == "held_on_future"
+
+
+async def test_nothing_happens_to_a_complaint_or_meeting_never_recorded(
+    client: httpx.AsyncClient,
+) -> None:
+    """The unit of work answers `<aggregate>_not_found` for a command on an aggregate
+    without history (the deciders never see one)."""
+    unknown = uuid4()
+    for step, body in (
+        ("acknowledgement", {}),
+        ("escalation", {"to": "inspectorate", "reason": "dugaan pungli"}),
+        ("resolution", {"outcome": "upheld", "resolution": "Sudah ditindaklanjuti."}),
+    ):
+        reply = await client.post(f"/complaints/{unknown}/{step}", json=body, headers=FACILITATOR)
+        assert (reply.status_code, reply.json()["error"]) == (404, "complaint_not_found"), step
+    follow_up = await client.post(
+        f"/meetings/{unknown}/follow-ups/0", json={"status": "done"}, headers=FACILITATOR
+    )
+    assert (follow_up.status_code, follow_up.json()["error"]) == (404, "meeting_not_found")
+    for path in (f"/complaints/{unknown}", f"/meetings/{unknown}"):
+        reply = await client.get(path, headers=FACILITATOR)
+        assert reply.status_code == 404, path
+    listed = (await client.get("/complaints", headers=FACILITATOR)).json()
+    assert listed == {"items": [], "next_cursor": None}  # nothing was written
 
 
 JSONISH = st.recursive(

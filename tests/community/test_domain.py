@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.community import domain
-from shared.domain import Conflict, DomainError, NotFound, fold
+from services.community.domain import complaint, feedback, meeting
+from shared.domain import DomainError, fold
 from shared.events import EventPayload
 from shared.events.community import (
     Attendance,
@@ -36,7 +36,7 @@ REASON = "e2" * 32
 RESOLUTION = "f3" * 32
 COMMENT = "4a" * 32
 ATTENDANCE = Attendance(female=18, male=9, elderly=4, disabled=1, youth=3)
-POLICY = domain.SlaPolicy(3, 14, 0.75)
+POLICY = complaint.SlaPolicy(3, 14, 0.75)
 FILED_AT = datetime(2026, 3, 2, 1, 30, tzinfo=UTC)
 
 
@@ -50,8 +50,8 @@ def file(
     anonymous: bool = False,
     contact: str | None = CONTACT,
     references: ComplaintReferences | None = None,
-) -> domain.File:
-    return domain.File(
+) -> complaint.File:
+    return complaint.File(
         ticket_commitment=TICKET,
         category="exclusion_error",
         rw="05",
@@ -63,7 +63,7 @@ def file(
 
 
 def filed() -> ComplaintFiled:
-    [event] = domain.decide_complaint(domain.Complaint(), file())
+    [event] = complaint.decide(complaint.Complaint(), file())
     assert isinstance(event, ComplaintFiled)
     return event
 
@@ -72,7 +72,7 @@ def acknowledged() -> ComplaintAcknowledged:
     return ComplaintAcknowledged(note_commitment=NOTE)
 
 
-def escalated(to: domain.EscalationTarget = "programme_manager") -> ComplaintEscalated:
+def escalated(to: complaint.EscalationTarget = "programme_manager") -> ComplaintEscalated:
     return ComplaintEscalated(to=to, reason_commitment=REASON)
 
 
@@ -80,24 +80,24 @@ def resolved(outcome: ComplaintOutcome = "upheld") -> ComplaintResolved:
     return ComplaintResolved(outcome=outcome, resolution_commitment=RESOLUTION)
 
 
-def resolve(outcome: ComplaintOutcome = "upheld") -> domain.Resolve:
-    return domain.Resolve(outcome=outcome, resolution_commitment=RESOLUTION)
+def resolve(outcome: ComplaintOutcome = "upheld") -> complaint.Resolve:
+    return complaint.Resolve(outcome=outcome, resolution_commitment=RESOLUTION)
 
 
-def escalate(to: domain.EscalationTarget = "programme_manager") -> domain.Escalate:
-    return domain.Escalate(to=to, reason_commitment=REASON)
+def escalate(to: complaint.EscalationTarget = "programme_manager") -> complaint.Escalate:
+    return complaint.Escalate(to=to, reason_commitment=REASON)
 
 
-def complaint(*events: EventPayload) -> domain.Complaint:
-    return fold(domain.evolve_complaint, domain.Complaint(), events)
+def complaint_state(*events: EventPayload) -> complaint.Complaint:
+    return fold(complaint.evolve, complaint.Complaint(), events)
 
 
 # --- feedback builders ---------------------------------------------------------------------
 SUBJECT_ID = uuid4()
 
 
-def give_feedback(*, subject_known: bool = True) -> domain.GiveFeedback:
-    return domain.GiveFeedback(
+def give_feedback(*, subject_known: bool = True) -> feedback.GiveFeedback:
+    return feedback.GiveFeedback(
         subject_type="round",
         subject_id=SUBJECT_ID,
         subject_known=subject_known,
@@ -108,8 +108,8 @@ def give_feedback(*, subject_known: bool = True) -> domain.GiveFeedback:
     )
 
 
-def feedback(*events: EventPayload) -> domain.Feedback:
-    return fold(domain.evolve_feedback, domain.Feedback(), events)
+def feedback_state(*events: EventPayload) -> feedback.Feedback:
+    return fold(feedback.evolve, feedback.Feedback(), events)
 
 
 # --- meeting builders ----------------------------------------------------------------------
@@ -123,8 +123,8 @@ def hold(
     *,
     held_on: date = TODAY - timedelta(days=1),
     attendance: Attendance = ATTENDANCE,
-) -> domain.Hold:
-    return domain.Hold(
+) -> meeting.Hold:
+    return meeting.Hold(
         kind="outreach",
         held_on=held_on,
         rw="05",
@@ -137,18 +137,18 @@ def hold(
 
 
 def held() -> MeetingHeld:
-    [event] = domain.decide_meeting(domain.Meeting(), hold())
+    [event] = meeting.decide(meeting.Meeting(), hold())
     assert isinstance(event, MeetingHeld)
     return event
 
 
-def meeting(*events: EventPayload) -> domain.Meeting:
-    return fold(domain.evolve_meeting, domain.Meeting(), events)
+def meeting_state(*events: EventPayload) -> meeting.Meeting:
+    return fold(meeting.evolve, meeting.Meeting(), events)
 
 
 # --- filing --------------------------------------------------------------------------------
 def test_a_named_complaint_is_filed_with_its_contact_commitment() -> None:
-    [event] = domain.decide_complaint(domain.Complaint(), file())
+    [event] = complaint.decide(complaint.Complaint(), file())
     assert event == ComplaintFiled(
         ticket_commitment=TICKET,
         category="exclusion_error",
@@ -158,18 +158,18 @@ def test_a_named_complaint_is_filed_with_its_contact_commitment() -> None:
         contact_commitment=CONTACT,
         references=ComplaintReferences(),
     )
-    assert complaint(event) == domain.Complaint(status="filed")
+    assert complaint_state(event) == complaint.Complaint(status="filed")
 
 
 def test_an_anonymous_complaint_needs_no_contact() -> None:
-    [event] = domain.decide_complaint(domain.Complaint(), file(anonymous=True, contact=None))
+    [event] = complaint.decide(complaint.Complaint(), file(anonymous=True, contact=None))
     assert isinstance(event, ComplaintFiled)
     assert (event.anonymous, event.contact_commitment) == (True, None)
 
 
 def test_an_anonymous_complaint_leaves_no_contact() -> None:
     with pytest.raises(DomainError) as err:
-        domain.decide_complaint(domain.Complaint(), file(anonymous=True, contact=CONTACT))
+        complaint.decide(complaint.Complaint(), file(anonymous=True, contact=CONTACT))
     assert (type(err.value), err.value.code, err.value.field) == (
         DomainError,
         "anonymous_with_contact",
@@ -180,7 +180,7 @@ def test_an_anonymous_complaint_leaves_no_contact() -> None:
 
 def test_a_named_complaint_needs_a_contact() -> None:
     with pytest.raises(DomainError) as err:
-        domain.decide_complaint(domain.Complaint(), file(anonymous=False, contact=None))
+        complaint.decide(complaint.Complaint(), file(anonymous=False, contact=None))
     assert (err.value.code, err.value.field, err.value.status) == (
         "contact_required",
         "contact",
@@ -189,38 +189,28 @@ def test_a_named_complaint_needs_a_contact() -> None:
 
 
 def test_a_complaint_is_filed_once() -> None:
-    with pytest.raises(Conflict) as err:
-        domain.decide_complaint(complaint(filed()), file())
+    with pytest.raises(DomainError) as err:
+        complaint.decide(complaint_state(filed()), file())
     assert (err.value.code, err.value.status) == ("complaint_exists", 409)
 
 
 def test_a_complaints_references_pass_through() -> None:
     references = ComplaintReferences(household_id=uuid4(), round_id=uuid4(), allocation_id=uuid4())
-    [event] = domain.decide_complaint(domain.Complaint(), file(references=references))
+    [event] = complaint.decide(complaint.Complaint(), file(references=references))
     assert isinstance(event, ComplaintFiled)
     assert event.references == references
 
 
-@pytest.mark.parametrize(
-    "command",
-    [domain.Acknowledge(), escalate(), resolve()],
-    ids=["acknowledge", "escalate", "resolve"],
-)
-def test_nothing_happens_to_a_complaint_never_filed(command: domain.ComplaintCommand) -> None:
-    with pytest.raises(NotFound) as err:
-        domain.decide_complaint(domain.Complaint(), command)
-    assert (err.value.code, err.value.status) == ("complaint_not_found", 404)
-
-
 # --- acknowledging -------------------------------------------------------------------------
 def test_acknowledging_carries_the_note_commitment() -> None:
-    [event] = domain.decide_complaint(complaint(filed()), domain.Acknowledge(note_commitment=NOTE))
+    command = complaint.Acknowledge(note_commitment=NOTE)
+    [event] = complaint.decide(complaint_state(filed()), command)
     assert event == ComplaintAcknowledged(note_commitment=NOTE)
-    assert complaint(filed(), event).status == "acknowledged"
+    assert complaint_state(filed(), event).status == "acknowledged"
 
 
 def test_a_complaint_may_be_acknowledged_without_a_note() -> None:
-    [event] = domain.decide_complaint(complaint(filed()), domain.Acknowledge())
+    [event] = complaint.decide(complaint_state(filed()), complaint.Acknowledge())
     assert event == ComplaintAcknowledged(note_commitment=None)
 
 
@@ -234,35 +224,36 @@ def test_a_complaint_may_be_acknowledged_without_a_note() -> None:
     ids=["acknowledged", "acknowledged-then-escalated", "escalated"],
 )
 def test_a_complaint_is_acknowledged_once(history: tuple[EventPayload, ...]) -> None:
-    with pytest.raises(Conflict) as err:
-        domain.decide_complaint(complaint(*history), domain.Acknowledge(note_commitment=NOTE))
+    with pytest.raises(DomainError) as err:
+        complaint.decide(complaint_state(*history), complaint.Acknowledge(note_commitment=NOTE))
     assert (err.value.code, err.value.status) == ("already_acknowledged", 409)
 
 
 # --- escalating ----------------------------------------------------------------------------
 def test_a_complaint_escalates_to_the_programme_manager_then_the_inspectorate() -> None:
-    given = complaint(filed(), acknowledged())
-    [to_manager] = domain.decide_complaint(given, escalate("programme_manager"))
+    given = complaint_state(filed(), acknowledged())
+    [to_manager] = complaint.decide(given, escalate("programme_manager"))
     assert to_manager == ComplaintEscalated(to="programme_manager", reason_commitment=REASON)
-    given = domain.evolve_complaint(given, to_manager)
-    [to_inspectorate] = domain.decide_complaint(given, escalate("inspectorate"))
+    given = complaint.evolve(given, to_manager)
+    [to_inspectorate] = complaint.decide(given, escalate("inspectorate"))
     assert to_inspectorate == ComplaintEscalated(to="inspectorate", reason_commitment=REASON)
-    assert complaint(filed(), acknowledged(), to_manager, to_inspectorate) == domain.Complaint(
+    both = complaint_state(filed(), acknowledged(), to_manager, to_inspectorate)
+    assert both == complaint.Complaint(
         status="escalated", escalated_to=frozenset({"programme_manager", "inspectorate"})
     )
 
 
 def test_a_complaint_escalates_to_the_same_target_once() -> None:
-    given = complaint(filed(), acknowledged(), escalated("inspectorate"))
-    with pytest.raises(Conflict) as err:
-        domain.decide_complaint(given, escalate("inspectorate"))
+    given = complaint_state(filed(), acknowledged(), escalated("inspectorate"))
+    with pytest.raises(DomainError) as err:
+        complaint.decide(given, escalate("inspectorate"))
     assert (err.value.code, err.value.status) == ("already_escalated", 409)
 
 
 def test_a_filed_complaint_may_be_escalated_before_it_is_acknowledged() -> None:
-    [event] = domain.decide_complaint(complaint(filed()), escalate("inspectorate"))
+    [event] = complaint.decide(complaint_state(filed()), escalate("inspectorate"))
     assert event == ComplaintEscalated(to="inspectorate", reason_commitment=REASON)
-    assert complaint(filed(), event).status == "escalated"
+    assert complaint_state(filed(), event).status == "escalated"
 
 
 # --- resolving -----------------------------------------------------------------------------
@@ -277,41 +268,41 @@ def test_a_filed_complaint_may_be_escalated_before_it_is_acknowledged() -> None:
     ids=["filed", "acknowledged", "escalated", "escalated-twice-unacknowledged"],
 )
 def test_a_complaint_is_resolved_from_any_open_status(history: tuple[EventPayload, ...]) -> None:
-    [event] = domain.decide_complaint(complaint(*history), resolve("partly_upheld"))
+    [event] = complaint.decide(complaint_state(*history), resolve("partly_upheld"))
     assert event == ComplaintResolved(outcome="partly_upheld", resolution_commitment=RESOLUTION)
-    assert complaint(*history, event).status == "resolved"
+    assert complaint_state(*history, event).status == "resolved"
 
 
 @pytest.mark.parametrize("outcome", ["upheld", "partly_upheld", "not_upheld", "referred"])
 def test_the_outcome_is_carried_on_the_resolution(outcome: ComplaintOutcome) -> None:
-    [event] = domain.decide_complaint(complaint(filed(), acknowledged()), resolve(outcome))
+    [event] = complaint.decide(complaint_state(filed(), acknowledged()), resolve(outcome))
     assert isinstance(event, ComplaintResolved)
     assert (event.outcome, event.resolution_commitment) == (outcome, RESOLUTION)
 
 
 @pytest.mark.parametrize(
     "command",
-    [domain.Acknowledge(), escalate(), escalate("inspectorate"), resolve("not_upheld")],
+    [complaint.Acknowledge(), escalate(), escalate("inspectorate"), resolve("not_upheld")],
     ids=["acknowledge", "escalate-manager", "escalate-inspectorate", "resolve"],
 )
 def test_a_resolved_complaint_is_closed_to_every_command(
-    command: domain.ComplaintCommand,
+    command: complaint.Command,
 ) -> None:
-    given = complaint(filed(), acknowledged(), resolved())
-    with pytest.raises(Conflict) as err:
-        domain.decide_complaint(given, command)
+    given = complaint_state(filed(), acknowledged(), resolved())
+    with pytest.raises(DomainError) as err:
+        complaint.decide(given, command)
     assert (err.value.code, err.value.status) == ("complaint_resolved", 409)
 
 
 def test_a_resolved_complaint_cannot_be_filed_again() -> None:
-    with pytest.raises(Conflict) as err:
-        domain.decide_complaint(complaint(filed(), resolved()), file())
-    assert err.value.code == "complaint_exists"
+    with pytest.raises(DomainError) as err:
+        complaint.decide(complaint_state(filed(), resolved()), file())
+    assert (err.value.code, err.value.status) == ("complaint_exists", 409)
 
 
 def test_the_complaint_decider_refuses_a_command_it_does_not_know() -> None:
     with pytest.raises(TypeError, match="unknown command"):
-        domain.decide_complaint(complaint(filed()), give_feedback())  # type: ignore[arg-type]
+        complaint.decide(complaint_state(filed()), give_feedback())  # type: ignore[arg-type]
 
 
 # --- version-1 history ---------------------------------------------------------------------
@@ -327,15 +318,15 @@ def filed_v1() -> ComplaintFiledV1:
 
 
 def test_a_complaint_filed_under_version_1_replays_and_goes_on() -> None:
-    state = complaint(filed_v1(), escalated())
-    assert state == domain.Complaint(
+    state = complaint_state(filed_v1(), escalated())
+    assert state == complaint.Complaint(
         status="escalated", escalated_to=frozenset({"programme_manager"})
     )
-    [event] = domain.decide_complaint(state, resolve())
+    [event] = complaint.decide(state, resolve())
     assert event == resolved()
-    with pytest.raises(Conflict) as err:
-        domain.decide_complaint(complaint(filed_v1()), file())
-    assert err.value.code == "complaint_exists"
+    with pytest.raises(DomainError) as err:
+        complaint.decide(complaint_state(filed_v1()), file())
+    assert (err.value.code, err.value.status) == ("complaint_exists", 409)
 
 
 def test_a_new_complaint_carries_the_tickets_commitment_never_the_code() -> None:
@@ -346,14 +337,14 @@ def test_a_new_complaint_carries_the_tickets_commitment_never_the_code() -> None
 
 # --- the SLA -------------------------------------------------------------------------------
 def test_the_deadlines_are_three_and_fourteen_days_after_filing() -> None:
-    s = domain.sla(POLICY, FILED_AT, None, None, day(0.5))
+    s = complaint.sla(POLICY, FILED_AT, None, None, day(0.5))
     assert (s.acknowledge_by, s.resolve_by) == (day(3), day(14))
     assert s.acknowledge_by == FILED_AT + timedelta(days=3)
     assert s.resolve_by == FILED_AT + timedelta(days=14)
 
 
 def test_the_deadlines_do_not_depend_on_what_happened() -> None:
-    s = domain.sla(POLICY, FILED_AT, day(5), day(20), day(30))
+    s = complaint.sla(POLICY, FILED_AT, day(5), day(20), day(30))
     assert (s.state, s.acknowledge_by, s.resolve_by) == ("breached", day(3), day(14))
 
 
@@ -371,9 +362,9 @@ def test_the_deadlines_do_not_depend_on_what_happened() -> None:
     ids=["filed", "5-min", "just-before-75pc", "75pc", "deadline", "just-after", "day-13"],
 )
 def test_an_unacknowledged_complaint_runs_against_the_three_day_deadline(
-    now: datetime, state: domain.SlaState
+    now: datetime, state: complaint.SlaState
 ) -> None:
-    assert domain.sla(POLICY, FILED_AT, None, None, now).state == state
+    assert complaint.sla(POLICY, FILED_AT, None, None, now).state == state
 
 
 @pytest.mark.parametrize(
@@ -388,39 +379,39 @@ def test_an_unacknowledged_complaint_runs_against_the_three_day_deadline(
     ids=["day-4", "just-before-10.5", "day-10.5", "day-14", "after-day-14"],
 )
 def test_an_acknowledgement_in_time_moves_the_deadline_to_fourteen_days(
-    now: datetime, state: domain.SlaState
+    now: datetime, state: complaint.SlaState
 ) -> None:
-    assert domain.sla(POLICY, FILED_AT, day(1), None, now).state == state
+    assert complaint.sla(POLICY, FILED_AT, day(1), None, now).state == state
 
 
 def test_an_acknowledgement_on_the_deadline_is_in_time() -> None:
-    assert domain.sla(POLICY, FILED_AT, day(3), None, day(4)).state == "on_track"
+    assert complaint.sla(POLICY, FILED_AT, day(3), None, day(4)).state == "on_track"
 
 
 def test_a_late_acknowledgement_is_breached_even_when_resolved_in_time() -> None:
-    assert domain.sla(POLICY, FILED_AT, day(4), None, day(4)).state == "breached"
-    assert domain.sla(POLICY, FILED_AT, day(4), day(6), day(20)).state == "breached"
+    assert complaint.sla(POLICY, FILED_AT, day(4), None, day(4)).state == "breached"
+    assert complaint.sla(POLICY, FILED_AT, day(4), day(6), day(20)).state == "breached"
 
 
 def test_a_resolution_within_both_deadlines_is_met() -> None:
-    assert domain.sla(POLICY, FILED_AT, day(1), day(10), day(30)).state == "met"
-    assert domain.sla(POLICY, FILED_AT, day(3), day(14), day(30)).state == "met"
+    assert complaint.sla(POLICY, FILED_AT, day(1), day(10), day(30)).state == "met"
+    assert complaint.sla(POLICY, FILED_AT, day(3), day(14), day(30)).state == "met"
 
 
 def test_a_resolution_after_fourteen_days_is_breached() -> None:
-    assert domain.sla(POLICY, FILED_AT, day(1), day(15), day(15)).state == "breached"
+    assert complaint.sla(POLICY, FILED_AT, day(1), day(15), day(15)).state == "breached"
 
 
 def test_a_resolution_within_three_days_acknowledges_too() -> None:
-    assert domain.sla(POLICY, FILED_AT, None, day(2), day(30)).state == "met"
+    assert complaint.sla(POLICY, FILED_AT, None, day(2), day(30)).state == "met"
 
 
 def test_a_resolution_on_day_five_without_acknowledgement_is_breached() -> None:
-    assert domain.sla(POLICY, FILED_AT, None, day(5), day(5)).state == "breached"
+    assert complaint.sla(POLICY, FILED_AT, None, day(5), day(5)).state == "breached"
 
 
 def test_the_default_policy_is_three_and_fourteen_days_at_three_quarters() -> None:
-    assert domain.SlaPolicy() == POLICY
+    assert complaint.SlaPolicy() == POLICY
 
 
 MINUTES = st.integers(min_value=0, max_value=30 * 24 * 60)
@@ -440,7 +431,7 @@ def test_the_sla_is_met_iff_both_deadlines_were_kept_and_breached_past_a_pending
     resolved_at = None if resolve_after is None else last + timedelta(minutes=resolve_after)
     now = (resolved_at or last) + timedelta(minutes=now_after)
 
-    s = domain.sla(POLICY, FILED_AT, acknowledged_at, resolved_at, now)
+    s = complaint.sla(POLICY, FILED_AT, acknowledged_at, resolved_at, now)
 
     assert (s.acknowledge_by, s.resolve_by) == (day(3), day(14))
     first_response = acknowledged_at or resolved_at
@@ -460,7 +451,7 @@ def test_the_sla_is_met_iff_both_deadlines_were_kept_and_breached_past_a_pending
 
 # --- feedback ------------------------------------------------------------------------------
 def test_feedback_is_recorded_with_its_rating_and_comment_commitment() -> None:
-    [event] = domain.decide_feedback(domain.Feedback(), give_feedback())
+    [event] = feedback.decide(feedback.Feedback(), give_feedback())
     assert event == FeedbackSubmitted(
         subject_type="round",
         subject_id=SUBJECT_ID,
@@ -469,12 +460,12 @@ def test_feedback_is_recorded_with_its_rating_and_comment_commitment() -> None:
         rw="05",
         anonymous=True,
     )
-    assert feedback(event) == domain.Feedback(given=True)
+    assert feedback_state(event) == feedback.Feedback(given=True)
 
 
 def test_feedback_on_a_subject_never_announced_is_refused() -> None:
     with pytest.raises(DomainError) as err:
-        domain.decide_feedback(domain.Feedback(), give_feedback(subject_known=False))
+        feedback.decide(feedback.Feedback(), give_feedback(subject_known=False))
     assert (type(err.value), err.value.code, err.value.field) == (
         DomainError,
         "subject_unknown",
@@ -483,15 +474,15 @@ def test_feedback_on_a_subject_never_announced_is_refused() -> None:
 
 
 def test_feedback_is_recorded_once() -> None:
-    [event] = domain.decide_feedback(domain.Feedback(), give_feedback())
-    with pytest.raises(Conflict) as err:
-        domain.decide_feedback(feedback(event), give_feedback())
+    [event] = feedback.decide(feedback.Feedback(), give_feedback())
+    with pytest.raises(DomainError) as err:
+        feedback.decide(feedback_state(event), give_feedback())
     assert (err.value.code, err.value.status) == ("feedback_exists", 409)
 
 
 # --- meetings ------------------------------------------------------------------------------
 def test_a_meeting_is_recorded_with_its_attendance_topics_and_follow_ups() -> None:
-    [event] = domain.decide_meeting(domain.Meeting(), hold())
+    [event] = meeting.decide(meeting.Meeting(), hold())
     assert event == MeetingHeld(
         kind="outreach",
         held_on=TODAY - timedelta(days=1),
@@ -501,23 +492,23 @@ def test_a_meeting_is_recorded_with_its_attendance_topics_and_follow_ups() -> No
         aspirations=("Posko lebih dekat ke gang 3",),
         follow_ups=FOLLOW_UPS,
     )
-    assert meeting(event) == domain.Meeting(held=True, follow_ups=("open", "in_progress"))
+    assert meeting_state(event) == meeting.Meeting(held=True, follow_ups=("open", "in_progress"))
 
 
 def test_a_meeting_held_today_is_recorded() -> None:
-    [event] = domain.decide_meeting(domain.Meeting(), hold(held_on=TODAY))
+    [event] = meeting.decide(meeting.Meeting(), hold(held_on=TODAY))
     assert isinstance(event, MeetingHeld)
 
 
 def test_a_meeting_is_recorded_once_it_was_held() -> None:
     with pytest.raises(DomainError) as err:
-        domain.decide_meeting(domain.Meeting(), hold(held_on=TODAY + timedelta(days=1)))
+        meeting.decide(meeting.Meeting(), hold(held_on=TODAY + timedelta(days=1)))
     assert (err.value.code, err.value.field) == ("held_on_future", "held_on")
 
 
 def test_a_meeting_has_attendees() -> None:
     with pytest.raises(DomainError) as err:
-        domain.decide_meeting(domain.Meeting(), hold(attendance=Attendance(female=0, male=0)))
+        meeting.decide(meeting.Meeting(), hold(attendance=Attendance(female=0, male=0)))
     assert (err.value.code, err.value.field) == ("attendance_empty", "attendance")
 
 
@@ -532,37 +523,37 @@ def test_a_meeting_has_attendees() -> None:
 )
 def test_no_group_outnumbers_all_attendees(attendance: Attendance) -> None:
     with pytest.raises(DomainError) as err:
-        domain.decide_meeting(domain.Meeting(), hold(attendance=attendance))
+        meeting.decide(meeting.Meeting(), hold(attendance=attendance))
     assert (err.value.code, err.value.field) == ("attendance_inconsistent", "attendance")
 
 
 def test_a_group_may_be_every_attendee() -> None:
     attendance = Attendance(female=3, male=2, elderly=5, disabled=5, youth=5)
-    [event] = domain.decide_meeting(domain.Meeting(), hold(attendance=attendance))
+    [event] = meeting.decide(meeting.Meeting(), hold(attendance=attendance))
     assert isinstance(event, MeetingHeld)
 
 
 def test_a_meeting_is_recorded_once() -> None:
-    with pytest.raises(Conflict) as err:
-        domain.decide_meeting(meeting(held()), hold())
+    with pytest.raises(DomainError) as err:
+        meeting.decide(meeting_state(held()), hold())
     assert (err.value.code, err.value.status) == ("meeting_exists", 409)
 
 
 def test_a_follow_up_moves_on() -> None:
-    command = domain.UpdateFollowUp(index=0, status="done")
-    [event] = domain.decide_meeting(meeting(held()), command)
+    command = meeting.UpdateFollowUp(index=0, status="done")
+    [event] = meeting.decide(meeting_state(held()), command)
     assert event == FollowUpUpdated(index=0, status="done")
 
 
 def test_a_follow_up_already_at_the_status_changes_nothing() -> None:
-    command = domain.UpdateFollowUp(index=1, status="in_progress")
-    assert domain.decide_meeting(meeting(held()), command) == []
+    command = meeting.UpdateFollowUp(index=1, status="in_progress")
+    assert meeting.decide(meeting_state(held()), command) == []
 
 
 @pytest.mark.parametrize("index", [-1, 2, 10])
 def test_a_follow_up_the_meeting_does_not_have_is_not_found(index: int) -> None:
-    with pytest.raises(NotFound) as err:
-        domain.decide_meeting(meeting(held()), domain.UpdateFollowUp(index=index, status="done"))
+    with pytest.raises(DomainError) as err:
+        meeting.decide(meeting_state(held()), meeting.UpdateFollowUp(index=index, status="done"))
     assert (err.value.code, err.value.field, err.value.status) == (
         "follow_up_not_found",
         "index",
@@ -574,30 +565,24 @@ def test_a_meeting_without_follow_ups_has_none_to_update() -> None:
     event = MeetingHeld(
         kind="focus_group", held_on=TODAY, rw="05", attendance=ATTENDANCE, follow_ups=()
     )
-    with pytest.raises(NotFound) as err:
-        domain.decide_meeting(meeting(event), domain.UpdateFollowUp(index=0, status="done"))
-    assert err.value.code == "follow_up_not_found"
-
-
-def test_a_meeting_never_held_has_no_follow_ups_to_update() -> None:
-    with pytest.raises(NotFound) as err:
-        domain.decide_meeting(domain.Meeting(), domain.UpdateFollowUp(index=0, status="done"))
-    assert (err.value.code, err.value.status) == ("meeting_not_found", 404)
+    with pytest.raises(DomainError) as err:
+        meeting.decide(meeting_state(event), meeting.UpdateFollowUp(index=0, status="done"))
+    assert (err.value.code, err.value.status) == ("follow_up_not_found", 404)
 
 
 def test_follow_up_statuses_are_tracked_per_index() -> None:
-    state = meeting(
+    state = meeting_state(
         held(),
         FollowUpUpdated(index=0, status="in_progress"),
         FollowUpUpdated(index=1, status="done"),
         FollowUpUpdated(index=0, status="done"),
     )
-    assert state == domain.Meeting(held=True, follow_ups=("done", "done"))
-    reopened = domain.decide_meeting(state, domain.UpdateFollowUp(index=1, status="open"))
+    assert state == meeting.Meeting(held=True, follow_ups=("done", "done"))
+    reopened = meeting.decide(state, meeting.UpdateFollowUp(index=1, status="open"))
     assert reopened == [FollowUpUpdated(index=1, status="open")]
-    assert fold(domain.evolve_meeting, state, reopened).follow_ups == ("done", "open")
+    assert fold(meeting.evolve, state, reopened).follow_ups == ("done", "open")
 
 
 def test_the_meeting_decider_refuses_a_command_it_does_not_know() -> None:
     with pytest.raises(TypeError, match="unknown command"):
-        domain.decide_meeting(meeting(held()), domain.Acknowledge())  # type: ignore[arg-type]
+        meeting.decide(meeting_state(held()), complaint.Acknowledge())  # type: ignore[arg-type]

@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from services.community import projections
-from services.community.app import MIGRATIONS, create
+from services.community.service import SERVICE
 from services.community.settings import CommunitySettings
 from shared import eventstore
 from shared.auth import Role
@@ -50,7 +50,7 @@ def v1_complaint(complaint_id: UUID, ticket: str = OLD_TICKET) -> list[Envelope]
 async def community(
     database_url: str, nats_server: NatsServer
 ) -> AsyncIterator[tuple[httpx.AsyncClient, Runtime]]:
-    app = create(CommunitySettings(database_url=database_url, nats_url=nats_server.url))
+    app = SERVICE.app(CommunitySettings(database_url=database_url, nats_url=nats_server.url))
     async with serve_app(app) as client:
         yield client, app.state.runtime
 
@@ -91,7 +91,7 @@ async def test_a_database_from_before_version_2_upgrades_in_place(database_url: 
     complaint_id = uuid4()
     try:
         await _version_1_database(engine, complaint_id)
-        await migrate(engine, [MIGRATIONS])
+        await migrate(engine, [SERVICE.migrations])
         async with engine.connect() as conn:
             columns = await conn.run_sync(
                 lambda c: {
@@ -132,7 +132,7 @@ async def test_an_upgraded_database_tracks_its_old_tickets(
         await _version_1_database(engine, complaint_id)
     finally:
         await engine.dispose()
-    app = create(CommunitySettings(database_url=database_url, nats_url=nats_server.url))
+    app = SERVICE.app(CommunitySettings(database_url=database_url, nats_url=nats_server.url))
     async with serve_app(app) as client:
         tracked = await client.get(f"/complaints/track/{OLD_TICKET}")
         assert tracked.status_code == 200 and tracked.json()["status"] == "acknowledged"
@@ -143,7 +143,7 @@ async def test_an_upgraded_database_tracks_its_old_tickets(
 
 async def _version_1_database(engine: Any, complaint_id: UUID) -> None:
     """A database at c0001 with a complaint as a version-1 service had stored it."""
-    await migrate(engine, [MIGRATIONS], target="c0001")
+    await migrate(engine, [SERVICE.migrations], target="c0001")
     history = v1_complaint(complaint_id)
     async with sessionmaker(engine)() as session, session.begin():
         await eventstore.append(session, history)

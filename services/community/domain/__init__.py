@@ -1,0 +1,2 @@
+"""The community's aggregates as pure deciders: complaints (with their SLA), feedback and
+meetings."""
