@@ -30,8 +30,8 @@ def ledger(request: Request) -> Ledger:
 
 
 async def witness_work(request: Request) -> UnitOfWork:
-    """A unit of work for a witness: no token is read (an Authorization header is
-    ignored, as it always was); the cosignature itself is checked."""
+    """A unit of work for a witness: no token is read (one sent is ignored, never
+    refused); the cosignature itself is what the handler checks."""
     return runtime(request).unit_of_work(Caller(actor="public", role="public"))
 
 
