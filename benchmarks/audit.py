@@ -22,7 +22,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from benchmarks.common import nats_server, postgres_database, service, sqlite_url
 from services.audit.consumers import Ingestor
-from services.audit.domain import make_leaves
+from services.audit.domain.leaf import make_leaves
 from services.audit.ledger import Ledger
 from services.audit.ledger import inclusion as inclusion_proof
 from services.audit.settings import AuditSettings

@@ -1,13 +1,6 @@
-import sys
+"""`python -m services.audit`: serve the audit ledger alone (port 8005 by default)."""
 
-from pydantic import ValidationError
-
-from services.audit.app import create
-from services.audit.settings import AuditSettings
+from services.audit.service import SERVICE
 from shared.serve import serve
 
-try:
-    settings = AuditSettings()
-except ValidationError as exc:  # e.g. a bad BANSOS_WITNESSES key: say which, and stop
-    sys.exit(f"audit: refusing to start, invalid settings:\n{exc}")
-serve(create, settings)
+serve(SERVICE)

@@ -1,9 +1,15 @@
 """Ingest: the whole BANSOS stream, in stream order, into the ledger; and checkpoints.
 
-Order matters here, so no durable consumer with redeliveries (they interleave): an
-ordered consumer (ephemeral, no acks) starts right after the cursor stored with the
-leaves, and is simply recreated from the cursor after any failure or NATS restart
-(../shared/STACK-NOTES.md, "Order of delivery").
+Not a projection consumer (shared/consumers.py, `SERVICE.consumers`), on purpose: those
+are durable consumers that acknowledge each message, and an unacknowledged message comes
+back after `ack_wait` interleaved with newer ones (nats-server #6114, #7106). A projection
+only needs each event once, which its inbox gives it, and parks what it cannot decode;
+the ledger needs every message once *in stream order* (a leaf's index is its place in
+the tree), and a message that is not a valid event becomes a flagged leaf. So it keeps its own
+cursor (the last stream sequence, stored in the same transaction as the leaves) and reads
+with an ordered consumer (ephemeral, no acks) started right after that cursor, recreated
+from the cursor after any failure or NATS restart. `service.setup` runs it, and the
+checkpoint loop, as the runtime's background tasks.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from faststream.nats import NatsBroker
 from nats.aio.msg import Msg
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
-from services.audit.domain import make_leaves
+from services.audit.domain.leaf import make_leaves
 from services.audit.ledger import Ledger
 from services.audit.settings import AuditSettings
 from shared.messaging import connected
@@ -29,6 +35,8 @@ class StaleConsumer(RuntimeError):
 
 
 class Ingestor:
+    """The ledger's single writer's feed: batches of messages, hashed and appended."""
+
     def __init__(self, ledger: Ledger, broker: NatsBroker, settings: AuditSettings) -> None:
         self.ledger = ledger
         self.broker = broker

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, delete, func, insert, or_, select
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from services.audit.errors import BAD_COSIGNATURE, UNKNOWN_WITNESS
 from services.audit.ledger import SignedCheckpoint
 from services.audit.settings import Witness
 from services.audit.tables import checkpoints, cosignatures
@@ -22,13 +23,10 @@ from shared.checkpoint import (
     note_body,
     verify_cosignature,
 )
-from shared.domain import DomainError, Forbidden
+from shared.domain import DomainError
 
+Executor = AsyncSession | AsyncConnection
 COSIGNATURE_BYTES = 4 + 8 + 64  # key ID, timestamp, Ed25519 signature
-
-
-class BadCosignature(DomainError):
-    status = 422
 
 
 @dataclass(frozen=True)
@@ -42,39 +40,39 @@ def check(line: str, checkpoint_note: str, witnesses: tuple[Witness, ...]) -> Co
     """A posted cosignature line, checked: 403 if not by a configured witness (name and
     key ID), 422 if it does not verify over the checkpoint's body."""
     if "\n" in line or not line.startswith(SIGNATURE_PREFIX) or line.count(" ") != 2:
-        raise BadCosignature(
-            "bad_cosignature",
+        raise DomainError(
+            BAD_COSIGNATURE,
             "a cosignature is one signature line: '— <witness name> <base64>'",
             field="cosignature",
         )
     name, encoded = line.removeprefix(SIGNATURE_PREFIX).split(" ")
     witness = next((w for w in witnesses if w.name == name), None)
     if witness is None:
-        raise Forbidden(
-            "unknown_witness", f"{name!r} is not a configured witness", field="cosignature"
+        raise DomainError(
+            UNKNOWN_WITNESS, f"{name!r} is not a configured witness", field="cosignature"
         )
     try:
         blob = base64.b64decode(encoded, validate=True)
     except (binascii.Error, ValueError) as exc:
-        raise BadCosignature(
-            "bad_cosignature", "the cosignature is not base64", field="cosignature"
+        raise DomainError(
+            BAD_COSIGNATURE, "the cosignature is not base64", field="cosignature"
         ) from exc
     if len(blob) != COSIGNATURE_BYTES:
-        raise BadCosignature(
-            "bad_cosignature",
+        raise DomainError(
+            BAD_COSIGNATURE,
             f"a cosignature is {COSIGNATURE_BYTES} bytes: key ID, timestamp, signature",
             field="cosignature",
         )
     if blob[:4].hex() != witness.key_id:
-        raise Forbidden(
-            "unknown_witness",
+        raise DomainError(
+            UNKNOWN_WITNESS,
             f"the cosignature's key ID is not that of witness {name!r}'s configured key",
             field="cosignature",
         )
     try:
         timestamp = verify_cosignature(line, note_body(checkpoint_note), name, witness.public_key)
     except CheckpointError as exc:
-        raise BadCosignature("bad_cosignature", str(exc), field="cosignature") from exc
+        raise DomainError(BAD_COSIGNATURE, str(exc), field="cosignature") from exc
     return Cosignature(name, timestamp, line)
 
 
@@ -84,23 +82,23 @@ def cosigned_note(note: str, held: list[Cosignature]) -> str:
 
 
 # --- storage --------------------------------------------------------------------------------
-async def checkpoint_at(conn: AsyncConnection, tree_size: int) -> SignedCheckpoint | None:
+async def checkpoint_at(db: Executor, tree_size: int) -> SignedCheckpoint | None:
     row = (
-        await conn.execute(select(checkpoints).where(checkpoints.c.tree_size == tree_size))
+        await db.execute(select(checkpoints).where(checkpoints.c.tree_size == tree_size))
     ).first()
     return SignedCheckpoint(*row) if row else None
 
 
 async def store(
-    conn: AsyncConnection, tree_size: int, witness: Witness, cosignature: Cosignature, now: datetime
+    db: Executor, tree_size: int, witness: Witness, cosignature: Cosignature, now: datetime
 ) -> None:
     """Keep one cosignature per (tree size, witness): a repeat replaces the earlier one."""
-    await conn.execute(
+    await db.execute(
         delete(cosignatures).where(
             cosignatures.c.tree_size == tree_size, cosignatures.c.witness == witness.name
         )
     )
-    await conn.execute(
+    await db.execute(
         insert(cosignatures).values(
             tree_size=tree_size,
             witness=witness.name,
@@ -112,8 +110,8 @@ async def store(
     )
 
 
-async def held(conn: AsyncConnection, tree_size: int) -> list[Cosignature]:
-    rows = await conn.execute(
+async def held(db: Executor, tree_size: int) -> list[Cosignature]:
+    rows = await db.execute(
         select(cosignatures.c.witness, cosignatures.c.timestamp, cosignatures.c.line)
         .where(cosignatures.c.tree_size == tree_size)
         .order_by(cosignatures.c.witness)
@@ -122,7 +120,7 @@ async def held(conn: AsyncConnection, tree_size: int) -> list[Cosignature]:
 
 
 async def latest_cosigned(
-    conn: AsyncConnection, quorum: int, witnesses: tuple[Witness, ...]
+    db: Executor, quorum: int, witnesses: tuple[Witness, ...]
 ) -> SignedCheckpoint | None:
     """The latest checkpoint holding at least `quorum` cosignatures by configured keys."""
     if not witnesses:
@@ -133,7 +131,7 @@ async def latest_cosigned(
             for w in witnesses
         )
     )
-    size = await conn.scalar(
+    size = await db.scalar(
         select(cosignatures.c.tree_size)
         .where(by_configured_key)
         .group_by(cosignatures.c.tree_size)
@@ -141,4 +139,4 @@ async def latest_cosigned(
         .order_by(cosignatures.c.tree_size.desc())
         .limit(1)
     )
-    return None if size is None else await checkpoint_at(conn, int(size))
+    return None if size is None else await checkpoint_at(db, int(size))

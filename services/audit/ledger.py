@@ -17,9 +17,9 @@ from typing import Any
 
 from sqlalchemy import Table, func, insert, select, union_all, update
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
-from services.audit.domain import Leaf
+from services.audit.domain.leaf import Leaf
 from services.audit.tables import (
     ACTOR_LENGTH,
     LEVEL_SHIFT,
@@ -34,6 +34,9 @@ from shared.checkpoint import Signer, sign_checkpoint
 from shared.events import utcnow
 from shared.merkle import Frontier, consistency_proof, inclusion_proof, needed_nodes, subtree_root
 
+# Reads run on the writer's connection or on a route's read session alike.
+Executor = AsyncSession | AsyncConnection
+
 
 @dataclass(frozen=True)
 class SignedCheckpoint:
@@ -44,7 +47,7 @@ class SignedCheckpoint:
 
 
 async def fetch_nodes(
-    conn: AsyncConnection, wanted: Sequence[tuple[int, int]]
+    conn: Executor, wanted: Sequence[tuple[int, int]]
 ) -> dict[tuple[int, int], bytes]:
     """Every wanted node in one round trip: leaf hashes (level 0, keyed by their index)
     from the leaves, the others from the nodes."""
@@ -67,9 +70,7 @@ async def fetch_nodes(
     return found
 
 
-async def compute(
-    conn: AsyncConnection, build: Callable[[Callable[[int, int], bytes]], Any]
-) -> Any:
+async def compute(conn: Executor, build: Callable[[Callable[[int, int], bytes]], Any]) -> Any:
     """Run a pure proof builder over stored nodes, fetched in one go."""
     stored = await fetch_nodes(conn, needed_nodes(build))
     return build(lambda level, index: stored[(level, index)])
@@ -228,18 +229,18 @@ class Ledger:
 
 
 # --- reads (any process; they use only committed rows) -------------------------------------
-async def committed_size(conn: AsyncConnection) -> int:
+async def committed_size(conn: Executor) -> int:
     return int(await conn.scalar(select(cursor.c.tree_size).where(cursor.c.id == 1)) or 0)
 
 
-async def latest_checkpoint(conn: AsyncConnection) -> SignedCheckpoint | None:
+async def latest_checkpoint(conn: Executor) -> SignedCheckpoint | None:
     row = (
         await conn.execute(select(checkpoints).order_by(checkpoints.c.tree_size.desc()).limit(1))
     ).first()
     return SignedCheckpoint(*row) if row else None
 
 
-async def entries(conn: AsyncConnection, start: int, limit: int) -> list[Any]:
+async def entries(conn: Executor, start: int, limit: int) -> list[Any]:
     return list(
         await conn.execute(
             select(leaves)
@@ -249,9 +250,7 @@ async def entries(conn: AsyncConnection, start: int, limit: int) -> list[Any]:
     )
 
 
-async def inclusion(
-    conn: AsyncConnection, index: int, tree_size: int
-) -> tuple[list[bytes], bytes, bytes]:
+async def inclusion(conn: Executor, index: int, tree_size: int) -> tuple[list[bytes], bytes, bytes]:
     """The proof, the root at `tree_size` and the leaf's hash, from one fetch of nodes."""
 
     def build(get: Callable[[int, int], bytes]) -> tuple[list[bytes], bytes, bytes]:
@@ -265,13 +264,13 @@ async def inclusion(
     return result
 
 
-async def consistency(conn: AsyncConnection, first: int, second: int) -> list[bytes]:
+async def consistency(conn: Executor, first: int, second: int) -> list[bytes]:
     result: list[bytes] = await compute(conn, lambda get: consistency_proof(first, second, get))
     return result
 
 
 async def search(
-    conn: AsyncConnection,
+    conn: Executor,
     *,
     after: int,
     limit: int,
@@ -299,7 +298,7 @@ async def search(
     return list(await conn.execute(query.order_by(leaves.c.idx).limit(limit)))
 
 
-async def count_unparseable(conn: AsyncConnection) -> int:
+async def count_unparseable(conn: Executor) -> int:
     return int(
         await conn.scalar(
             select(func.count()).select_from(leaves).where(leaves.c.unparseable.is_(True))

@@ -1,5 +1,6 @@
 """The ledger's private store: each leaf's salt and content (what its commitment opens
-to), for auditors only; and erasure, which deletes them and leaves the leaf as it was."""
+to), for auditors only; and erasure, which deletes them and leaves the leaf as it was,
+and keeps the erasure's request (its reference) beside them."""
 
 from __future__ import annotations
 
@@ -9,11 +10,13 @@ from typing import Any
 from uuid import UUID
 
 import orjson
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from services.audit.erasure import LINKING_TYPES, Household, Target, might_hold
-from services.audit.tables import sealed
+from services.audit.domain.erasure import LINKING_TYPES, Household, Target, might_hold
+from services.audit.tables import erasures, sealed
+from shared.events.audit import LegalBasis
+from shared.pii import SaltedCommitment
 
 Executor = AsyncSession | AsyncConnection
 SCAN_PAGE = 2000
@@ -110,3 +113,31 @@ async def erase(db: Executor, indices: Sequence[int], erasure_id: UUID, now: dat
                 erasure_id=erasure_id,
             )
         )
+
+
+async def record_erasure(
+    db: Executor,
+    erasure_id: UUID,
+    *,
+    legal_basis: LegalBasis,
+    target: Target,
+    reference: str,
+    committed: SaltedCommitment,
+    leaves: int,
+    requested_by: str,
+    requested_at: datetime,
+) -> None:
+    """The request: its reference (e.g. a letter number) with the salt of the commitment
+    that the audit.leaves_erased event carries, who asked and when."""
+    await db.execute(
+        insert(erasures).values(
+            erasure_id=erasure_id,
+            legal_basis=legal_basis,
+            target=target,
+            reference=reference,
+            reference_salt=committed.salt,
+            leaves=leaves,
+            requested_by=requested_by,
+            requested_at=requested_at,
+        )
+    )

@@ -12,5 +12,5 @@ from shared.events import Envelope
 
 
 async def project(session: AsyncSession, new_events: Sequence[Envelope]) -> None:
-    """Its own events (erasures) change nothing read elsewhere: the erasure's command
-    writes the deletion and its record itself, in the same transaction."""
+    """Its own events (erasures) change nothing read elsewhere: the erasure's handler
+    (handlers.erase) writes the deletion and its record itself, in the same transaction."""

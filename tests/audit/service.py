@@ -15,7 +15,7 @@ import httpx
 import nats
 from fastapi import FastAPI
 
-from services.audit.app import create
+from services.audit.service import SERVICE
 from services.audit.settings import AuditSettings
 from shared.auth import Role
 from shared.events import Envelope, EventPayload
@@ -89,7 +89,7 @@ async def running(
         checkpoint_interval_s=0.05,
         **overrides,
     )
-    app = create(settings)
+    app = SERVICE.app(settings)
     async with serve_app(app) as client:
         yield Audit(client, app, nats_url)
 

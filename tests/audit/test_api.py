@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from services.audit.app import MIGRATIONS
+from services.audit.service import MIGRATIONS
 from shared.checkpoint import load_or_create_key, parse_and_verify
 from shared.db import make_engine, migrate
 from shared.events import Envelope, canonical_json, public_view, unparseable_view

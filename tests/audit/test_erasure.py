@@ -14,10 +14,10 @@ import pytest
 from sqlalchemy import select
 
 from services.audit import private
-from services.audit.erasure import Erase, Erasure, Household, decide, might_hold
+from services.audit.domain.erasure import Erase, Erasure, Household, decide, might_hold
 from services.audit.tables import erasures, sealed
 from shared.db import events, outbox
-from shared.domain import NotFound
+from shared.domain import DomainError
 from shared.events import Envelope
 from shared.merkle import leaf_hash, verify_consistency, verify_inclusion
 from shared.pii import commitments
@@ -219,8 +219,19 @@ def test_an_id_spelled_otherwise_still_matches() -> None:
 
 
 def test_the_erasure_decider() -> None:
-    command = Erase("retention_expired", "ab" * 32, "aggregate", (4, 9))
-    [event] = decide(Erasure(), command)
+    def erase(*indices: int) -> Erase:
+        return Erase(
+            legal_basis="retention_expired",
+            reference_commitment="ab" * 32,
+            target="aggregate",
+            indices=indices,
+        )
+
+    [event] = decide(Erasure(), erase(4, 9))
     assert event.public(uuid4()) == {"legal_basis": "retention_expired", "leaves": 2}
-    with pytest.raises(NotFound, match="no leaf"):
-        decide(Erasure(), Erase("retention_expired", "ab" * 32, "aggregate", ()))
+    with pytest.raises(DomainError, match="no leaf") as nothing:
+        decide(Erasure(), erase())
+    assert (nothing.value.code, nothing.value.status) == ("no_matching_leaves", 404)
+    with pytest.raises(DomainError) as twice:
+        decide(Erasure(done=True), erase(4, 9))
+    assert (twice.value.code, twice.value.status) == ("erasure_done", 409)

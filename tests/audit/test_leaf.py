@@ -14,7 +14,7 @@ import orjson
 import pytest
 import rfc8785
 
-from services.audit.domain import SALT_BYTES, make_leaf, make_leaves
+from services.audit.domain.leaf import SALT_BYTES, make_leaf, make_leaves
 from shared.events import Envelope, public_view, unparseable_view
 from shared.events.distribution import AidReceived
 from shared.events.registry import HouseholdDeactivated

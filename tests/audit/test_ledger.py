@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.audit import ledger as store
 from services.audit import private
-from services.audit.domain import Leaf, make_leaves
+from services.audit.domain.leaf import Leaf, make_leaves
 from services.audit.ledger import Ledger
 from shared.checkpoint import Signer, load_or_create_key, parse_and_verify
 from shared.db import make_engine, migrate

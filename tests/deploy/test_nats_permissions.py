@@ -26,9 +26,9 @@ from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.api import ConsumerConfig, DeliverPolicy, SubjectTransform
 from nats.js.errors import BadRequestError, NotFoundError
 
-from services.audit.app import MIGRATIONS as AUDIT_MIGRATIONS
 from services.audit.consumers import Ingestor
 from services.audit.ledger import Ledger
+from services.audit.service import MIGRATIONS as AUDIT_MIGRATIONS
 from services.audit.settings import AuditSettings
 from shared.checkpoint import Signer, load_or_create_key
 from shared.db import make_engine, migrate

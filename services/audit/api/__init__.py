@@ -1,6 +1,6 @@
-"""The audit service's HTTP API under /ledger: public (checkpoints, entries, proofs,
-search, cosignatures), auditor (sealed openings) and admin (erasures)."""
+"""The ledger's HTTP API under /ledger: routes per resource (entries and proofs,
+checkpoints and cosignatures, sealed openings, erasures), their schemas and queries."""
 
-from services.audit.api import auditor, checkpoints, erasures, public
+from services.audit.api.routes import checkpoints, entries, erasures, sealed
 
-routers = [public.router, checkpoints.router, auditor.router, erasures.router]
+ROUTERS = [entries.router, checkpoints.router, sealed.router, erasures.router]

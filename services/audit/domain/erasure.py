@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from uuid import UUID
 
-from shared.domain import Conflict, NotFound
+from services.audit.errors import ERASURE_DONE, NO_MATCHING_LEAVES
+from shared.domain import DomainError
 from shared.events import EventPayload
 from shared.events.audit import LeavesErased, LegalBasis
-from shared.service import Decider
+from shared.uow import Decider
 
 Target = Literal["household", "aggregate"]
 # The events that tie another aggregate to a household: an allocation to it, an enrolment
@@ -93,6 +94,8 @@ def might_hold(content: bytes, needles: Sequence[bytes]) -> bool:
 # --- the erasure's decider ------------------------------------------------------------------
 @dataclass(frozen=True)
 class Erase:
+    """Record the erasure of these leaves (the handler found them, in its transaction)."""
+
     legal_basis: LegalBasis
     reference_commitment: str
     target: Target
@@ -101,14 +104,16 @@ class Erase:
 
 @dataclass(frozen=True)
 class Erasure:
+    """Recorded or not: an erasure happens once (each request gets a new erasure id)."""
+
     done: bool = False
 
 
 def decide(state: Erasure, command: Erase) -> list[EventPayload]:
     if state.done:
-        raise Conflict("erasure_done", "this erasure has been recorded already")
+        raise DomainError(ERASURE_DONE, "this erasure has been recorded already")
     if not command.indices:
-        raise NotFound("no_matching_leaves", f"no leaf of this {command.target} is left to erase")
+        raise DomainError(NO_MATCHING_LEAVES, f"no leaf of this {command.target} is left to erase")
     return [
         LeavesErased(
             legal_basis=command.legal_basis,
