@@ -87,6 +87,8 @@ HOUSEHOLD_UNKNOWN = declare(
     422, "household_unknown", "the registry has not announced this household (yet)"
 )
 HOUSEHOLD_INACTIVE = declare(409, "household_inactive", "the household is deactivated")
+# An attendance that lists nobody (a meeting's, a course session's).
+ATTENDANCE_EMPTY = declare(422, "attendance_empty", "the attendance lists nobody")
 # The standard replies of the HTTP layer itself (unknown route, wrong method, body too big).
 for status, summary in ((404, "no such route"), (405, "method not allowed"), (413, "too big")):
     declare(status, f"http_{status}", summary)

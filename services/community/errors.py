@@ -26,7 +26,6 @@ SUBJECT_UNKNOWN = declare(
 MEETING_NOT_FOUND = declare(404, "meeting_not_found", "no such meeting")
 MEETING_EXISTS = declare(409, "meeting_exists", "this meeting is already recorded")
 HELD_ON_FUTURE = declare(422, "held_on_future", "a meeting is recorded once it was held")
-ATTENDANCE_EMPTY = declare(422, "attendance_empty", "the attendance lists nobody")
 ATTENDANCE_INCONSISTENT = declare(
     422, "attendance_inconsistent", "a group (elderly, disabled, youth) outnumbers all attendees"
 )

@@ -29,7 +29,6 @@ NOT_ENROLLED = declare(
 )
 SESSION_IN_FUTURE = declare(422, "session_in_future", "attendance is recorded from the session on")
 PRESENT_AND_ABSENT = declare(422, "present_and_absent", "a trainee listed as present and absent")
-ATTENDANCE_EMPTY = declare(422, "attendance_empty", "list who was present or absent")
 
 # Completion and outcomes.
 NOT_COMPLETABLE = declare(409, "not_completable", "the trainee is waitlisted or withdrawn")

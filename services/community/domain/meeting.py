@@ -9,13 +9,13 @@ from datetime import date
 from typing import Literal
 
 from services.community.errors import (
-    ATTENDANCE_EMPTY,
     ATTENDANCE_INCONSISTENT,
     FOLLOW_UP_NOT_FOUND,
     HELD_ON_FUTURE,
     MEETING_EXISTS,
 )
 from shared.domain import DomainError
+from shared.errors import ATTENDANCE_EMPTY
 from shared.events import EventPayload
 from shared.events.community import Attendance, FollowUp, FollowUpUpdated, MeetingHeld
 from shared.uow import Decider

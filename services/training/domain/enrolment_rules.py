@@ -16,7 +16,6 @@ from services.training.domain.state import BusinessStatus, Course, WithdrawalRea
 from services.training.errors import (
     ALREADY_COMPLETED,
     ALREADY_ENROLLED,
-    ATTENDANCE_EMPTY,
     ATTENDANCE_TOO_LOW,
     NOT_A_MEMBER,
     NOT_COMPLETABLE,
@@ -29,7 +28,7 @@ from services.training.errors import (
     SESSION_NOT_FOUND,
 )
 from shared.domain import DomainError
-from shared.errors import HOUSEHOLD_INACTIVE, HOUSEHOLD_UNKNOWN
+from shared.errors import ATTENDANCE_EMPTY, HOUSEHOLD_INACTIVE, HOUSEHOLD_UNKNOWN
 from shared.events import EventPayload
 from shared.events.training import (
     AttendanceRecorded,

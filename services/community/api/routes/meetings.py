@@ -16,7 +16,6 @@ from services.community.api.deps import FacilitatorWork, Reader, Settings
 from services.community.api.schemas import FollowUpIn, MeetingIn, MeetingOut
 from services.community.domain.meeting import MeetingKind
 from services.community.errors import (
-    ATTENDANCE_EMPTY,
     ATTENDANCE_INCONSISTENT,
     FOLLOW_UP_NOT_FOUND,
     HELD_ON_FUTURE,
@@ -24,7 +23,7 @@ from services.community.errors import (
 )
 from shared.deps import Reads, check_rw
 from shared.domain import DomainError
-from shared.errors import RW_OUTSIDE, errors
+from shared.errors import ATTENDANCE_EMPTY, RW_OUTSIDE, errors
 
 router = APIRouter(prefix="/meetings", tags=["meetings"])
 

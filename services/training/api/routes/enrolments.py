@@ -24,7 +24,6 @@ from services.training.api.schemas import (
 from services.training.errors import (
     ALREADY_COMPLETED,
     ALREADY_ENROLLED,
-    ATTENDANCE_EMPTY,
     ATTENDANCE_TOO_LOW,
     COURSE_NOT_FOUND,
     ENROLMENT_NOT_FOUND,
@@ -40,7 +39,7 @@ from services.training.errors import (
 )
 from shared.deps import Reads
 from shared.domain import DomainError
-from shared.errors import HOUSEHOLD_INACTIVE, HOUSEHOLD_UNKNOWN, errors
+from shared.errors import ATTENDANCE_EMPTY, HOUSEHOLD_INACTIVE, HOUSEHOLD_UNKNOWN, errors
 from shared.pii import commitments
 
 router = APIRouter(prefix="/courses/{course_id}", tags=["enrolments"])
