@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import shutil
 import signal
 import socket
@@ -27,6 +28,30 @@ DEMO_WITNESSES = ("inspektorat", "forum-warga")
 def default_ports() -> dict[str, int]:
     """Every installed service and its default port, in start order (shared/spec.py)."""
     return {name: spec.port for name, spec in discover().items()}
+
+
+# Ports picked for the tests and benchmarks: below the kernel's ephemeral range (32768 and
+# up on Linux), where a port the kernel hands an outgoing connection could be taken between
+# our check and its use.
+PICKED_PORTS = range(20000, 32000)
+
+
+def free_port(width: int = 1) -> int:
+    """A free port (the first of `width` consecutive free ones) outside the ephemeral range."""
+    for _ in range(200):
+        first = random.randrange(PICKED_PORTS.start, PICKED_PORTS.stop - width)
+        if all(_is_free(first + n) for n in range(width)):
+            return first
+    raise RuntimeError(f"no {width} free ports in {PICKED_PORTS}")
+
+
+def _is_free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
 
 
 def nats_server_binary() -> str:

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import inspect
 import random
-import socket
 import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -20,14 +19,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from shared.auth import Role, issue_token
-from shared.launcher import nats_server_binary, wait_for_port
+from shared.launcher import free_port, nats_server_binary, wait_for_port
 from shared.settings import CommonSettings
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class NatsServer:
@@ -154,21 +147,7 @@ class UpProcess:
 
 def _free_base() -> int:
     """A port base whose +1..+5 are free (services listen on base + N)."""
-    for _ in range(50):
-        base = free_port() // 10 * 10
-        ports = [base + n for n in range(1, 6)]
-        if base + 6 < 65000 and all(_is_free(p) for p in ports):
-            return base
-    raise RuntimeError("no free port range")
-
-
-def _is_free(port: int) -> bool:
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
+    return free_port(width=6)
 
 
 async def drop_databases(base_url: str, prefix: str) -> None:
