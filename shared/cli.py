@@ -68,11 +68,9 @@ def up(
         witnesses=DEMO_WITNESSES if demo else (),
     )
     console.print(f"starting {', '.join(stack.services)} (logs in {var / 'logs'}) ...")
-    stopping = False
 
     def _stop(*_: object) -> None:
-        nonlocal stopping
-        stopping = True
+        raise KeyboardInterrupt  # SIGTERM stops the stack as Ctrl-C does
 
     signal.signal(signal.SIGTERM, _stop)
     # Ctrl-C stops the stack even when started in the background, where the shell had
@@ -80,7 +78,11 @@ def up(
     signal.signal(signal.SIGINT, signal.default_int_handler)
     started = time.monotonic()
     try:
-        stack.start()
+        try:
+            stack.start()
+        except (RuntimeError, TimeoutError) as exc:
+            console.print(f"[red]could not start: {exc}[/red] — see {var / 'logs'}")
+            raise typer.Exit(1) from exc
         _print_stack(stack, time.monotonic() - started)
         if demo:
             try:
@@ -88,20 +90,18 @@ def up(
             except Exception as exc:  # the stack stays up; the operator sees why
                 console.print(f"[red]demo data failed: {exc}[/red]")
         console.print("[bold]Ctrl-C stops everything.[/bold]")
-        while not stopping:
-            dead = [n for n, p in stack.procs.items() if p.poll() is not None]
-            if dead:
-                console.print(f"[red]{', '.join(dead)} stopped unexpectedly[/red]; see logs")
-                raise typer.Exit(1)
+        while True:
+            for line in stack.supervise():
+                console.print(f"[yellow]{line}[/yellow] (logs in {var / 'logs'})")
             time.sleep(0.5)
     except KeyboardInterrupt:
         pass
-    except (RuntimeError, TimeoutError) as exc:
-        console.print(f"[red]could not start: {exc}[/red] — see {var / 'logs'}")
-        raise typer.Exit(1) from exc
     finally:
+        for stop_signal in (signal.SIGINT, signal.SIGTERM):  # a second Ctrl-C waits too
+            signal.signal(stop_signal, signal.SIG_IGN)
         console.print("stopping ...")
         stack.stop()
+    console.print("stopped.")
 
 
 def _print_stack(stack: Stack, seconds: float) -> None:

@@ -101,6 +101,19 @@ def wait_for_health(url: str, timeout: float, proc: subprocess.Popen[bytes]) -> 
     raise TimeoutError(f"{url} not healthy after {timeout}s")
 
 
+STABLE_S = 60.0  # a child up this long has recovered: its back-off starts over
+MAX_BACKOFF_S = 30.0
+
+
+@dataclass
+class Restarts:
+    """A supervised child's restarts: how many in a row, and when the next is due."""
+
+    count: int = 0
+    due: float | None = None  # monotonic time of the pending restart
+    started_at: float = 0.0
+
+
 @dataclass
 class Stack:
     var: Path
@@ -114,6 +127,7 @@ class Stack:
     witnesses: tuple[str, ...] = ()
     witness_interval_s: float = 2.0
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    restarts: dict[str, Restarts] = field(default_factory=dict)
 
     @property
     def services(self) -> list[str]:
@@ -154,6 +168,7 @@ class Stack:
             ],
             stdout=out or subprocess.DEVNULL,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # the terminal's Ctrl-C reaches the launcher only
         )
         self.procs["nats"] = proc
         wait_for_port("127.0.0.1", self.nats_port, 20, proc)
@@ -198,6 +213,7 @@ class Stack:
             ],
             stdout=out or subprocess.DEVNULL,
             stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
 
     def start_service(self, name: str) -> None:
@@ -220,6 +236,7 @@ class Stack:
             env=env,
             stdout=out or None,
             stderr=subprocess.STDOUT if out else None,
+            start_new_session=True,
         )
 
     def start(self, timeout: float = 60) -> None:
@@ -232,6 +249,38 @@ class Stack:
         if "audit" in self.services:
             for witness in self.witnesses:
                 self.start_witness(witness)
+
+    def supervise(self) -> list[str]:
+        """Start again, with back-off, whatever died (a service, a witness, the embedded
+        NATS), while the rest keeps serving; returns what to tell the operator."""
+        now = time.monotonic()
+        report = []
+        for name, proc in list(self.procs.items()):
+            code = proc.poll()
+            restarts = self.restarts.setdefault(name, Restarts(started_at=now))
+            if code is None:
+                if now - restarts.started_at > STABLE_S:
+                    restarts.count = 0  # up long enough: the next crash backs off from 1 s
+                continue
+            if restarts.due is None:
+                delay = min(2.0**restarts.count, MAX_BACKOFF_S)
+                restarts.due = now + delay
+                report.append(f"{name} exited with {code}; restarting in {delay:.0f} s")
+            elif now >= restarts.due:
+                self._start_again(name)
+                restarts.count += 1
+                restarts.due = None
+                restarts.started_at = now
+                report.append(f"{name} restarted (restart {restarts.count})")
+        return report
+
+    def _start_again(self, name: str) -> None:
+        if name == "nats":
+            self.start_nats()
+        elif name.startswith("witness-"):
+            self.start_witness(name.removeprefix("witness-"))
+        else:
+            self.start_service(name)
 
     def stop(self, timeout: float = 15) -> None:
         """Witnesses and services first (their outboxes stop cleanly), NATS last."""

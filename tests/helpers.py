@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import inspect
 import random
+import signal
 import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -90,11 +91,15 @@ async def eventually(predicate: Any, within: float = 15.0, interval: float = 0.0
 class UpProcess:
     """`bansos up` as a user runs it, on free ports, stopped with Ctrl-C (SIGINT)."""
 
-    def __init__(self, var: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, var: Path, env: dict[str, str] | None = None, *, background: bool = False
+    ) -> None:
         self.var = var
         self.nats_port = free_port()
         self.port_base = _free_base()
         self.env = env or {}
+        # As a shell starts a background job: SIGINT ignored (Python keeps it so).
+        self.background = background
         self.proc: subprocess.Popen[bytes] | None = None
 
     def url(self, offset: int) -> str:
@@ -120,6 +125,7 @@ class UpProcess:
             env={**os.environ, **self.env},
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
+            preexec_fn=_ignore_sigint if self.background else None,
         )
         deadline = time.monotonic() + within
         for offset in wait_for:
@@ -134,15 +140,33 @@ class UpProcess:
                     raise TimeoutError("bansos up did not become ready")
                 time.sleep(0.1)
 
-    def stop(self) -> str:
-        import signal
-
+    def stop(self, how: int = signal.SIGINT) -> str:
+        """Stop it as a user would (Ctrl-C by default); the output, once it has exited."""
         if self.proc is None:
             return ""
-        self.proc.send_signal(signal.SIGINT)
+        self.proc.send_signal(how)
         out, _ = self.proc.communicate(timeout=30)
+        self.returncode = self.proc.returncode
         self.proc = None
         return out.decode()
+
+    def children(self) -> dict[str, int]:
+        """The processes it started: service (or `nats`, `witness-<name>`) -> pid."""
+        import psutil
+
+        assert self.proc is not None
+        found = {}
+        for child in psutil.Process(self.proc.pid).children():
+            line = child.cmdline()
+            if "shared.serve" in line:
+                found[line[-1]] = child.pid
+            elif any("nats-server" in part for part in line):
+                found["nats"] = child.pid
+        return found
+
+
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _free_base() -> int:
