@@ -15,6 +15,7 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from shared.domain import DomainError
 from shared.errors import CATALOGUE, INTERNAL_ERROR, UNAVAILABLE, VALIDATION_FAILED, ErrorOut
@@ -161,6 +162,10 @@ def create_app(spec: ServiceSpec, settings: CommonSettings, version: str = "0.1.
             runtime.asyncapi.to_specification().to_json(), media_type="application/json"
         )
 
+    if settings.trusted_proxies:
+        # Only these may say who the client is (X-Forwarded-For): the rate limits count
+        # per real client, and anyone else's header is ignored.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     for router in spec.routers:
         app.include_router(router)
     if spec.setup is not None:
