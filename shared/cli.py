@@ -56,6 +56,9 @@ def up(
     port_base: Annotated[int, typer.Option(help="service N listens on port_base + N")] = 8000,
     demo: Annotated[bool, typer.Option(help="load demo data once the services are up")] = False,
     households: Annotated[int, typer.Option(help="demo households")] = 500,
+    cluster: Annotated[
+        bool, typer.Option(help="three routed nats-servers, the stream on three replicas")
+    ] = False,
 ) -> None:
     """Start nats-server (unless NATS_URL is set) and every service; Ctrl-C stops them."""
     stack = Stack(
@@ -66,6 +69,7 @@ def up(
         database_url=os.environ.get("DATABASE_URL"),
         log_dir=var / "logs",
         witnesses=DEMO_WITNESSES if demo else (),
+        cluster=cluster,
     )
     console.print(f"starting {', '.join(stack.services)} (logs in {var / 'logs'}) ...")
 
@@ -111,7 +115,7 @@ def _print_stack(stack: Stack, seconds: float) -> None:
     table.add_column("docs")
     for name in stack.services:
         table.add_row(name, stack.url(name), f"{stack.url(name)}/docs")
-    table.add_row("nats", stack.effective_nats_url, "")
+    table.add_row("nats" + (" (3 nodes)" if stack.cluster else ""), stack.effective_nats_url, "")
     console.print(table)
     settings = CommonSettings(mode="development")
     console.print(
