@@ -56,6 +56,9 @@ def up(
     port_base: Annotated[int, typer.Option(help="service N listens on port_base + N")] = 8000,
     demo: Annotated[bool, typer.Option(help="load demo data once the services are up")] = False,
     households: Annotated[int, typer.Option(help="demo households")] = 500,
+    cluster: Annotated[
+        bool, typer.Option(help="three routed nats-servers, the stream on three replicas")
+    ] = False,
 ) -> None:
     """Start nats-server (unless NATS_URL is set) and every service; Ctrl-C stops them."""
     stack = Stack(
@@ -66,13 +69,12 @@ def up(
         database_url=os.environ.get("DATABASE_URL"),
         log_dir=var / "logs",
         witnesses=DEMO_WITNESSES if demo else (),
+        cluster=cluster,
     )
     console.print(f"starting {', '.join(stack.services)} (logs in {var / 'logs'}) ...")
-    stopping = False
 
     def _stop(*_: object) -> None:
-        nonlocal stopping
-        stopping = True
+        raise KeyboardInterrupt  # SIGTERM stops the stack as Ctrl-C does
 
     signal.signal(signal.SIGTERM, _stop)
     # Ctrl-C stops the stack even when started in the background, where the shell had
@@ -80,7 +82,11 @@ def up(
     signal.signal(signal.SIGINT, signal.default_int_handler)
     started = time.monotonic()
     try:
-        stack.start()
+        try:
+            stack.start()
+        except (RuntimeError, TimeoutError) as exc:
+            console.print(f"[red]could not start: {exc}[/red] — see {var / 'logs'}")
+            raise typer.Exit(1) from exc
         _print_stack(stack, time.monotonic() - started)
         if demo:
             try:
@@ -88,20 +94,18 @@ def up(
             except Exception as exc:  # the stack stays up; the operator sees why
                 console.print(f"[red]demo data failed: {exc}[/red]")
         console.print("[bold]Ctrl-C stops everything.[/bold]")
-        while not stopping:
-            dead = [n for n, p in stack.procs.items() if p.poll() is not None]
-            if dead:
-                console.print(f"[red]{', '.join(dead)} stopped unexpectedly[/red]; see logs")
-                raise typer.Exit(1)
+        while True:
+            for line in stack.supervise():
+                console.print(f"[yellow]{line}[/yellow] (logs in {var / 'logs'})")
             time.sleep(0.5)
     except KeyboardInterrupt:
         pass
-    except (RuntimeError, TimeoutError) as exc:
-        console.print(f"[red]could not start: {exc}[/red] — see {var / 'logs'}")
-        raise typer.Exit(1) from exc
     finally:
+        for stop_signal in (signal.SIGINT, signal.SIGTERM):  # a second Ctrl-C waits too
+            signal.signal(stop_signal, signal.SIG_IGN)
         console.print("stopping ...")
         stack.stop()
+    console.print("stopped.")
 
 
 def _print_stack(stack: Stack, seconds: float) -> None:
@@ -111,7 +115,7 @@ def _print_stack(stack: Stack, seconds: float) -> None:
     table.add_column("docs")
     for name in stack.services:
         table.add_row(name, stack.url(name), f"{stack.url(name)}/docs")
-    table.add_row("nats", stack.effective_nats_url, "")
+    table.add_row("nats" + (" (3 nodes)" if stack.cluster else ""), stack.effective_nats_url, "")
     console.print(table)
     settings = CommonSettings(mode="development")
     console.print(

@@ -2,8 +2,10 @@
 
 A batch is applied in one transaction with an inbox row per event, so redelivery is
 harmless. A message that cannot be decoded is parked in `dead_letters` and acknowledged:
-it never blocks the stream. A handler that fails on one message is retried on its own,
-and parked once it has failed `max_deliver` times.
+it never blocks the stream. When a batch fails, its messages are applied one by one; one
+that fails alone becomes a *suspect*: redelivered, it is applied on its own, never again
+inside a batch whose healthy messages it would roll back, and it is parked once it has
+failed `max_deliver` times.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from nats.errors import TimeoutError as NatsTimeout
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from opentelemetry import propagate, trace
 from sqlalchemy import insert, select
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.db import dead_letters, inbox
@@ -55,6 +58,7 @@ class ProjectionConsumer:
         self._sessions = sessions
         self._handle = handle
         self._max_deliver = max_deliver
+        self._suspects: set[int] = set()  # stream sequences that failed on their own
         # nats-py's requests wait with asyncio.wait_for, which on Python 3.11 can swallow a
         # cancellation (say, one that lands while the durable consumer is being looked
         # up): a stop is therefore also signalled, and every wait also watches for it.
@@ -64,26 +68,49 @@ class ProjectionConsumer:
         self._stopping.set()
 
     async def process(self, messages: Sequence[Msg]) -> list[Msg]:
-        """Apply a batch; returns the messages to redeliver later (the rest may be acked)."""
-        try:
-            async with self._sessions() as session, session.begin():
-                await self._apply(session, messages)
-            return []
-        except Exception:
-            log.exception("%s: batch failed, retrying one by one", self.name)
-        return [msg for msg in messages if not await self._apply_alone(msg)]
+        """Apply a batch; returns the messages to redeliver later (the rest may be acked).
+        Known suspects are kept out of the batch and applied alone."""
+        healthy = [m for m in messages if _stream_seq(m) not in self._suspects]
+        alone = [m for m in messages if _stream_seq(m) in self._suspects]
+        if healthy:
+            try:
+                async with self._sessions() as session, session.begin():
+                    await self._apply(session, healthy)
+            except Exception as exc:
+                if _unavailable(exc):
+                    raise  # the database is away: everything comes back later
+                log.warning(
+                    "%s: a batch of %d failed (%s); one by one", self.name, len(healthy), exc
+                )
+                alone = healthy + alone
+        return [msg for msg in alone if not await self._apply_alone(msg)]
 
     async def _apply_alone(self, msg: Msg) -> bool:
+        seq = _stream_seq(msg)
         try:
             async with self._sessions() as session, session.begin():
                 await self._apply(session, [msg])
-            return True
         except Exception as exc:
-            if _deliveries(msg) < self._max_deliver:
+            if _unavailable(exc):
+                raise
+            if seq is not None:
+                self._suspects.add(seq)
+            deliveries = _deliveries(msg)
+            log.warning(
+                "%s: %s (stream seq %s) failed, delivery %d of %d: %s",
+                self.name,
+                msg.subject,
+                seq,
+                deliveries,
+                self._max_deliver,
+                exc,
+            )
+            if deliveries < self._max_deliver:
                 return False
             async with self._sessions() as session, session.begin():
                 await self._park(session, msg, f"handler failed {self._max_deliver} times: {exc}")
-            return True
+        self._suspects.discard(seq)
+        return True
 
     async def _apply(self, session: AsyncSession, messages: Sequence[Msg]) -> None:
         """One inbox lookup and one inbox insert per batch, the handler per new event."""
@@ -219,6 +246,11 @@ def _stream_seq(msg: Msg) -> int | None:
         return int(msg.metadata.sequence.stream)
     except Exception:
         return None
+
+
+def _unavailable(exc: BaseException) -> bool:
+    """The database cannot be reached (not a message's fault): retry all of them later."""
+    return isinstance(exc, OperationalError | InterfaceError | OSError | TimeoutError)
 
 
 def _deliveries(msg: Msg) -> int:

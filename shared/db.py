@@ -116,6 +116,10 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 0)
         # Recycle instead of a pre-ping per checkout: a ping is a round trip per transaction.
+        # During an outage a request waits at most a few seconds for a connection (then
+        # answers 503), and a dead one found in the pool is dropped, not handed out again.
+        kwargs.setdefault("pool_timeout", 5)
+        kwargs.setdefault("connect_args", {"timeout": 5})
         return create_async_engine(url, pool_recycle=1800, **kwargs)
     database = make_url(url).database
     if database and database != ":memory:":

@@ -81,6 +81,10 @@ IF_MATCH_INVALID = declare(422, "if_match_invalid", 'If-Match is not a version E
 CURSOR_INVALID = declare(422, "cursor_invalid", "the cursor is not one this API returned")
 RW_OUTSIDE = declare(422, "rw_outside_kelurahan", "the RW is not in Kelurahan Tanjung Barat")
 RATE_LIMITED = declare(429, "rate_limited", "too many requests from this client; see Retry-After")
+UNAVAILABLE = declare(
+    503, "unavailable", "the database or the bus is down; retry after Retry-After seconds"
+)
+INTERNAL_ERROR = declare(500, "internal_error", "an unexpected fault of the service (logged)")
 # What services know of the registry's households from its events (distribution, training).
 HOUSEHOLD_NOT_FOUND = declare(404, "household_not_found", "no such household")
 HOUSEHOLD_UNKNOWN = declare(

@@ -3,6 +3,7 @@ error shape with statuses from the error catalogue, health and readiness."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -11,13 +12,18 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from shared.domain import DomainError
-from shared.errors import CATALOGUE, VALIDATION_FAILED, ErrorOut
+from shared.errors import CATALOGUE, INTERNAL_ERROR, UNAVAILABLE, VALIDATION_FAILED, ErrorOut
 from shared.runtime import Runtime
 from shared.settings import CommonSettings
 from shared.spec import ServiceSpec
+
+log = logging.getLogger("bansos.http")
 
 RULES = {
     "missing": "required",
@@ -61,6 +67,41 @@ async def _domain_error(_: Request, exc: Exception) -> Response:
     )
 
 
+RETRY_AFTER_S = 5
+
+
+def outage(exc: BaseException) -> bool:
+    """A dependency is down (its connection refused, dropped or timed out), not a fault of
+    the request: the client may retry the same request later."""
+    if isinstance(exc, DBAPIError):
+        return exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError)
+    return isinstance(exc, OSError | PoolTimeout)
+
+
+async def _outage(request: Request, exc: Exception) -> Response:
+    if not outage(exc):
+        return await _fault(request, exc)
+    log.warning("%s %s: dependency down: %s", request.method, request.url.path, exc)
+    return JSONResponse(
+        error_body(
+            UNAVAILABLE,
+            "the service's database or message bus is unavailable; retry shortly "
+            "(a command that was refused was not applied)",
+        ),
+        status_code=503,
+        headers={"Retry-After": str(RETRY_AFTER_S)},
+    )
+
+
+async def _fault(request: Request, exc: Exception) -> Response:
+    """Anything else unexpected: logged with its trace, answered in the one error shape."""
+    log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
+    return JSONResponse(
+        error_body(INTERNAL_ERROR, "an unexpected fault of the service; it has been logged"),
+        status_code=500,
+    )
+
+
 async def _http_error(_: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     code = f"http_{exc.status_code}"
@@ -98,6 +139,9 @@ def create_app(spec: ServiceSpec, settings: CommonSettings, version: str = "0.1.
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(HTTPException, _http_error)
+    for outage_kind in (DBAPIError, PoolTimeout, OSError):
+        app.add_exception_handler(outage_kind, _outage)
+    app.add_exception_handler(Exception, _fault)
 
     @app.get("/health", tags=["operations"])
     async def health() -> dict[str, str]:
@@ -118,6 +162,10 @@ def create_app(spec: ServiceSpec, settings: CommonSettings, version: str = "0.1.
             runtime.asyncapi.to_specification().to_json(), media_type="application/json"
         )
 
+    if settings.trusted_proxies:
+        # Only these may say who the client is (X-Forwarded-For): the rate limits count
+        # per real client, and anyone else's header is ignored.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     for router in spec.routers:
         app.include_router(router)
     if spec.setup is not None:

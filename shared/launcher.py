@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import shutil
 import signal
 import socket
@@ -27,6 +28,30 @@ DEMO_WITNESSES = ("inspektorat", "forum-warga")
 def default_ports() -> dict[str, int]:
     """Every installed service and its default port, in start order (shared/spec.py)."""
     return {name: spec.port for name, spec in discover().items()}
+
+
+# Ports picked for the tests and benchmarks: below the kernel's ephemeral range (32768 and
+# up on Linux), where a port the kernel hands an outgoing connection could be taken between
+# our check and its use.
+PICKED_PORTS = range(20000, 32000)
+
+
+def free_port(width: int = 1) -> int:
+    """A free port (the first of `width` consecutive free ones) outside the ephemeral range."""
+    for _ in range(200):
+        first = random.randrange(PICKED_PORTS.start, PICKED_PORTS.stop - width)
+        if all(_is_free(first + n) for n in range(width)):
+            return first
+    raise RuntimeError(f"no {width} free ports in {PICKED_PORTS}")
+
+
+def _is_free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
 
 
 def nats_server_binary() -> str:
@@ -76,6 +101,21 @@ def wait_for_health(url: str, timeout: float, proc: subprocess.Popen[bytes]) -> 
     raise TimeoutError(f"{url} not healthy after {timeout}s")
 
 
+CLUSTER_SIZE = 3
+ROUTE_OFFSET = 10  # a cluster's route ports sit above its client ports: 14232..14234
+STABLE_S = 60.0  # a child up this long has recovered: its back-off starts over
+MAX_BACKOFF_S = 30.0
+
+
+@dataclass
+class Restarts:
+    """A supervised child's restarts: how many in a row, and when the next is due."""
+
+    count: int = 0
+    due: float | None = None  # monotonic time of the pending restart
+    started_at: float = 0.0
+
+
 @dataclass
 class Stack:
     var: Path
@@ -88,7 +128,9 @@ class Stack:
     log_dir: Path | None = None
     witnesses: tuple[str, ...] = ()
     witness_interval_s: float = 2.0
+    cluster: bool = False  # three routed nats-servers, the stream on three replicas
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    restarts: dict[str, Restarts] = field(default_factory=dict)
 
     @property
     def services(self) -> list[str]:
@@ -102,7 +144,9 @@ class Stack:
 
     @property
     def effective_nats_url(self) -> str:
-        return self.nats_url or f"nats://127.0.0.1:{self.nats_port}"
+        if self.nats_url:
+            return self.nats_url
+        return ",".join(f"nats://127.0.0.1:{self._client_port(n)}" for n in self.nats_nodes)
 
     def _log(self, name: str) -> int | None:
         if self.log_dir is None:
@@ -110,28 +154,52 @@ class Stack:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         return os.open(self.log_dir / f"{name}.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND)
 
-    def start_nats(self) -> None:
+    @property
+    def nats_nodes(self) -> list[str]:
+        """The embedded NATS processes: `nats`, or `nats-1`..`nats-3` as a cluster."""
         if self.nats_url:
-            return
-        store = self.var / "nats"
+            return []
+        return [f"nats-{i}" for i in range(1, CLUSTER_SIZE + 1)] if self.cluster else ["nats"]
+
+    def start_nats(self) -> None:
+        for node in self.nats_nodes:
+            self.start_nats_node(node)
+        for node in self.nats_nodes:
+            wait_for_port("127.0.0.1", self._client_port(node), 20, self.procs[node])
+
+    def _client_port(self, node: str) -> int:
+        return self.nats_port + (int(node.removeprefix("nats-")) - 1 if self.cluster else 0)
+
+    def start_nats_node(self, node: str) -> None:
+        """One nats-server with JetStream; in a cluster, routed to the other two, with a
+        name and a store of its own (the stream is replicated on all three)."""
+        store = self.var / "nats" / (node.removeprefix("nats-") if self.cluster else "")
         store.mkdir(parents=True, exist_ok=True)
-        out = self._log("nats")
-        proc = subprocess.Popen(
-            [
-                nats_server_binary(),
-                "-a",
-                "127.0.0.1",
-                "-p",
-                str(self.nats_port),
-                "-js",
-                "-sd",
-                str(store),
-            ],
+        args = ["-a", "127.0.0.1", "-p", str(self._client_port(node)), "-js", "-sd", str(store)]
+        if self.cluster:
+            me = int(node.removeprefix("nats-"))
+            routes = ",".join(
+                f"nats://127.0.0.1:{self.nats_port + ROUTE_OFFSET + i - 1}"
+                for i in range(1, CLUSTER_SIZE + 1)
+                if i != me
+            )
+            args += [
+                "--server_name",
+                f"bansos-{node}",
+                "--cluster_name",
+                "bansos",
+                "--cluster",
+                f"nats://127.0.0.1:{self.nats_port + ROUTE_OFFSET + me - 1}",
+                "--routes",
+                routes,
+            ]
+        out = self._log(node)
+        self.procs[node] = subprocess.Popen(
+            [nats_server_binary(), *args],
             stdout=out or subprocess.DEVNULL,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # the terminal's Ctrl-C reaches the launcher only
         )
-        self.procs["nats"] = proc
-        wait_for_port("127.0.0.1", self.nats_port, 20, proc)
 
     def witness_key(self, name: str) -> Path:
         """`var/witnesses/<name>.pem`; its vkey is published beside it as `<name>.vkey`."""
@@ -173,6 +241,7 @@ class Stack:
             ],
             stdout=out or subprocess.DEVNULL,
             stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
 
     def start_service(self, name: str) -> None:
@@ -181,6 +250,7 @@ class Stack:
             **os.environ,
             **self.extra_env,
             "BANSOS_NATS_URL": self.effective_nats_url,
+            "BANSOS_STREAM_REPLICAS": str(CLUSTER_SIZE if self.cluster else 1),
             "BANSOS_DATABASE_URL": service_database_url(self.database_url, name, self.var),
             "BANSOS_HTTP_HOST": "127.0.0.1",
             "BANSOS_HTTP_PORT": str(self.port(name)),
@@ -195,6 +265,7 @@ class Stack:
             env=env,
             stdout=out or None,
             stderr=subprocess.STDOUT if out else None,
+            start_new_session=True,
         )
 
     def start(self, timeout: float = 60) -> None:
@@ -208,17 +279,50 @@ class Stack:
             for witness in self.witnesses:
                 self.start_witness(witness)
 
+    def supervise(self) -> list[str]:
+        """Start again, with back-off, whatever died (a service, a witness, the embedded
+        NATS), while the rest keeps serving; returns what to tell the operator."""
+        now = time.monotonic()
+        report = []
+        for name, proc in list(self.procs.items()):
+            code = proc.poll()
+            restarts = self.restarts.setdefault(name, Restarts(started_at=now))
+            if code is None:
+                if now - restarts.started_at > STABLE_S:
+                    restarts.count = 0  # up long enough: the next crash backs off from 1 s
+                continue
+            if restarts.due is None:
+                delay = min(2.0**restarts.count, MAX_BACKOFF_S)
+                restarts.due = now + delay
+                report.append(f"{name} exited with {code}; restarting in {delay:.0f} s")
+            elif now >= restarts.due:
+                self._start_again(name)
+                restarts.count += 1
+                restarts.due = None
+                restarts.started_at = now
+                report.append(f"{name} restarted (restart {restarts.count})")
+        return report
+
+    def _start_again(self, name: str) -> None:
+        if name in self.nats_nodes:
+            self.start_nats_node(name)
+        elif name.startswith("witness-"):
+            self.start_witness(name.removeprefix("witness-"))
+        else:
+            self.start_service(name)
+
     def stop(self, timeout: float = 15) -> None:
         """Witnesses and services first (their outboxes stop cleanly), NATS last."""
         witnesses = [n for n in self.procs if n.startswith("witness-")]
-        services = [n for n in self.procs if n not in witnesses and n != "nats"]
-        order = witnesses + services + (["nats"] if "nats" in self.procs else [])
+        nats = [n for n in self.procs if n in self.nats_nodes]
+        services = [n for n in self.procs if n not in witnesses and n not in nats]
+        order = witnesses + services + nats
         for name in order:
             proc = self.procs[name]
             if proc.poll() is None:
                 # Services stop cleanly on SIGINT (uvicorn); the others on SIGTERM, which a
                 # background start cannot have ignored.
-                service = name not in witnesses and name != "nats"
+                service = name in services
                 proc.send_signal(signal.SIGINT if service else signal.SIGTERM)
         for name in order:
             proc = self.procs[name]

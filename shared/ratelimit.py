@@ -1,7 +1,11 @@
-"""Limits per source on public endpoints (anyone may file a complaint, so anyone could
-flood the programme with them): a moving window per client address, 429 with
-Retry-After when exceeded. Storage is a setting: in memory per process by default, or a
-shared one (`redis://…`) when a service runs several workers (the `limits` library)."""
+"""Limits on public endpoints (anyone may file a complaint, so anyone could flood the
+programme with them): a moving window per real client address, 429 with Retry-After when
+exceeded. The address is the connection's, or the one a trusted reverse proxy forwards
+(`BANSOS_TRUSTED_PROXIES`; nothing else is believed, so rotating X-Forwarded-For gains
+nothing). Staff with a valid token are limited too, per token subject, at a higher rate
+(`BANSOS_STAFF_RATE`). Counts live in memory per process by default, or in a store shared
+by replicas and kept across restarts (`BANSOS_RATE_LIMIT_STORAGE=redis://…`, the `limits`
+library)."""
 
 from __future__ import annotations
 
@@ -38,30 +42,32 @@ def _limiter(request: Request) -> MovingWindowRateLimiter:
 
 
 def source(request: Request) -> str:
-    """The client's address (uvicorn puts the proxy's X-Forwarded-For here when the proxy
-    is trusted, `FORWARDED_ALLOW_IPS`)."""
+    """The client's address: the connection's, or the one a trusted proxy forwarded (the
+    app's proxy-headers middleware has put it here, shared/http.py)."""
     return request.client.host if request.client else "unknown"
 
 
 def limit(scope: str, setting: str) -> Any:
     """A dependency: at most the rate in `settings.<setting>` (e.g. "5/10 minutes") per
-    source for this scope. Staff with a valid token (a facilitator entering complaints
-    taken on paper at the posko) are not limited."""
+    client address for this scope; a caller with a valid staff token (a facilitator
+    entering complaints taken on paper at the posko) at `settings.staff_rate` per subject."""
 
     async def dependency(request: Request, principal: Principal | None = optional()) -> None:
-        if principal is not None:
-            return
         settings = request.app.state.settings
-        rate = _rate(getattr(settings, setting))
+        if principal is not None:
+            rate = _rate(settings.staff_rate)
+            key: tuple[str, ...] = (scope, "staff", principal.sub)
+        else:
+            rate = _rate(getattr(settings, setting))
+            key = (scope, source(request))
         limiter = _limiter(request)
-        key = (scope, source(request))
         if await limiter.hit(rate, *key):
             return
         stats = await limiter.get_window_stats(rate, *key)
         wait = max(1, math.ceil(stats.reset_time - time.time()))
         raise DomainError(
             RATE_LIMITED,
-            f"too many requests from your address ({rate}); try again in {wait} s",
+            f"too many requests from you ({rate}); try again in {wait} s",
             headers={"Retry-After": str(wait)},
         )
 

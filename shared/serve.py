@@ -28,6 +28,9 @@ def serve(spec: ServiceSpec) -> None:
         port=settings.http_port,
         log_level=settings.log_level.lower(),
         access_log=False,
+        # The app decides whom to believe about the client (BANSOS_TRUSTED_PROXIES), not
+        # uvicorn, which by default believes anyone on 127.0.0.1.
+        proxy_headers=False,
     )
 
 

@@ -48,8 +48,14 @@ class CommonSettings(BaseSettings):
     http_port: int = 8000
     # A request body larger than this is refused with 413 before it is read in full.
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
-    # Where public endpoints count requests per source (shared/ratelimit.py).
+    # Where public endpoints count requests per client (shared/ratelimit.py): memory:// per
+    # process, or redis://host:6379 shared by replicas and kept across restarts.
     rate_limit_storage: str = "memory://"
+    # Staff tokens on those endpoints, per subject (higher than any public rate).
+    staff_rate: str = "300/minute"
+    # Reverse proxies (IP addresses or networks) whose X-Forwarded-For names the client;
+    # none by default, so a client cannot choose its own address for the rate limits.
+    trusted_proxies: list[str] = []
 
     # `development` accepts the built-in secrets (`bansos up` sets it); anything else is
     # production, where a service refuses to start with them (DESIGN §7).

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from tests.helpers import NatsServer, drop_databases
 
 REQUIRE_POSTGRES = os.environ.get("BANSOS_REQUIRE_POSTGRES") == "1"
+REQUIRE_REDIS = os.environ.get("BANSOS_REQUIRE_REDIS") == "1"
 # The tests run with the built-in development secrets, as `bansos up` does.
 os.environ.setdefault("BANSOS_MODE", "development")
 
@@ -70,6 +71,20 @@ def postgres_base_url() -> Iterator[str]:
     yield url
     if container is not None:
         container.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """Redis for the shared rate-limit store: REDIS_URL, else the local one on 6379."""
+    url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    host_port = url.split("//", 1)[1].split("/", 1)[0]
+    host, _, port = host_port.partition(":")
+    with contextlib.suppress(OSError), socket.create_connection((host, int(port or 6379)), 1):
+        return url
+    message = f"Redis is not reachable at {url} (REDIS_URL)"
+    if REQUIRE_REDIS:
+        pytest.fail(message)
+    pytest.skip(message)
 
 
 @contextlib.asynccontextmanager

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import inspect
 import random
-import socket
+import signal
 import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -20,14 +20,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from shared.auth import Role, issue_token
-from shared.launcher import nats_server_binary, wait_for_port
+from shared.launcher import free_port, nats_server_binary, wait_for_port
 from shared.settings import CommonSettings
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class NatsServer:
@@ -97,11 +91,15 @@ async def eventually(predicate: Any, within: float = 15.0, interval: float = 0.0
 class UpProcess:
     """`bansos up` as a user runs it, on free ports, stopped with Ctrl-C (SIGINT)."""
 
-    def __init__(self, var: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, var: Path, env: dict[str, str] | None = None, *, background: bool = False
+    ) -> None:
         self.var = var
         self.nats_port = free_port()
         self.port_base = _free_base()
         self.env = env or {}
+        # As a shell starts a background job: SIGINT ignored (Python keeps it so).
+        self.background = background
         self.proc: subprocess.Popen[bytes] | None = None
 
     def url(self, offset: int) -> str:
@@ -127,6 +125,7 @@ class UpProcess:
             env={**os.environ, **self.env},
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
+            preexec_fn=_ignore_sigint if self.background else None,
         )
         deadline = time.monotonic() + within
         for offset in wait_for:
@@ -141,34 +140,38 @@ class UpProcess:
                     raise TimeoutError("bansos up did not become ready")
                 time.sleep(0.1)
 
-    def stop(self) -> str:
-        import signal
-
+    def stop(self, how: int = signal.SIGINT) -> str:
+        """Stop it as a user would (Ctrl-C by default); the output, once it has exited."""
         if self.proc is None:
             return ""
-        self.proc.send_signal(signal.SIGINT)
+        self.proc.send_signal(how)
         out, _ = self.proc.communicate(timeout=30)
+        self.returncode = self.proc.returncode
         self.proc = None
         return out.decode()
+
+    def children(self) -> dict[str, int]:
+        """The processes it started: service (or `nats`, `witness-<name>`) -> pid."""
+        import psutil
+
+        assert self.proc is not None
+        found = {}
+        for child in psutil.Process(self.proc.pid).children():
+            line = child.cmdline()
+            if "shared.serve" in line:
+                found[line[-1]] = child.pid
+            elif any("nats-server" in part for part in line):
+                found["nats"] = child.pid
+        return found
+
+
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _free_base() -> int:
     """A port base whose +1..+5 are free (services listen on base + N)."""
-    for _ in range(50):
-        base = free_port() // 10 * 10
-        ports = [base + n for n in range(1, 6)]
-        if base + 6 < 65000 and all(_is_free(p) for p in ports):
-            return base
-    raise RuntimeError("no free port range")
-
-
-def _is_free(port: int) -> bool:
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
+    return free_port(width=6)
 
 
 async def drop_databases(base_url: str, prefix: str) -> None:
@@ -244,3 +247,45 @@ async def decided_household(
         "niks": [m["nik"] for m in body["members"]],
         "rw": rw,
     }
+
+
+class TcpProxy:
+    """A TCP relay to a server, which a test can cut (refusing and dropping every
+    connection, as a database that went down) and restore."""
+
+    def __init__(self, target_host: str, target_port: int) -> None:
+        self.target = (target_host, target_port)
+        self.port = free_port()
+        self._server: asyncio.Server | None = None
+        self._pipes: set[asyncio.StreamWriter] = set()
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._relay, "127.0.0.1", self.port)
+
+    async def stop(self) -> None:
+        """Refuse new connections and drop the open ones."""
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+        for writer in list(self._pipes):
+            writer.transport.abort()
+        self._pipes.clear()
+
+    async def _relay(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
+        try:
+            server_r, server_w = await asyncio.open_connection(*self.target)
+        except OSError:
+            client_w.transport.abort()
+            return
+        self._pipes |= {client_w, server_w}
+
+        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+            with contextlib.suppress(Exception):
+                while data := await src.read(65536):
+                    dst.write(data)
+                    await dst.drain()
+            dst.transport.abort()
+
+        await asyncio.gather(pipe(client_r, server_w), pipe(server_r, client_w))
+        self._pipes -= {client_w, server_w}

@@ -464,3 +464,15 @@ def test_nats_server_refuses_to_start_without_a_password() -> None:
     result = nats_server_check(NATS_DIR / "nats.conf", env)
     assert result.returncode != 0
     assert "NATS_AUDIT_PASSWORD" in result.stderr + result.stdout
+
+
+def test_rate_limits_count_in_a_redis_every_replica_shares() -> None:
+    compose = compose_with(env_example())
+    redis = compose["services"]["redis"]
+    assert "--appendonly" in redis["command"]  # a restart keeps the counts
+    assert any(str(v).endswith(":/data") for v in redis["volumes"])
+    for name in SERVICES:
+        service = compose["services"][name]
+        assert service["environment"]["BANSOS_RATE_LIMIT_STORAGE"] == "redis://redis:6379/0"
+        assert service["depends_on"]["redis"]["condition"] == "service_healthy"
+        assert service["environment"]["BANSOS_TRUSTED_PROXIES"] == "[]"  # none by default

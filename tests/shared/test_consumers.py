@@ -163,3 +163,63 @@ async def test_consumption_resumes_after_a_nats_restart(
 
 async def _equals(value: Awaitable[int], expected: int) -> bool:
     return await value == expected
+
+
+async def test_a_poison_message_is_isolated_and_healthy_ones_are_not_replayed(
+    engine: AsyncEngine, nats_server: NatsServer
+) -> None:
+    settings = CommonSettings(nats_url=nats_server.url)
+    sessions = sessionmaker(engine)
+    broker = make_broker(settings)
+    calls: dict[str, int] = {}
+
+    async def counting(session: AsyncSession, envelope: Envelope, payload: EventPayload) -> None:
+        calls[str(envelope.event_id)] = calls.get(str(envelope.event_id), 0) + 1
+        await count_applied(session, envelope, payload)
+
+    consumer = ProjectionConsumer("test-isolation", sessions, counting, max_deliver=3)
+    await broker.connect()
+    await ensure_stream(broker.connection.jetstream(), settings)
+    poison = event("poison")
+    healthy = [event(f"healthy {i}") for i in range(40)]
+    await publish(
+        nats_server.url,
+        [(poison.canonical(), "p")]
+        + [(e.canonical(), f"h{i}") for i, e in enumerate(healthy[:10])],
+    )
+    running = asyncio.create_task(consumer.run(broker, settings, "bansos.registry.>", 10))
+    try:
+        # More traffic arrives while the poison is redelivered, so its deliveries land in
+        # batches with healthy messages.
+        for wave in range(1, 4):
+
+            async def tried(times: int = wave + 1) -> bool:
+                return calls.get(str(poison.event_id), 0) >= times
+
+            await eventually(tried, within=30)
+            batch = healthy[wave * 10 : (wave + 1) * 10]
+            await publish(
+                nats_server.url, [(e.canonical(), f"h{wave}-{e.event_id}") for e in batch]
+            )
+
+        async def parked() -> bool:
+            async with sessions() as s:
+                parked = await s.scalar(select(func.count()).select_from(dead_letters))
+                done = await s.scalar(select(func.count()).select_from(applied))
+                return parked == 1 and done == len(healthy)
+
+        await eventually(parked, within=30)
+        async with sessions() as s:
+            times = dict((await s.execute(select(applied.c.event_id, applied.c.times))).all())
+        assert times == {str(e.event_id): 1 for e in healthy}  # each applied exactly once
+        # Only the poison's first batch was tried before it was known: its 9 healthy
+        # neighbours ran twice (the batch rolled back); none ran again on a redelivery.
+        replayed = [e for e in healthy if calls[str(e.event_id)] > 1]
+        assert len(replayed) <= 9
+        assert all(calls[str(e.event_id)] == 2 for e in replayed)
+        # In its first batch, then alone on each of its 3 deliveries; then parked.
+        assert calls[str(poison.event_id)] == 1 + 3
+    finally:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+        await broker.stop()
