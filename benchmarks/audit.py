@@ -60,7 +60,7 @@ async def publish(url: str, n: int) -> None:
 
 
 async def raw_pull_consume(url: str, n: int) -> float:
-    """The baseline: fetch(1000) with an ack per message, as STACK-NOTES measured it."""
+    """The baseline: fetch(1000) with an ack per message (a durable consumer's way)."""
     nc = await nats.connect(url)
     js = nc.jetstream()
     sub = await js.pull_subscribe(

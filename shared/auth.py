@@ -1,4 +1,4 @@
-"""Bearer JWTs with a role claim (DESIGN §8)."""
+"""Bearer JWTs with a role claim (docs/architecture.md#security)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Durable pull consumers for projections (DESIGN §5), on the broker's NATS connection.
+"""Durable pull consumers for projections (docs/architecture.md#the-read-path), on the broker's
+NATS connection.
 
 A batch is applied in one transaction with an inbox row per event, so redelivery is
 harmless. A message that cannot be decoded is parked in `dead_letters` and acknowledged:

@@ -1,6 +1,7 @@
 """Event store: append with optimistic concurrency, load an aggregate, read by position.
 
-Appending also writes the outbox row in the caller's transaction (DESIGN §4), so an
+Appending also writes the outbox row in the caller's transaction
+(docs/architecture.md#the-write-path), so an
 event is stored and queued for the bus, or neither.
 """
 

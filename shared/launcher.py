@@ -1,4 +1,5 @@
-"""`bansos up`: an embedded nats-server and every service as a child process (DESIGN §9)."""
+"""`bansos up`: an embedded nats-server and every service as a child process
+(docs/architecture.md#running-and-testing)."""
 
 from __future__ import annotations
 
@@ -246,7 +247,7 @@ class Stack:
 
     def start_service(self, name: str) -> None:
         env = {
-            "BANSOS_MODE": "development",  # `bansos up` runs a laptop's stack (DESIGN §9)
+            "BANSOS_MODE": "development",  # `bansos up` runs a laptop's stack
             **os.environ,
             **self.extra_env,
             "BANSOS_NATS_URL": self.effective_nats_url,

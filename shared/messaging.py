@@ -1,4 +1,5 @@
-"""NATS JetStream: the broker, the BANSOS stream, and the outbox relay (DESIGN §3–4)."""
+"""NATS JetStream: the broker, the BANSOS stream, and the outbox relay
+(docs/architecture.md#events–4)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Personal data on the bus (DESIGN §7): keyed commitments, one key per purpose.
+"""Personal data on the bus (docs/architecture.md#personal-data): keyed commitments, one key per
+purpose.
 
 Every key is derived (HKDF-SHA256) from the one programme secret (`BANSOS_PROGRAMME_KEY`),
 with the purpose as HKDF info, so a commitment made for one purpose says nothing about

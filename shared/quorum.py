@@ -1,4 +1,5 @@
-"""Witness quorums for `bansos verify --witness VKEY ... --quorum K` (DESIGN §6).
+"""Witness quorums for `bansos verify --witness VKEY ... --quorum K`
+(docs/architecture.md#the-ledger).
 
 A checkpoint counts as witnessed when it carries valid C2SP tlog-cosignatures from at
 least K distinct witness keys the verifier was given out of band. Counting keys rather

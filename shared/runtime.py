@@ -60,7 +60,7 @@ class Runtime:
             title=f"bansos {spec.name} events",
             version=version,
             description=f"Events published by the {spec.name} service "
-            "on the BANSOS JetStream stream (envelope per DESIGN §3).",
+            "on the BANSOS JetStream stream (envelope per docs/architecture.md#events).",
         )
 
     def unit_of_work(self, caller: Caller) -> UnitOfWork:

@@ -58,7 +58,7 @@ class CommonSettings(BaseSettings):
     trusted_proxies: list[str] = []
 
     # `development` accepts the built-in secrets (`bansos up` sets it); anything else is
-    # production, where a service refuses to start with them (DESIGN §7).
+    # production, where a service refuses to start with them (docs/architecture.md#personal-data).
     mode: Literal["development", "production"] = "production"
 
     jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)

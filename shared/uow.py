@@ -10,7 +10,8 @@ A handler (services/<name>/handlers.py) reads as the command does:
 
 `execute` loads the aggregate, runs its pure decider, appends the events with their outbox
 rows and projects them into the service's read models — all in the block's transaction, so
-they commit together with the handler's other writes or not at all (DESIGN §4). Leaving the
+they commit together with the handler's other writes or not at all
+(docs/architecture.md#the-write-path). Leaving the
 block commits and wakes the outbox relay; an exception rolls everything back. A unique
 constraint of the service's tables that refuses a write becomes the error the service
 declared for that constraint (by name, never by matching the database's text).

@@ -1,4 +1,5 @@
-"""`bansos verify`: check the audit ledger offline, trusting nothing the server says (DESIGN §6).
+"""`bansos verify`: check the audit ledger offline, trusting nothing the server says
+(docs/architecture.md#the-ledger).
 
 The verifier downloads every entry, recomputes every leaf hash and the tree head, and checks
 them against a signed checkpoint (shared/verify_tree.py); with ``--witness``/``--quorum`` that

@@ -1,4 +1,5 @@
-"""`bansos witness`: an oversight body's witness for the audit ledger (DESIGN §6).
+"""`bansos witness`: an oversight body's witness for the audit ledger
+(docs/architecture.md#the-ledger).
 
 Each round it fetches the ledger's checkpoint, checks the log's signature, and cosigns
 (C2SP tlog-cosignature, Ed25519) only a checkpoint consistent with the last one it
@@ -6,7 +7,8 @@ cosigned: never a smaller tree, never another root for the same size, never with
 valid consistency proof. Its state (the last cosigned checkpoint) is saved atomically
 before the cosignature leaves, as tlog-witness demands, so a crash cannot roll it back.
 A refusal is kept in the state with the offending checkpoint as evidence, and the witness
-does not cosign that log again until a person has looked (DESIGN §6: a witness exists to
+does not cosign that log again until a person has looked (docs/architecture.md#the-ledger: a
+witness exists to
 make a rewritten history visible, not to be talked round by the next checkpoint).
 """
 

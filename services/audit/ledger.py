@@ -4,7 +4,7 @@ signed checkpoints.
 A single writer appends; every append stores the leaves, their private rows (salt and
 content), the subtree nodes they complete and the stream cursor in one transaction, so a
 crash loses or repeats nothing. Proofs read O(log n) stored nodes; the tree is never
-rebuilt per request (DESIGN §6).
+rebuilt per request (docs/architecture.md#the-ledger).
 """
 
 from __future__ import annotations

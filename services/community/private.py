@@ -1,5 +1,5 @@
 """What residents and facilitators wrote, and who reporters are: kept here, never published
-(DESIGN §7).
+(docs/architecture.md#personal-data).
 
 `texts` holds descriptions, notes, reasons, resolutions and comments, each by the event
 whose commitment covers it, and `contacts` a named reporter's name, phone and e-mail. Each

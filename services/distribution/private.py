@@ -1,5 +1,6 @@
 """Staff notes (an endorsement's, an undelivered report's): free text stays in this
-service (DESIGN §7). The event carries a salted commitment; the note and its salt are kept
+service (docs/architecture.md#personal-data). The event carries a salted commitment; the note and
+its salt are kept
 here, keyed by that event, written by the handler in the command's transaction. Not a read
 model: like the registry's personal data, it cannot be rebuilt from events."""
 

@@ -1,5 +1,6 @@
 """The registry's private store: names, NIK, KK, addresses, phones and staff notes, which
-never leave this service (DESIGN §7). An event carries at most a keyed commitment (a NIK,
+never leave this service (docs/architecture.md#personal-data). An event carries at most a keyed
+commitment (a NIK,
 a KK) or a salted one (a note, whose salt is kept here beside it). Written by the handlers
 in the command's transaction; never rebuilt from events, which do not hold it."""
 

@@ -1,5 +1,6 @@
 """What the registry publishes for other services to keep: the households projection of its
-events. Distribution and training each keep this table in their own database (DESIGN §2: no
+events. Distribution and training each keep this table in their own database
+(docs/architecture.md#the-services: no
 service reads another's tables or calls it at request time) through the same durable
 consumer: active or not, eligible or not, RT/RW, the members' NIK commitments, and the
 registry event that decided eligibility. It depends only on the registry's published event

@@ -1,4 +1,5 @@
-"""What training keeps and never publishes (DESIGN §7): who teaches a course, and what
+"""What training keeps and never publishes (docs/architecture.md#personal-data): who teaches a
+course, and what
 staff wrote about a trainee (a withdrawal's or a follow-up's note).
 
 Version-2 events carry neither: a course's event has no trainer, and a note travels as a

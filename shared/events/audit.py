@@ -1,4 +1,5 @@
-"""Audit events: the ledger records its own erasures (DESIGN §6, UU 27/2022 right to deletion)."""
+"""Audit events: the ledger records its own erasures (docs/architecture.md#the-ledger, UU 27/2022
+right to deletion)."""
 
 from __future__ import annotations
 

@@ -31,7 +31,8 @@ class EventPayload(BaseModel):
             PAYLOAD_TYPES[key] = cls
 
     def public(self, aggregate_id: UUID) -> dict[str, Any]:
-        """The event's public view (DESIGN §6): an allow-list of what the public ledger
+        """The event's public view (docs/architecture.md#the-ledger): an allow-list of what the
+        public ledger
         shows, beside the type, day and actor role that every view carries. No household
         or member id, member fact, commitment, GPS, free text, staff name, ticket or
         receipt code. Every event type declares its own; there is no default."""
@@ -59,7 +60,8 @@ def utcnow() -> datetime:
 
 
 class Envelope(BaseModel):
-    """DESIGN §3. `payload` travels as JSON; `typed()` gives the registered payload model."""
+    """docs/architecture.md#events. `payload` travels as JSON; `typed()` gives the registered
+    payload model."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 

@@ -1,4 +1,5 @@
-"""Public views (DESIGN §6): what the public ledger shows of each event, and nothing more.
+"""Public views (docs/architecture.md#the-ledger): what the public ledger shows of each event, and
+nothing more.
 
 A leaf commits to the whole envelope (sealed) but shows this view in the clear. Every view
 carries the event's type, its day in Jakarta time (never a finer time), and the role the
@@ -19,7 +20,9 @@ from shared.events.envelope import Envelope
 # Western Indonesian Time, UTC+7 all year: the day a resident would name.
 WIB_OFFSET = timedelta(hours=7)
 JAKARTA = timezone(WIB_OFFSET, "WIB")
-SMALL_CELL = 5  # counts below this are shown as "<5" (small-cell suppression, DESIGN §7)
+# Counts below this are shown as "<5" (small-cell suppression, see
+# docs/architecture.md#personal-data).
+SMALL_CELL = 5
 COMMON_FIELDS = frozenset({"type", "day", "actor_role"})
 
 

@@ -1,4 +1,5 @@
-"""Registry events. No names, NIK or KK on the bus (DESIGN §7), not even masked: keyed
+"""Registry events. No names, NIK or KK on the bus (docs/architecture.md#personal-data), not even
+masked: keyed
 commitments only, where another service must match a person (an officer types the NIK
 from a KTP; distribution and training compute the same commitment).
 

@@ -1,4 +1,5 @@
-"""Leaves (DESIGN §6): JCS of {public, sealed, stream_seq, subject}, the public view shown
+"""Leaves (docs/architecture.md#the-ledger): JCS of {public, sealed, stream_seq, subject}, the
+public view shown
 and the envelope sealed under a fresh salt, whatever the bytes on the bus looked like;
 anything else becomes a flagged leaf, never an error."""
 

@@ -1,4 +1,5 @@
-"""Witnesses (DESIGN §6): `bansos witness` cosigns only a consistent log (shared/witness.py),
+"""Witnesses (docs/architecture.md#the-ledger): `bansos witness` cosigns only a consistent log
+(shared/witness.py),
 and `bansos verify --witness ... --quorum K` trusts only what K of them cosigned
 (shared/quorum.py). Both run against the fake ledger of tests/audit/fake_ledger.py."""
 

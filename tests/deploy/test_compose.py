@@ -1,7 +1,8 @@
 """docker-compose.yml and its configuration files, checked without a Docker engine.
 
 The compose file is validated against the Compose Specification's JSON Schema, then read
-for what DESIGN §8–9 and deploy/README.md promise: five services on their ports, started
+for what docs/architecture.md#security–9 and deploy/README.md promise: five services on their
+ports, started
 after healthy NATS and PostgreSQL, each with a healthcheck and its own NATS user, whose
 permissions (deploy/nats/accounts.conf) let it publish its own events only. The NATS
 configurations are checked by the real nats-server (`-t`).

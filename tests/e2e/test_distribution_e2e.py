@@ -3,7 +3,7 @@ distribution over the bus, are allocated and handed over, and every event of it 
 the audit ledger, which verifies offline. The officer finds each recipient's allocation
 by the NIK on their KTP and types it again for the hand-over; the recipient takes a
 receipt code home. Neither the NIK (not even masked), nor the receipt code, nor the
-staff's notes appear on the bus: commitments only (DESIGN §7)."""
+staff's notes appear on the bus: commitments only (docs/architecture.md#personal-data)."""
 
 from __future__ import annotations
 

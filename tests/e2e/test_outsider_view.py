@@ -1,4 +1,5 @@
-"""What an outsider learns (DESIGN §6–§7): the demo, read only through the public API.
+"""What an outsider learns (docs/architecture.md#the-ledger–§7): the demo, read only through the
+public API.
 
 The stack runs `bansos demo` (500 households, both aid rounds, three courses, complaints,
 feedback, meetings); then, with no token, everything public is read: every ledger entry,

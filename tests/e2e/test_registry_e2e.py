@@ -2,7 +2,7 @@
 
 The stream must hold every event under its subject with `Nats-Msg-Id` = event_id, and
 no name, NIK, KK number (not even masked), address, phone number or staff note of any
-seeded household (DESIGN §7): commitments only.
+seeded household (docs/architecture.md#personal-data): commitments only.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """End to end under `bansos up`: a member of a household registered in the registry
 enrols in a course, attends, completes, is followed up; every event reaches the ledger, no
-NIK, name, trainer or staff note on the bus (DESIGN §7)."""
+NIK, name, trainer or staff note on the bus (docs/architecture.md#personal-data)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Public views (DESIGN §6): every event type declares one, and none shows a person.
+"""Public views (docs/architecture.md#the-ledger): every event type declares one, and none shows a
+person.
 
 The catalogue walk builds a sample of every payload type (free text marked `secret-…`,
 every optional field filled), wraps it as staff would, and reads its public view."""

@@ -1,4 +1,5 @@
-"""Settings: outside development mode a service refuses the built-in secrets (DESIGN §7)."""
+"""Settings: outside development mode a service refuses the built-in secrets
+(docs/architecture.md#personal-data)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Erasure (UU 27/2022 right to deletion, DESIGN §6): which leaves belong to a household
+"""Erasure (UU 27/2022 right to deletion, docs/architecture.md#the-ledger): which leaves belong to
+a household
 or an aggregate, and the decider of the erasure's own event. Pure.
 
 Deleting a leaf's salt and content leaves the leaf, the root and every proof intact; its

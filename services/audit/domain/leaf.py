@@ -1,4 +1,5 @@
-"""What a ledger leaf is (DESIGN §6). Pure: message bytes and a salt in, leaf bytes and
+"""What a ledger leaf is (docs/architecture.md#the-ledger). Pure: message bytes and a salt in, leaf
+bytes and
 the private store's row out.
 
 A leaf shows the public an event's public view and commits to the whole event:

@@ -1,7 +1,8 @@
 """The household: its members, surveys and eligibility. A pure decider, no I/O.
 
 Commands carry only what may leave the registry (commitments, RT/RW, flags); the handlers
-keep names, NIK, KK and staff notes in the registry's private store (DESIGN §7). Facts of
+keep names, NIK, KK and staff notes in the registry's private store
+(docs/architecture.md#personal-data). Facts of
 other households (which NIKs active households hold) come in on the command, read in the
 command's transaction. Histories stored as version 1 events replay too: those classes
 subclass version 2.

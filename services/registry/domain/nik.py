@@ -51,7 +51,7 @@ def check_kk(kk: str) -> str | None:
 def masked(number: str) -> str:
     """`3174012345670001` -> `3174••••••••0001`, for the registry's own replies to its
     operators. Never on an event: with sex and birth year beside it, a masked NIK leaves a
-    few hundred candidates (DESIGN §7)."""
+    few hundred candidates (docs/architecture.md#personal-data)."""
     return number[:4] + "•" * (len(number) - 8) + number[-4:]
 
 
