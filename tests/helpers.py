@@ -106,11 +106,15 @@ class UpProcess:
         return f"http://127.0.0.1:{self.port_base + offset}"
 
     def start(self, wait_for: tuple[int, ...] = (1,), within: float = 60) -> None:
+        """Start it and wait until it says it is up (its start-up is over: from then on
+        it supervises) and the services `wait_for` (port offsets) are ready."""
         import os
         import sys
         import time
 
         bansos = str(Path(sys.executable).parent / "bansos")
+        self.var.mkdir(parents=True, exist_ok=True)
+        self.output = (self.var / "bansos-up.out").open("w+b")
         self.proc = subprocess.Popen(
             [
                 bansos,
@@ -123,16 +127,19 @@ class UpProcess:
                 str(self.port_base),
             ],
             env={**os.environ, **self.env},
-            stdout=subprocess.PIPE,
+            stdout=self.output,
             stderr=subprocess.STDOUT,
             preexec_fn=_ignore_sigint if self.background else None,
         )
         deadline = time.monotonic() + within
+        while "Ctrl-C stops everything" not in self.printed():
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"bansos up exited early:\n{self.printed()}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"bansos up did not start:\n{self.printed()}")
+            time.sleep(0.1)
         for offset in wait_for:
             while True:
-                if self.proc.poll() is not None:
-                    out = self.proc.stdout.read().decode() if self.proc.stdout else ""
-                    raise RuntimeError(f"bansos up exited early:\n{out}")
                 with contextlib.suppress(httpx.HTTPError):
                     if httpx.get(f"{self.url(offset)}/ready", timeout=1).status_code == 200:
                         break
@@ -140,15 +147,22 @@ class UpProcess:
                     raise TimeoutError("bansos up did not become ready")
                 time.sleep(0.1)
 
+    def printed(self) -> str:
+        """What it has printed so far."""
+        self.output.flush()
+        return (self.var / "bansos-up.out").read_text(errors="replace")
+
     def stop(self, how: int = signal.SIGINT) -> str:
         """Stop it as a user would (Ctrl-C by default); the output, once it has exited."""
         if self.proc is None:
             return ""
         self.proc.send_signal(how)
-        out, _ = self.proc.communicate(timeout=30)
+        self.proc.wait(timeout=30)
         self.returncode = self.proc.returncode
         self.proc = None
-        return out.decode()
+        out = self.printed()
+        self.output.close()
+        return out
 
     def children(self) -> dict[str, int]:
         """The processes it started: service (or `nats`, `witness-<name>`) -> pid."""

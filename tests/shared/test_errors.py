@@ -12,36 +12,30 @@ ROOT = Path(__file__).parents[2]
 SOURCES = [p for d in ("shared", "services") for p in (ROOT / d).rglob("*.py")]
 
 
-def raised_codes() -> dict[str, str]:
-    """Every code given as a literal to DomainError(...), with where it is raised."""
+def first_literals(function: str) -> dict[str, str]:
+    """The literal first argument of every call of `function`, with where it is made."""
     found: dict[str, str] = {}
     for path in SOURCES:
         for node in ast.walk(ast.parse(path.read_text())):
             if (
                 isinstance(node, ast.Call)
                 and isinstance(node.func, ast.Name)
-                and node.func.id == "DomainError"
+                and node.func.id == function
                 and node.args
                 and isinstance(node.args[0], ast.Constant)
             ):
                 found[str(node.args[0].value)] = f"{path.relative_to(ROOT)}:{node.lineno}"
     return found
+
+
+def raised_codes() -> dict[str, str]:
+    """Every code given as a literal to DomainError(...)."""
+    return first_literals("DomainError")
 
 
 def aggregate_types() -> dict[str, str]:
     """Every `Decider("<type>", ...)`: the kernel answers `<type>_not_found` for each."""
-    found: dict[str, str] = {}
-    for path in SOURCES:
-        for node in ast.walk(ast.parse(path.read_text())):
-            if (
-                isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Name)
-                and node.func.id == "Decider"
-                and node.args
-                and isinstance(node.args[0], ast.Constant)
-            ):
-                found[str(node.args[0].value)] = f"{path.relative_to(ROOT)}:{node.lineno}"
-    return found
+    return first_literals("Decider")
 
 
 def test_every_code_raised_is_declared() -> None:
