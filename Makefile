@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test lint bench chaos clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ bench: install
 	$(BIN)/python -m benchmarks.registry
 	$(BIN)/python -m benchmarks.audit
 	$(BIN)/python -m benchmarks.distribution
+
+## chaos: commands under load while NATS dies three times and audit once (about 2 minutes)
+chaos: install
+	$(BIN)/python -m benchmarks.chaos --seconds 60
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -62,7 +62,17 @@ def verify_token(settings: CommonSettings, token: str) -> Principal:
         )
     except jwt.ExpiredSignatureError as exc:
         raise DomainError(
-            TOKEN_EXPIRED, "the bearer token has expired", field="Authorization"
+            TOKEN_EXPIRED,
+            "the bearer token has expired: get a new one (`bansos token --role ROLE --sub NAME`)",
+            field="Authorization",
+        ) from exc
+    except jwt.InvalidSignatureError as exc:
+        setting = "BANSOS_JWT_PUBLIC_KEY" if settings.jwt_public_key else "BANSOS_JWT_SECRET"
+        raise DomainError(
+            TOKEN_INVALID,
+            f"the bearer token was signed with another key than this service's ({setting}): "
+            f"mint it where {setting} is the same",
+            field="Authorization",
         ) from exc
     except jwt.PyJWTError as exc:
         raise DomainError(
@@ -101,6 +111,9 @@ def require(*roles: Role) -> Any:
             )
         return principal
 
+    # The roles travel with the dependency, so the API documents say who may call each
+    # route (x-roles, shared/http.py) and a test walks them all.
+    dependency.bansos_roles = tuple(roles)  # type: ignore[attr-defined]
     return Depends(dependency)
 
 

@@ -10,12 +10,13 @@ import time
 from pathlib import Path
 from typing import Annotated, Any
 
+import httpx
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from shared.auth import Role, issue_token
-from shared.demo import DEMO_SUBJECTS, DemoContext
+from shared.demo import DEMO_SUBJECTS, DemoContext, DemoError
 from shared.launcher import DEMO_WITNESSES, Stack
 from shared.settings import CommonSettings
 from shared.spec import discover
@@ -88,6 +89,7 @@ def up(
             console.print(f"[red]could not start: {exc}[/red] — see {var / 'logs'}")
             raise typer.Exit(1) from exc
         _print_stack(stack, time.monotonic() - started)
+        console.print(asyncio.run(_held(stack.effective_nats_url, var, stack.nats_url is None)))
         if demo:
             try:
                 run_demo({s: stack.url(s) for s in stack.services}, households, seed=None)
@@ -106,6 +108,45 @@ def up(
         console.print("stopping ...")
         stack.stop()
     console.print("stopped.")
+
+
+#: What `bansos up` counts when it reuses a data directory: event type, label.
+HELD = {
+    "registry.household_registered": "households registered",
+    "distribution.round_scheduled": "rounds scheduled",
+    "distribution.aid_allocated": "allocations",
+    "training.trainee_enrolled": "enrolments",
+    "community.complaint_filed": "complaints",
+}
+
+
+async def _held(nats_url: str, var: Path, embedded: bool) -> str:
+    """Whether this run starts fresh or reuses an earlier one's events, with the counts an
+    operator knows, and how to start over."""
+    import nats
+
+    from shared.events.envelope import subject_for
+
+    nc = await nats.connect(nats_url.split(","), connect_timeout=5)
+    try:
+        info = await nc.jetstream().stream_info(
+            CommonSettings().stream_name, subjects_filter="bansos.>"
+        )
+    finally:
+        await nc.close()
+    if not info.state.messages:
+        return f"Fresh start: the stream is empty (data in {var}/)."
+    counts = info.state.subjects or {}
+    parts = [f"{counts.get(subject_for(kind), 0):,} {label}" for kind, label in HELD.items()]
+    return (
+        f"[yellow]Reusing an earlier run[/yellow]: the stream holds {info.state.messages:,} "
+        f"events ({', '.join(parts)}). "
+        + (
+            f"To start over: Ctrl-C, `rm -rf {var}`, start again."
+            if embedded
+            else "The stream and databases are external (NATS_URL): empty them to start over."
+        )
+    )
 
 
 def _print_stack(stack: Stack, seconds: float) -> None:
@@ -156,7 +197,17 @@ def demo(
         for name, spec in specs.items()
         if name not in skip
     }
-    run_demo(urls, households, seed)
+    try:
+        run_demo(urls, households, seed)
+    except httpx.TransportError as exc:
+        console.print(
+            f"[red]cannot reach {exc.request.url.host}:{exc.request.url.port}: {exc}[/red]"
+        )
+        console.print("is the stack running? start it with `bansos up` (or `make run`)")
+        raise typer.Exit(2) from exc
+    except DemoError as exc:
+        console.print(f"[red]the demo stopped: {exc}[/red]")
+        raise typer.Exit(2) from exc
 
 
 def run_demo(urls: dict[str, str], households: int, seed: int | None) -> dict[str, Any]:

@@ -18,7 +18,7 @@ import binascii
 from collections.abc import AsyncIterator, Sequence
 from typing import Annotated, Any, Generic, TypeVar
 
-from fastapi import Depends, Request, Response
+from fastapi import Depends, Query, Request, Response
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -91,6 +91,8 @@ def if_match(request: Request) -> int | None:
 
 
 IfMatch = Annotated[int | None, Depends(if_match)]
+# Where a list's next page starts (`next_cursor` of the page before); short and opaque.
+Cursor = Annotated[str | None, Query(max_length=64, description="`next_cursor` of the last page")]
 
 
 def set_version(response: Response, version: int) -> None:

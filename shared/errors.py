@@ -60,10 +60,13 @@ def errors(*codes: str) -> dict[int | str, dict[str, Any]]:
     for code in codes:
         entry = CATALOGUE[code]
         by_status.setdefault(entry.status, []).append(entry)
+    # JSON whatever the route's own replies are (a plain-text checkpoint's errors too);
+    # the app factory puts ErrorOut among the document's schemas.
+    reply = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
     return {
         status: {
-            "model": ErrorOut,
             "description": "; ".join(f"`{e.code}`: {e.summary}" for e in entries),
+            "content": reply,
         }
         for status, entries in sorted(by_status.items())
     }
@@ -75,7 +78,9 @@ TOKEN_MISSING = declare(401, "token_missing", "no `Authorization: Bearer` token"
 TOKEN_INVALID = declare(401, "token_invalid", "the token is not valid for this system")
 TOKEN_EXPIRED = declare(401, "token_expired", "the token has expired")
 ROLE_NOT_ALLOWED = declare(403, "role_not_allowed", "the token's role may not do this")
-VERSION_CONFLICT = declare(409, "version_conflict", "changed since the version you read")
+VERSION_CONFLICT = declare(409, "version_conflict", "a concurrent writer changed it first")
+# If-Match named a version the resource has moved past (RFC 9110 precondition failed).
+VERSION_STALE = declare(412, "version_stale", "changed since the version in If-Match")
 CONFLICT = declare(409, "conflict", "a concurrent change conflicted; reload and retry")
 IF_MATCH_INVALID = declare(422, "if_match_invalid", 'If-Match is not a version ETag like "3"')
 CURSOR_INVALID = declare(422, "cursor_invalid", "the cursor is not one this API returned")
@@ -94,5 +99,6 @@ HOUSEHOLD_INACTIVE = declare(409, "household_inactive", "the household is deacti
 # An attendance that lists nobody (a meeting's, a course session's).
 ATTENDANCE_EMPTY = declare(422, "attendance_empty", "the attendance lists nobody")
 # The standard replies of the HTTP layer itself (unknown route, wrong method, body too big).
-for status, summary in ((404, "no such route"), (405, "method not allowed"), (413, "too big")):
-    declare(status, f"http_{status}", summary)
+declare(404, "http_404", "no such route")
+declare(405, "http_405", "method not allowed")
+BODY_TOO_LARGE = declare(413, "http_413", "the body is larger than BANSOS_MAX_BODY_BYTES")

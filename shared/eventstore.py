@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from shared.db import events, outbox
 from shared.domain import DomainError
-from shared.errors import VERSION_CONFLICT
+from shared.errors import VERSION_CONFLICT, VERSION_STALE
 from shared.events import Envelope, utcnow
 
 Executor = AsyncSession | AsyncConnection
@@ -32,7 +32,7 @@ class ConcurrencyConflict(DomainError):
     ) -> None:
         detail = f" (it is at version {actual})" if actual is not None else ""
         super().__init__(
-            VERSION_CONFLICT,
+            VERSION_STALE if stale else VERSION_CONFLICT,
             f"aggregate {aggregate_id} changed since version {expected}{detail}; "
             "reload it and try again",
         )

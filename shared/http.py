@@ -8,17 +8,32 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
+from fastapi_offline import FastAPIOffline
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from shared.auth import Role
 from shared.domain import DomainError
-from shared.errors import CATALOGUE, INTERNAL_ERROR, UNAVAILABLE, VALIDATION_FAILED, ErrorOut
+from shared.errors import (
+    BODY_TOO_LARGE,
+    CATALOGUE,
+    INTERNAL_ERROR,
+    ROLE_NOT_ALLOWED,
+    TOKEN_EXPIRED,
+    TOKEN_INVALID,
+    TOKEN_MISSING,
+    UNAVAILABLE,
+    VALIDATION_FAILED,
+    ErrorOut,
+    errors,
+)
 from shared.runtime import Runtime
 from shared.settings import CommonSettings
 from shared.spec import ServiceSpec
@@ -112,6 +127,55 @@ async def _http_error(_: Request, exc: Exception) -> Response:
     )
 
 
+def route_roles(route: APIRoute) -> list[str]:
+    """Who may call a route: the roles of the `require(...)` it depends on (with admin, who
+    passes every check), or `public` when it needs no token."""
+    pending, roles = [route.dependant], None
+    while pending:
+        dependant = pending.pop()
+        for dependency in dependant.dependencies:
+            found = getattr(dependency.call, "bansos_roles", None)
+            if found is not None:
+                roles = [r.value for r in found] if found else [r.value for r in Role]
+            pending.append(dependency)
+    if roles is None:
+        return ["public"]
+    return sorted({*roles, Role.admin.value})
+
+
+def document_roles(app: FastAPI, routers: Sequence[APIRouter]) -> None:
+    """Each operation of the API document says who may call it (`x-roles`) and, where a
+    token is needed, documents the 401 and 403 it can answer."""
+    build = app.openapi
+    routes = [r for source in (app.router, *routers) for r in source.routes]
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        document = build()
+        for route in routes:
+            if not isinstance(route, APIRoute) or not route.include_in_schema:
+                continue
+            roles = route_roles(route)
+            for method in route.methods or ():
+                operation = document["paths"][route.path_format][method.lower()]
+                operation["x-roles"] = roles
+                if roles != ["public"]:
+                    for status, answer in errors(*TOKEN_ERRORS).items():
+                        operation["responses"].setdefault(str(status), answer)
+        schemas = document.setdefault("components", {}).setdefault("schemas", {})
+        error = ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}")
+        for name, schema in {**error.pop("$defs", {}), "ErrorOut": error}.items():
+            schemas.setdefault(name, schema)
+        app.openapi_schema = document
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+TOKEN_ERRORS = (TOKEN_MISSING, TOKEN_INVALID, TOKEN_EXPIRED, ROLE_NOT_ALLOWED)
+
+
 def create_app(spec: ServiceSpec, settings: CommonSettings, version: str = "0.1.0") -> FastAPI:
     """The service's app: its runtime (database, broker, relay, consumers), its routes,
     and the kernel's error handlers, health, readiness and AsyncAPI."""
@@ -125,14 +189,17 @@ def create_app(spec: ServiceSpec, settings: CommonSettings, version: str = "0.1.
         finally:
             await runtime.stop()
 
-    app = FastAPI(
+    # Swagger UI and ReDoc from the service itself, never a CDN: /docs works on an office
+    # network without the internet.
+    app = FastAPIOffline(
         title=spec.title,
         description=spec.description,
         version=version,
         lifespan=lifespan,
         max_body_size=runtime.settings.max_body_bytes,
-        # Bad input answers with the one error shape, not FastAPI's default one.
-        responses={422: {"model": ErrorOut, "description": "`validation_failed` and rules"}},
+        # Bad input answers with the one error shape, not FastAPI's default one; a body
+        # too large and a dependency that is down can meet any route.
+        responses=errors(VALIDATION_FAILED, BODY_TOO_LARGE, UNAVAILABLE),
     )
     app.state.settings = runtime.settings
     app.state.runtime = runtime
@@ -168,8 +235,16 @@ def create_app(spec: ServiceSpec, settings: CommonSettings, version: str = "0.1.
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     for router in spec.routers:
         app.include_router(router)
+    if not any(getattr(r, "path", None) == "/" for router in spec.routers for r in router.routes):
+
+        @app.get("/", include_in_schema=False)
+        async def home() -> Response:
+            """The service's own page is its API documentation."""
+            return RedirectResponse("/docs")
+
     if spec.setup is not None:
         spec.setup(runtime, app)
+    document_roles(app, spec.routers)
     FastAPIInstrumentor.instrument_app(
         app, excluded_urls="health,ready", exclude_spans=["receive", "send"]
     )

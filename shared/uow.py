@@ -159,7 +159,7 @@ class UnitOfWork:
         """Decide `command` on the aggregate's history and store what it decided.
 
         `expected_version` (from If-Match) guards against lost updates: a stale one is
-        `version_conflict`. `must_exist=False` for the command that creates the aggregate;
+        `version_stale` (412). `must_exist=False` for the command that creates the aggregate;
         otherwise an aggregate without history is `<aggregate_type>_not_found` (the one
         place existence is checked)."""
         with tracer.start_as_current_span(

@@ -280,6 +280,10 @@ def _http_failure(console: Console, url: str, error: httpx.HTTPError) -> None:
         console.print(f"[red]the audit service refused the token (HTTP {status})[/red]")
         console.print("--sealed needs an auditor token: bansos token --role auditor --sub NAME")
         return
+    if status == 404 and error.request.url.path.startswith("/ledger/"):
+        console.print(f"[red]{escape(url)} serves no ledger ({error.request.url.path}: 404)[/red]")
+        console.print("the audit service holds it: port 8005 by default (--url ...:8005)")
+        return
     console.print(f"[red]cannot read the ledger at {escape(url)}: {escape(str(error))}[/red]")
     console.print("check the URL and that the audit service is running, then run again")
 

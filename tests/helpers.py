@@ -92,14 +92,20 @@ class UpProcess:
     """`bansos up` as a user runs it, on free ports, stopped with Ctrl-C (SIGINT)."""
 
     def __init__(
-        self, var: Path, env: dict[str, str] | None = None, *, background: bool = False
+        self,
+        var: Path,
+        env: dict[str, str] | None = None,
+        *,
+        background: bool = False,
+        args: tuple[str, ...] = (),
     ) -> None:
         self.var = var
-        self.nats_port = free_port()
+        self.nats_port = free_port(width=13)  # a cluster takes +0..+2 and routes +10..+12
         self.port_base = _free_base()
         self.env = env or {}
         # As a shell starts a background job: SIGINT ignored (Python keeps it so).
         self.background = background
+        self.args = args  # more options of `bansos up`, e.g. ("--cluster",)
         self.proc: subprocess.Popen[bytes] | None = None
 
     def url(self, offset: int) -> str:
@@ -125,6 +131,7 @@ class UpProcess:
                 str(self.nats_port),
                 "--port-base",
                 str(self.port_base),
+                *self.args,
             ],
             env={**os.environ, **self.env},
             stdout=self.output,
@@ -171,11 +178,15 @@ class UpProcess:
         assert self.proc is not None
         found = {}
         for child in psutil.Process(self.proc.pid).children():
-            line = child.cmdline()
+            try:
+                line = child.cmdline()
+            except psutil.Error:  # exited (a zombie until the launcher reaps it)
+                continue
             if "shared.serve" in line:
                 found[line[-1]] = child.pid
             elif any("nats-server" in part for part in line):
-                found["nats"] = child.pid
+                name = next((a for a in line if a.startswith("bansos-nats-")), "nats")
+                found[name.removeprefix("bansos-")] = child.pid
         return found
 
 
@@ -209,7 +220,7 @@ async def drop_databases(base_url: str, prefix: str) -> None:
 
 
 async def stream_messages(url: str) -> list[Any]:
-    nc = await nats.connect(url)
+    nc = await nats.connect(url.split(","))  # a cluster: its URLs, comma-separated
     try:
         js = nc.jetstream()
         info = await js.stream_info("BANSOS")

@@ -6,7 +6,6 @@ events carry; a ticket code is shown once and only its commitment is kept."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from uuid import UUID, uuid4
 
 from services.community import private, projections
@@ -35,6 +34,7 @@ from services.community.domain.meeting import (
     meetings,
 )
 from services.community.errors import TICKET_COLLISION
+from shared import clock
 from shared.domain import DomainError
 from shared.events.community import ComplaintReferences
 from shared.pii import Commitments, bearer_code
@@ -154,7 +154,7 @@ async def record_meeting(uow: UnitOfWork, form: MeetingIn) -> Outcome[Meeting]:
         topics=tuple(form.topics),
         aspirations=tuple(form.aspirations),
         follow_ups=tuple(form.follow_ups),
-        today=date.today(),
+        today=clock.today(),
     )
     async with uow:
         return await uow.execute(meetings, uuid4(), command, must_exist=False)

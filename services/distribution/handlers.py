@@ -8,7 +8,7 @@ is decided again on the new state (two rounds racing for one household, say)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
 from services.distribution import facts, private
@@ -33,6 +33,7 @@ from services.distribution.domain.ids import allocation_id, budget_id, officer_i
 from services.distribution.domain.officer import Certify, Officer, officers
 from services.distribution.domain.round import Close, Endorse, Round, Schedule, rounds
 from services.distribution.errors import RECEIVED_AT_FUTURE
+from shared import clock
 from shared.domain import DomainError
 from shared.events.distribution import Programme
 from shared.pii import Commitments, bearer_code
@@ -79,7 +80,7 @@ async def certify_officer(
         certificate_number=form.certificate_number,
         certified_on=form.certified_on,
         expires_on=form.expires_on,
-        today=date.today(),
+        today=clock.today(),
     )
     async with uow:
         return await uow.execute(officers, officer_id(officer_sub), command, must_exist=False)
@@ -94,7 +95,7 @@ async def schedule_round(uow: UnitOfWork, form: RoundIn) -> Outcome[Round]:
             period=form.period,
             budget_exists=await facts.budget_exists(uow.session, form.programme, form.period),
             poskos=tuple(form.poskos),
-            today=date.today(),
+            today=clock.today(),
         )
         return await uow.execute(rounds, uuid4(), command, must_exist=False)
 
@@ -191,7 +192,7 @@ async def report_undelivered(
         round_status, _ = await facts.hand_over(uow.session, allocation_id)
         command = ReportUndelivered(
             round_status=round_status,
-            officer=await facts.officer(uow.session, uow.caller.actor, date.today()),
+            officer=await facts.officer(uow.session, uow.caller.actor, clock.today()),
             reason=form.reason,
             note_commitment=note.commitment if note else None,
         )

@@ -5,7 +5,6 @@ KK, addresses, notes) goes to the private store here, never into an event."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from uuid import UUID, uuid4
 
 from services.registry import private, projections
@@ -27,6 +26,7 @@ from services.registry.domain.household import (
     UpdateHousehold,
     households,
 )
+from shared import clock
 from shared.events.registry import MemberFacts
 from shared.pii import Commitments
 from shared.uow import Outcome, UnitOfWork, retried
@@ -65,7 +65,7 @@ async def register_household(uow: UnitOfWork, form: HouseholdIn, keys: Commitmen
             monthly_income_idr=form.monthly_income_idr,
             desil=form.desil,
             dtks_listed=form.dtks_ref is not None,
-            today=date.today(),
+            today=clock.today(),
             taken=taken,
         )
         outcome = await uow.execute(households, household_id, command, must_exist=False)
@@ -95,7 +95,7 @@ async def add_member(
     facts = member_facts(keys, form, member_id)
     async with uow:
         taken = await projections.holders(uow.session, [facts.nik_commitment])
-        command = AddMember(member=facts, today=date.today(), taken=taken)
+        command = AddMember(member=facts, today=clock.today(), taken=taken)
         outcome = await uow.execute(
             households, household_id, command, expected_version=expected_version
         )
@@ -133,7 +133,7 @@ async def record_survey(
     uow: UnitOfWork, household_id: UUID, form: SurveyIn, *, expected_version: int | None = None
 ) -> Outcome[Household]:
     command = RecordSurvey(
-        survey_id=uuid4(), surveyed_on=form.surveyed_on, answers=form.answers(), today=date.today()
+        survey_id=uuid4(), surveyed_on=form.surveyed_on, answers=form.answers(), today=clock.today()
     )
     async with uow:
         return await uow.execute(
@@ -149,7 +149,7 @@ async def decide_eligibility(
     *,
     expected_version: int | None = None,
 ) -> Outcome[Household]:
-    command = DecideEligibility(today=date.today(), policy=policy)
+    command = DecideEligibility(today=clock.today(), policy=policy)
     async with uow:
         return await uow.execute(
             households, household_id, command, expected_version=expected_version

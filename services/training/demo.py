@@ -13,7 +13,9 @@ from typing import Any
 
 import httpx
 
+from shared import clock
 from shared.auth import Role
+from shared.clock import add_months
 from shared.demo import DemoContext, known, ok
 from shared.errors import HOUSEHOLD_INACTIVE, HOUSEHOLD_UNKNOWN
 
@@ -34,7 +36,7 @@ COURSES = [
         "Kerajinan anyaman bambu dan eceng gondok",
         "Pak Slamet (pengrajin Setu Babakan)",
         "Aula RW 02",
-        weeks_ago=5,
+        weeks_ago=17,  # ended 14 weeks ago: its 3-month follow-ups are due
         capacity=20,
     ),
     CourseSpec(
@@ -91,14 +93,14 @@ async def run_courses(
         (h["household_id"], m["nik"])
         for h in households
         for m in h["members"]
-        if date.today().year - int(m["birth_date"][:4]) >= 17  # adults train
+        if clock.today().year - int(m["birth_date"][:4]) >= 17  # adults train
     ]
     rng.shuffle(members)
     results = []
     if households:
         await known(client, households[-1]["household_id"])
     for spec in COURSES:
-        first = date.today() - timedelta(weeks=spec.weeks_ago)
+        first = clock.today() - timedelta(weeks=spec.weeks_ago)
         course = ok(
             await client.post(
                 "/courses",
@@ -146,7 +148,7 @@ async def _run_course(
                 json={"reason": reason, "note": WITHDRAWAL_NOTES[reason]},
             )
         )
-    held = [s for s in course["sessions"] if s["on"] <= str(date.today())]
+    held = [s for s in course["sessions"] if s["on"] <= str(clock.today())]
     if not held:
         return
     seats = [t["enrolment_id"] for t in ok(await client.get(f"/courses/{cid}/roster"))["trainees"]]
@@ -162,12 +164,14 @@ async def _run_course(
         )
     if len(held) < len(course["sessions"]):
         return
+    # A 3-month follow-up is recorded once three months have passed since the last session.
+    followed_up = add_months(date.fromisoformat(held[-1]["on"]), 3) <= clock.today()
     for enrolment_id in seats:
         reply = await client.post(f"/courses/{cid}/enrolments/{enrolment_id}/completion")
         if reply.status_code == 422:  # attendance too low: no certificate
             continue
         ok(reply)
-        if rng.random() < 0.4:
+        if followed_up and rng.random() < 0.4:
             status = rng.choice(["none", "planning", "started", "running", "running"])
             ok(
                 await client.post(

@@ -31,8 +31,14 @@ SESSION_IN_FUTURE = declare(422, "session_in_future", "attendance is recorded fr
 PRESENT_AND_ABSENT = declare(422, "present_and_absent", "a trainee listed as present and absent")
 
 # Completion and outcomes.
+COURSE_NOT_FINISHED = declare(
+    422, "course_not_finished", "completion is decided once the course's last session is held"
+)
 NOT_COMPLETABLE = declare(409, "not_completable", "the trainee is waitlisted or withdrawn")
 ALREADY_COMPLETED = declare(409, "already_completed", "the trainee has completed already")
 ATTENDANCE_TOO_LOW = declare(422, "attendance_too_low", "attendance below the course's threshold")
 NOT_COMPLETED = declare(409, "not_completed", "outcomes follow trainees who completed")
+FOLLOW_UP_TOO_EARLY = declare(
+    422, "follow_up_too_early", "an N-month outcome is recorded N months after the course ended"
+)
 OUTCOME_RECORDED = declare(409, "outcome_recorded", "this follow-up month is recorded already")

@@ -8,7 +8,6 @@ busy course's enrolments) is decided again on the new state rather than refused.
 
 from __future__ import annotations
 
-from datetime import date
 from uuid import UUID, uuid4
 
 from services.training import private, projections
@@ -29,6 +28,7 @@ from services.training.domain.enrolment_rules import (
     certificate_prefix,
 )
 from services.training.domain.state import Course
+from shared import clock
 from shared.events.training import Session
 from shared.pii import Commitments
 from shared.uow import Outcome, UnitOfWork, retried
@@ -93,7 +93,7 @@ async def record_attendance(
         session_id=session_id,
         present=tuple(form.present),
         absent=tuple(form.absent),
-        today=date.today(),
+        today=clock.today(),
     )
     async with uow:
         return await uow.execute(courses, course_id, command)
@@ -104,8 +104,9 @@ async def complete(uow: UnitOfWork, course_id: UUID, enrolment_id: UUID) -> Outc
     async with uow:
         category = await projections.category(uow.session, course_id)
         # No category, no course: `execute` refuses it (course_not_found) before any prefix.
-        prefix = certificate_prefix(course_id, category, date.today()) if category else ""
-        command = Complete(enrolment_id=enrolment_id, certificate_prefix=prefix)
+        today = clock.today()
+        prefix = certificate_prefix(course_id, category, today) if category else ""
+        command = Complete(enrolment_id=enrolment_id, certificate_prefix=prefix, today=today)
         return await uow.execute(courses, course_id, command)
 
 
@@ -119,6 +120,7 @@ async def record_outcome(
         months_after=form.months_after,
         monthly_income_idr=form.monthly_income_idr,
         business_status=form.business_status,
+        today=clock.today(),
         employed=form.employed,
         note_commitment=note.commitment,
     )

@@ -10,16 +10,14 @@ the envelope, so an auditor who opens a sealed envelope recomputes the view and 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic_core import to_jsonable_python
 
+from shared.clock import JAKARTA, WIB_OFFSET
 from shared.events.envelope import Envelope
 
-# Western Indonesian Time, UTC+7 all year: the day a resident would name.
-WIB_OFFSET = timedelta(hours=7)
-JAKARTA = timezone(WIB_OFFSET, "WIB")
 # Counts below this are shown as "<5" (small-cell suppression, see
 # docs/architecture.md#personal-data).
 SMALL_CELL = 5

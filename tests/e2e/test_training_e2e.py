@@ -51,7 +51,9 @@ async def test_a_member_trains_and_the_ledger_holds_it(up: UpProcess) -> None:
             return reply.status_code == 200 and reply.json()["eligible"] is not None
 
         await eventually(known, within=30)
-        yesterday = date.today() - timedelta(days=1)
+        # Entered from the paper registers: held four months ago, so its 3-month follow-up
+        # is due.
+        held = date.today() - timedelta(days=122)
         course = await training.post(
             "/courses",
             json={
@@ -60,8 +62,8 @@ async def test_a_member_trains_and_the_ledger_holds_it(up: UpProcess) -> None:
                 "trainer": TRAINER,
                 "capacity": 10,
                 "sessions": [
-                    {"on": str(yesterday), "place": "Kelurahan"},
-                    {"on": str(date.today()), "place": "Kelurahan"},
+                    {"on": str(held - timedelta(days=7)), "place": "Kelurahan"},
+                    {"on": str(held), "place": "Kelurahan"},
                 ],
             },
         )

@@ -376,18 +376,20 @@ async def test_a_token_signed_with_another_secret_is_refused(client: httpx.Async
     )
     reply = await client.get("/households", headers={"Authorization": f"Bearer {forged}"})
     assert reply.status_code == 401
+    assert "BANSOS_JWT_SECRET" in reply.json()["message"]  # says which setting to look at
 
 
-async def test_two_concurrent_updates_one_wins_one_gets_409(client: httpx.AsyncClient) -> None:
+async def test_two_concurrent_updates_one_wins_one_gets_412(client: httpx.AsyncClient) -> None:
     hid = (await register(client, household()))["household_id"]
     headers = {**OPERATOR, "If-Match": '"1"'}
     replies = await asyncio.gather(
         client.patch(f"/households/{hid}", json={"monthly_income_idr": 900_000}, headers=headers),
         client.patch(f"/households/{hid}", json={"monthly_income_idr": 2_500_000}, headers=headers),
     )
-    assert sorted(r.status_code for r in replies) == [200, 409]
-    loser = next(r for r in replies if r.status_code == 409)
-    assert loser.json()["error"] == "version_conflict"
+    # Both said which version they read (If-Match): the second finds it moved on.
+    assert sorted(r.status_code for r in replies) == [200, 412]
+    loser = next(r for r in replies if r.status_code == 412)
+    assert loser.json()["error"] == "version_stale"
     winner = next(r for r in replies if r.status_code == 200)
     final = (await client.get(f"/households/{hid}", headers=OPERATOR)).json()
     assert final["version"] == 2

@@ -159,7 +159,8 @@ async def test_a_stale_if_match_is_refused_and_not_retried(engine: AsyncEngine) 
 
     with pytest.raises(ConcurrencyConflict) as err:
         await handler(unit(engine))
-    assert err.value.stale and err.value.code == "version_conflict" and calls == 1
+    assert err.value.stale and err.value.code == "version_stale" and calls == 1
+    assert err.value.status == 412
     assert (await bump(unit(engine), aggregate, "fresh", expected_version=1)).aggregate_version == 2
 
 

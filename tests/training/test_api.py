@@ -23,6 +23,7 @@ from services.training.service import SERVICE as TRAINING
 from services.training.settings import TrainingSettings
 from shared import eventstore
 from shared.auth import Role
+from shared.clock import add_months
 from shared.events.training import OutcomeRecorded, TraineeWithdrawn
 from shared.pii import commitments
 from shared.runtime import Runtime
@@ -69,7 +70,10 @@ async def system(two_databases: list[str], nats_server: NatsServer) -> AsyncIter
 TRAINER = "Ibu Lestari (PLUT Jakarta Selatan)"
 
 
-async def course(system: System, capacity: int = 20, sessions: int = 4) -> dict[str, Any]:
+async def course(
+    system: System, capacity: int = 20, sessions: int = 4, ended: date = TODAY
+) -> dict[str, Any]:
+    """A course of weekly `sessions`, the last one on `ended`."""
     reply = await system.training.post(
         "/courses",
         json={
@@ -77,7 +81,7 @@ async def course(system: System, capacity: int = 20, sessions: int = 4) -> dict[
             "title": "Usaha mikro: pembukuan sederhana dan pemasaran daring",
             "trainer": TRAINER,
             "sessions": [
-                {"on": str(TODAY - timedelta(days=7 * (sessions - 1 - i))), "place": "Aula RW 02"}
+                {"on": str(ended - timedelta(days=7 * (sessions - 1 - i))), "place": "Aula RW 02"}
                 for i in range(sessions)
             ],
             "capacity": capacity,
@@ -101,7 +105,8 @@ async def enrol(
 
 async def test_a_course_from_enrolment_to_certificate_and_outcome(system: System) -> None:
     t = system.training
-    c = await course(system, sessions=4)
+    # Recorded from the paper registers: the course ended four months ago.
+    c = await course(system, sessions=4, ended=TODAY - timedelta(days=122))
     cid, sessions = c["course_id"], [s["session_id"] for s in c["sessions"]]
     assert c["completion_threshold_pct"] == 75
     keen, casual = await system.household(), await system.household()
@@ -146,6 +151,13 @@ async def test_a_course_from_enrolment_to_certificate_and_outcome(system: System
         f"/courses/{cid}/enrolments/{e1}/outcomes", json=outcome, headers=COORDINATOR
     )
     assert twice.status_code == 409 and twice.json()["error"] == "outcome_recorded"
+    early = await t.post(
+        f"/courses/{cid}/enrolments/{e1}/outcomes",
+        json={**outcome, "months_after": 6},
+        headers=COORDINATOR,
+    )
+    assert early.status_code == 422 and early.json()["error"] == "follow_up_too_early"
+    assert early.json()["details"][0]["field"] == "months_after"
     not_done = await t.post(
         f"/courses/{cid}/enrolments/{e2}/outcomes", json=outcome, headers=COORDINATOR
     )
@@ -262,9 +274,42 @@ async def test_bad_courses_name_the_field_and_the_rule(
     assert (detail["field"], detail["rule"]) == (field, rule)
 
 
+async def test_completion_and_follow_ups_wait_for_their_day(system: System) -> None:
+    t = system.training
+    running = await course(system, sessions=2, ended=TODAY + timedelta(days=7))
+    ended = await course(system, sessions=2, ended=TODAY)
+    home = await system.household()
+    for c in (running, ended):
+        eid = (await enrol(system, c["course_id"], home)).json()["enrolment_id"]
+        first = c["sessions"][0]["session_id"]
+        path = f"/courses/{c['course_id']}"
+        await t.post(
+            f"{path}/sessions/{first}/attendance", json={"present": [eid]}, headers=COORDINATOR
+        )
+        if c is ended:
+            last = c["sessions"][1]["session_id"]
+            await t.post(
+                f"{path}/sessions/{last}/attendance", json={"present": [eid]}, headers=COORDINATOR
+            )
+        done = await t.post(f"{path}/enrolments/{eid}/completion", headers=COORDINATOR)
+        if c is running:
+            assert done.status_code == 422, done.text
+            assert done.json()["error"] == "course_not_finished"
+            assert c["sessions"][1]["on"] in done.json()["message"]
+            continue
+        assert done.status_code == 200, done.text
+        outcome = await t.post(
+            f"{path}/enrolments/{eid}/outcomes",
+            json={"months_after": 3, "monthly_income_idr": 900_000, "business_status": "started"},
+            headers=COORDINATOR,
+        )
+        assert outcome.status_code == 422 and outcome.json()["error"] == "follow_up_too_early"
+        assert str(add_months(TODAY, 3)) in outcome.json()["message"]
+
+
 async def test_the_trainer_and_staff_notes_stay_in_training(system: System) -> None:
     t = system.training
-    c = await course(system, capacity=3, sessions=1)
+    c = await course(system, capacity=3, sessions=1, ended=TODAY - timedelta(days=100))
     cid, [only] = c["course_id"], [s["session_id"] for s in c["sessions"]]
     homes = [await system.household() for _ in range(3)]
     graduate, leaver, another = [(await enrol(system, cid, h)).json() for h in homes]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 from uuid import UUID, uuid4
 
@@ -19,6 +20,7 @@ from services.training.domain.enrolment_rules import (
     Withdraw,
 )
 from services.training.domain.state import Course
+from shared.clock import add_months
 from shared.domain import DomainError, fold
 from shared.events import EventPayload
 from shared.events.training import (
@@ -158,7 +160,7 @@ def attended(enrolment_id: UUID, *sessions: Session, present: bool = True) -> li
 
 
 def complete(enrolment_id: UUID) -> Complete:
-    return Complete(enrolment_id=enrolment_id, certificate_prefix=PREFIX)
+    return Complete(enrolment_id=enrolment_id, certificate_prefix=PREFIX, today=TODAY)
 
 
 def completed(enrolment_id: UUID, number: int = 1) -> TrainingCompleted:
@@ -170,10 +172,14 @@ def completed(enrolment_id: UUID, number: int = 1) -> TrainingCompleted:
     )
 
 
-def record_outcome(enrolment_id: UUID, months_after: int = 6) -> RecordOutcome:
+def record_outcome(
+    enrolment_id: UUID, months_after: int = 6, today: date | None = None
+) -> RecordOutcome:
+    """The follow-up, recorded on the day it falls due unless `today` says otherwise."""
     return RecordOutcome(
         enrolment_id=enrolment_id,
         months_after=months_after,
+        today=today or add_months(S4.on, months_after),
         monthly_income_idr=1_750_000,
         business_status="running",
         note_commitment=FOLLOW_UP_NOTE,
@@ -597,6 +603,18 @@ def test_only_an_enrolled_trainee_completes(history: list[EventPayload]) -> None
     assert (err.value.code, err.value.status) == ("not_completable", 409)
 
 
+def test_completion_waits_for_the_last_session() -> None:
+    later = session(7)
+    given = course(opened(sessions=(*SESSIONS, later)), enrolled(SITI), *attended(SITI, *SESSIONS))
+    with pytest.raises(DomainError) as err:
+        decide(given, complete(SITI))
+    assert (err.value.code, err.value.status) == ("course_not_finished", 422)
+    assert str(later.on) in err.value.message
+    on_the_day = Complete(enrolment_id=SITI, certificate_prefix=PREFIX, today=later.on)
+    [event] = decide(given, on_the_day)
+    assert isinstance(event, TrainingCompleted)  # 80 % attended, above the threshold
+
+
 def test_an_enrolment_never_made_cannot_complete() -> None:
     with pytest.raises(DomainError) as err:
         decide(course(opened()), complete(SITI))
@@ -630,6 +648,33 @@ def test_only_a_trainee_who_completed_is_followed_up(history: list[EventPayload]
     with pytest.raises(DomainError) as err:
         decide(course(opened(), *history), record_outcome(SITI))
     assert (err.value.code, err.value.status) == ("not_completed", 409)
+
+
+@pytest.mark.parametrize(
+    ("last", "months", "due"),
+    [
+        (date(2026, 8, 31), 3, date(2026, 11, 30)),  # no 31 November: its last day
+        (date(2026, 11, 30), 3, date(2027, 2, 28)),
+        (date(2027, 11, 29), 3, date(2028, 2, 29)),  # a leap year
+        (date(2026, 1, 15), 12, date(2027, 1, 15)),
+    ],
+)
+def test_a_follow_up_is_recorded_once_its_months_have_passed(
+    last: date, months: int, due: date
+) -> None:
+    # The course's one session, on `last`
+    given = replace(course(*graduate(SITI)), sessions=(S4.model_copy(update={"on": last}),))
+    early = record_outcome(SITI, months_after=months, today=due - timedelta(days=1))
+    with pytest.raises(DomainError) as err:
+        decide(given, early)
+    assert (err.value.code, err.value.field, err.value.status) == (
+        "follow_up_too_early",
+        "months_after",
+        422,
+    )
+    assert f"recorded from {due}" in err.value.message
+    [event] = decide(given, record_outcome(SITI, months_after=months, today=due))
+    assert isinstance(event, OutcomeRecorded)
 
 
 def test_each_follow_up_is_recorded_once() -> None:

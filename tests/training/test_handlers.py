@@ -33,7 +33,8 @@ def course_form(capacity: int = 2) -> CourseIn:
         category="digital_skills",
         title="Jualan daring",
         trainer="Mbak Rina (relawan TIK)",
-        sessions=[SessionIn(on=TODAY - timedelta(days=7), place="Kelurahan")],
+        # Held seven months ago: its 6-month follow-up (OUTCOME) is due.
+        sessions=[SessionIn(on=TODAY - timedelta(days=214), place="Kelurahan")],
         capacity=capacity,
     )
 

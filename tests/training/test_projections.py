@@ -32,8 +32,9 @@ from shared.events.training import (
 from tests.training.conftest import TrainingDb
 
 TODAY = date.today()
-S1 = Session(session_id=uuid4(), on=TODAY - timedelta(days=7), place="Aula RW 02")
-S2 = Session(session_id=uuid4(), on=TODAY, place="Aula RW 02")
+# A course that ended a hundred days ago: its 3-month follow-ups are due.
+S1 = Session(session_id=uuid4(), on=TODAY - timedelta(days=107), place="Aula RW 02")
+S2 = Session(session_id=uuid4(), on=TODAY - timedelta(days=100), place="Aula RW 02")
 HOUSEHOLD = uuid4()
 SITI, BUDI, RINA = uuid4(), uuid4(), uuid4()  # enrolment ids
 

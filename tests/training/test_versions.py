@@ -42,7 +42,7 @@ HOUSEHOLD = UUID("00000000-0000-4000-8000-0000000000aa")
 
 def v1_course(course_id: UUID, siti: UUID, budi: UUID) -> list[Envelope]:
     """Opened, two enrolled (one waiting), attended, completed, followed up, withdrawn."""
-    session = Session(session_id=uuid4(), on=date.today() - timedelta(days=7), place="Aula")
+    session = Session(session_id=uuid4(), on=date.today() - timedelta(days=200), place="Aula")
     payloads: list[EventPayload] = [
         CourseOpenedV1(
             category="handicraft",

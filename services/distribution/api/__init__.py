@@ -1,6 +1,6 @@
 """Distribution's HTTP API: routes per resource, their schemas and read-model queries."""
 
-from services.distribution.api.deps import READERS
+from services.distribution.api.deps import ALLOCATION_READERS
 from services.distribution.api.routes import allocations, budgets, manifest, officers, rounds
 from services.registry import published
 
@@ -10,5 +10,5 @@ ROUTERS = [
     rounds.router,
     allocations.router,
     manifest.router,
-    published.router(*READERS),  # GET /eligibility/{household_id}
+    published.router(*ALLOCATION_READERS),  # GET /eligibility/{household_id}
 ]

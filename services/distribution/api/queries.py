@@ -77,9 +77,14 @@ async def round_(session: AsyncSession, round_id: UUID) -> RoundOut | None:
 
 
 async def round_list(
-    session: AsyncSession, programme: Programme | None, status: str | None
+    session: AsyncSession,
+    programme: Programme | None,
+    status: str | None,
+    period: str | None = None,
 ) -> list[RoundOut]:
     query = _rounds().order_by(rounds.c.seq.desc())
+    if period is not None:
+        query = query.where(rounds.c.period == period)
     if programme is not None:
         query = query.where(rounds.c.programme == programme)
     if status is not None:

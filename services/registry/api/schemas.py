@@ -12,6 +12,7 @@ from pydantic_core import PydanticCustomError
 
 from services.registry.domain.nik import NIK_RULES, check_kk, check_nik
 from services.registry.domain.pmt import SurveyAnswers
+from shared import clock
 from shared.events.registry import Relationship, Sex, Vulnerability
 
 RT_PATTERN = r"^(00[1-9]|0[1-9]\d|[1-9]\d\d)$"
@@ -25,14 +26,16 @@ class MemberIn(BaseModel):
     full_name: str = Field(min_length=1, max_length=120)
     birth_date: date
     sex: Sex
-    nik: str = Field(description="16-digit NIK from the KTP or KK")
+    # The NIK rules (nik.py) name what is wrong with a short or long one; the bound only
+    # keeps a megabyte out.
+    nik: str = Field(max_length=32, description="16-digit NIK from the KTP or KK")
     relationship: Relationship
     disabled: bool = False
 
     @field_validator("birth_date")
     @classmethod
     def _not_future(cls, value: date) -> date:
-        if value > date.today() or value.year < 1900:
+        if value > clock.today() or value.year < 1900:
             raise PydanticCustomError("birth_date_range", "birth_date must be in the past")
         return value
 
@@ -49,7 +52,9 @@ class MemberIn(BaseModel):
 class HouseholdIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    kk_number: str = Field(description="16-digit family card (Kartu Keluarga) number")
+    kk_number: str = Field(
+        max_length=32, description="16-digit family card (Kartu Keluarga) number"
+    )
     rt: str = Field(pattern=RT_PATTERN, examples=["005"])
     rw: str = Field(pattern=r"^\d{2}$", examples=["03"])
     address: str = Field(min_length=3, max_length=300)

@@ -17,6 +17,8 @@ from services.training.errors import (
     ALREADY_COMPLETED,
     ALREADY_ENROLLED,
     ATTENDANCE_TOO_LOW,
+    COURSE_NOT_FINISHED,
+    FOLLOW_UP_TOO_EARLY,
     NOT_A_MEMBER,
     NOT_COMPLETABLE,
     NOT_COMPLETED,
@@ -27,6 +29,7 @@ from services.training.errors import (
     SESSION_IN_FUTURE,
     SESSION_NOT_FOUND,
 )
+from shared.clock import add_months
 from shared.domain import DomainError
 from shared.errors import ATTENDANCE_EMPTY, HOUSEHOLD_INACTIVE, HOUSEHOLD_UNKNOWN
 from shared.events import EventPayload
@@ -79,6 +82,7 @@ class RecordAttendance:
 class Complete:
     enrolment_id: UUID
     certificate_prefix: str  # e.g. TB-HC-2026-1A2B3C; the decider numbers it
+    today: date
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,7 @@ class RecordOutcome:
     months_after: int
     monthly_income_idr: int
     business_status: BusinessStatus
+    today: date
     employed: bool = False
     note_commitment: str | None = None
 
@@ -187,12 +192,18 @@ def decide_attendance(state: Course, c: RecordAttendance) -> list[EventPayload]:
 
 
 def decide_complete(state: Course, c: Complete) -> TrainingCompleted:
-    """At the course's attendance threshold; certificates numbered in completion order."""
+    """Once the last session is held, at the course's attendance threshold; certificates
+    numbered in completion order."""
     trainee = state.trainee(c.enrolment_id)
     if trainee.status == "completed":
         raise DomainError(ALREADY_COMPLETED, "the trainee has already completed the course")
     if trainee.status != "enrolled":
         raise DomainError(NOT_COMPLETABLE, f"the trainee is {trainee.status}, not enrolled")
+    if state.ends_on is not None and state.ends_on > c.today:
+        raise DomainError(
+            COURSE_NOT_FINISHED,
+            f"the course's last session is on {state.ends_on}; decide completion on or after",
+        )
     pct = state.attendance_pct(trainee)
     if pct < state.threshold_pct:
         raise DomainError(
@@ -208,7 +219,9 @@ def decide_complete(state: Course, c: Complete) -> TrainingCompleted:
 
 
 def decide_outcome(state: Course, c: RecordOutcome) -> OutcomeRecorded:
-    """One follow-up per month count, of a trainee who completed."""
+    """One follow-up per month count, of a trainee who completed, once that many months
+    have passed since the course's last session (a "3 months after" outcome recorded on
+    the day of completion would be a guess, not a follow-up)."""
     trainee = state.trainee(c.enrolment_id)
     if trainee.status != "completed":
         raise DomainError(NOT_COMPLETED, "outcomes are followed up for trainees who completed")
@@ -216,6 +229,14 @@ def decide_outcome(state: Course, c: RecordOutcome) -> OutcomeRecorded:
         raise DomainError(
             OUTCOME_RECORDED,
             f"the {c.months_after}-month follow-up is already recorded",
+            field="months_after",
+        )
+    due = add_months(state.ends_on, c.months_after) if state.ends_on else None
+    if due is not None and due > c.today:
+        raise DomainError(
+            FOLLOW_UP_TOO_EARLY,
+            f"the course ended on {state.ends_on}: the {c.months_after}-month follow-up is "
+            f"recorded from {due}",
             field="months_after",
         )
     return OutcomeRecorded(

@@ -6,6 +6,7 @@ Frozen values; `course.evolve` makes the next one from an event.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Literal
 from uuid import UUID
 
@@ -57,6 +58,11 @@ class Course:
         """Eligible households first, then in the order they applied."""
         waiting = [t for t in self.trainees if t.status == "waitlisted"]
         return min(waiting, key=lambda t: not t.priority) if waiting else None
+
+    @property
+    def ends_on(self) -> date | None:
+        """The day of the last session: the course has ended once it is held."""
+        return max((s.on for s in self.sessions), default=None)
 
     def attendance_pct(self, trainee: Trainee) -> int:
         held = {s.session_id for s in self.sessions}

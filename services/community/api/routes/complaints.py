@@ -45,7 +45,7 @@ from services.community.errors import (
     TICKET_COLLISION,
     TICKET_NOT_FOUND,
 )
-from shared.deps import Page, Reads, check_rw, decode_cursor, page
+from shared.deps import Cursor, Page, Reads, check_rw, decode_cursor, page
 from shared.domain import DomainError
 from shared.errors import RATE_LIMITED, RW_OUTSIDE, errors
 from shared.events import utcnow
@@ -132,7 +132,7 @@ async def list_complaints(
     rw: Annotated[str | None, Query(pattern=r"^\d{2}$")] = None,
     sla: SlaState | None = None,
     ticket_code: Annotated[str | None, Query(pattern=TICKET)] = None,
-    cursor: str | None = None,
+    cursor: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> Page[ComplaintSummary]:
     ticket = commitments(settings).ticket(ticket_code) if ticket_code else None

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Response
 
 from services.distribution import handlers
 from services.distribution.api import queries
-from services.distribution.api.deps import ManagerWork, OfficerWork, Reader, Settings
+from services.distribution.api.deps import AllocationReader, ManagerWork, OfficerWork, Settings
 from services.distribution.api.schemas import (
     AllocationIn,
     AllocationOut,
@@ -131,5 +131,7 @@ async def report_undelivered(
     summary="One allocation",
     responses=errors(ALLOCATION_NOT_FOUND),
 )
-async def get_allocation(allocation_id: UUID, session: Reads, principal: Reader) -> AllocationOut:
+async def get_allocation(
+    allocation_id: UUID, session: Reads, principal: AllocationReader
+) -> AllocationOut:
     return await _allocation(session, allocation_id)

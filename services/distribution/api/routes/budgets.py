@@ -11,7 +11,7 @@ from fastapi import APIRouter, Path
 
 from services.distribution import handlers
 from services.distribution.api import queries
-from services.distribution.api.deps import ManagerWork, Reader
+from services.distribution.api.deps import ManagerWork, MoneyReader
 from services.distribution.api.schemas import PERIOD, BudgetIn, BudgetOut, TopUpIn
 from services.distribution.errors import (
     BENEFIT_EXCEEDS_BUDGET,
@@ -66,6 +66,6 @@ async def top_up(
 
 @router.get("/budgets", response_model=list[BudgetOut], summary="Budgets with what remains of each")
 async def list_budgets(
-    session: Reads, principal: Reader, programme: Programme | None = None
+    session: Reads, principal: MoneyReader, programme: Programme | None = None
 ) -> list[BudgetOut]:
     return await queries.budget_list(session, programme)

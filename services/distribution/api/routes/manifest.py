@@ -16,10 +16,10 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 
 from services.distribution.api import queries
-from services.distribution.api.deps import Finder, Reader, Settings
+from services.distribution.api.deps import AllocationReader, Finder, Settings
 from services.distribution.api.schemas import AllocationStatus, LookupIn, LookupOut, ManifestItem
 from services.distribution.errors import ROUND_NOT_FOUND
-from shared.deps import Page, Reads, decode_cursor, page
+from shared.deps import Cursor, Page, Reads, decode_cursor, page
 from shared.domain import DomainError
 from shared.errors import CURSOR_INVALID, errors
 from shared.pii import commitments
@@ -36,10 +36,10 @@ router = APIRouter(tags=["rounds"])
 async def manifest(
     round_id: UUID,
     session: Reads,
-    principal: Reader,
+    principal: AllocationReader,
     rw: Annotated[str | None, Query(pattern=r"^\d{2}$")] = None,
     status: AllocationStatus | None = None,
-    cursor: str | None = None,
+    cursor: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> Page[ManifestItem]:
     rows = await queries.manifest(

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Path
 
 from services.distribution import handlers
 from services.distribution.api import queries
-from services.distribution.api.deps import ManagerWork, Reader
+from services.distribution.api.deps import ManagerWork, MoneyReader
 from services.distribution.api.schemas import CertificateIn, CertificateOut, CertificateStatus
 from services.distribution.domain.ids import officer_id
 from services.distribution.errors import (
@@ -17,6 +16,7 @@ from services.distribution.errors import (
     CERTIFIED_ON_FUTURE,
     EXPIRY_BEFORE_CERTIFICATION,
 )
+from shared import clock
 from shared.deps import Reads
 from shared.errors import errors
 
@@ -44,5 +44,5 @@ async def certify(
 @router.get(
     "/officers", response_model=list[CertificateStatus], summary="Certificates, newest first"
 )
-async def list_certificates(session: Reads, principal: Reader) -> list[CertificateStatus]:
-    return await queries.certificate_list(session, date.today())
+async def list_certificates(session: Reads, principal: MoneyReader) -> list[CertificateStatus]:
+    return await queries.certificate_list(session, clock.today())

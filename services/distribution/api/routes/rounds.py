@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
 
 from services.distribution import handlers
 from services.distribution.api import queries
-from services.distribution.api.deps import FacilitatorWork, ManagerWork, Reader, Settings
+from services.distribution.api.deps import (
+    FacilitatorWork,
+    ManagerWork,
+    MoneyReader,
+    RoundReader,
+    Settings,
+)
 from services.distribution.api.schemas import (
+    PERIOD,
     EndorsementIn,
     RoundIn,
     RoundOut,
@@ -95,11 +103,12 @@ async def close_round(round_id: UUID, uow: ManagerWork, session: Reads) -> Round
 @router.get("/rounds", response_model=list[RoundOut], summary="Rounds, newest first")
 async def list_rounds(
     session: Reads,
-    principal: Reader,
+    principal: RoundReader,
     programme: Programme | None = None,
     status: RoundStatus | None = None,
+    period: Annotated[str | None, Query(pattern=PERIOD, examples=["2026-12"])] = None,
 ) -> list[RoundOut]:
-    return await queries.round_list(session, programme, status)
+    return await queries.round_list(session, programme, status, period)
 
 
 @router.get(
@@ -108,7 +117,7 @@ async def list_rounds(
     summary="One round with its counters",
     responses=errors(ROUND_NOT_FOUND),
 )
-async def get_round(round_id: UUID, session: Reads, principal: Reader) -> RoundOut:
+async def get_round(round_id: UUID, session: Reads, principal: RoundReader) -> RoundOut:
     return await _round(session, round_id)
 
 
@@ -118,7 +127,7 @@ async def get_round(round_id: UUID, session: Reads, principal: Reader) -> RoundO
     summary="Totals, per RW",
     responses=errors(ROUND_NOT_FOUND),
 )
-async def round_summary(round_id: UUID, session: Reads, principal: Reader) -> RoundSummaryOut:
+async def round_summary(round_id: UUID, session: Reads, principal: MoneyReader) -> RoundSummaryOut:
     found = await queries.round_summary(session, round_id)
     if found is None:
         raise DomainError(ROUND_NOT_FOUND, f"no round {round_id}", field="round_id")

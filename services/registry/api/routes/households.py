@@ -37,20 +37,21 @@ from services.registry.errors import (
     SURVEYED_ON_FUTURE,
 )
 from shared import eventstore
-from shared.deps import IfMatch, Page, Reads, check_rw, decode_cursor, page, set_version
+from shared.deps import Cursor, IfMatch, Page, Reads, check_rw, decode_cursor, page, set_version
 from shared.domain import DomainError
 from shared.errors import (
     HOUSEHOLD_INACTIVE,
     HOUSEHOLD_NOT_FOUND,
     RW_OUTSIDE,
     VERSION_CONFLICT,
+    VERSION_STALE,
     errors,
 )
 from shared.pii import commitments
 
 router = APIRouter(prefix="/households", tags=["households"])
 # What every command on an existing household can answer.
-CHANGES = (HOUSEHOLD_NOT_FOUND, HOUSEHOLD_INACTIVE, VERSION_CONFLICT)
+CHANGES = (HOUSEHOLD_NOT_FOUND, HOUSEHOLD_INACTIVE, VERSION_CONFLICT, VERSION_STALE)
 
 
 async def _household(session: Reads, household_id: UUID, response: Response) -> HouseholdOut:
@@ -136,7 +137,7 @@ async def list_households(
     vulnerability: Literal["elderly", "disabled", "children"] | None = None,
     desil: Annotated[int | None, Query(ge=1, le=10)] = None,
     eligible: bool | None = None,
-    cursor: str | None = None,
+    cursor: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> Page[HouseholdSummary]:
     rows = await queries.household_list(

@@ -25,8 +25,10 @@ from services.training.errors import (
     ALREADY_COMPLETED,
     ALREADY_ENROLLED,
     ATTENDANCE_TOO_LOW,
+    COURSE_NOT_FINISHED,
     COURSE_NOT_FOUND,
     ENROLMENT_NOT_FOUND,
+    FOLLOW_UP_TOO_EARLY,
     NOT_A_MEMBER,
     NOT_COMPLETABLE,
     NOT_COMPLETED,
@@ -115,7 +117,9 @@ async def record_attendance(
     response_model=EnrolmentOut,
     response_model_exclude_unset=True,
     summary="Complete the course (attendance rule) and issue the certificate",
-    responses=errors(*ON_ENROLMENT, ALREADY_COMPLETED, NOT_COMPLETABLE, ATTENDANCE_TOO_LOW),
+    responses=errors(
+        *ON_ENROLMENT, ALREADY_COMPLETED, NOT_COMPLETABLE, COURSE_NOT_FINISHED, ATTENDANCE_TOO_LOW
+    ),
 )
 async def complete(
     course_id: UUID, enrolment_id: UUID, uow: CoordinatorWork, session: Reads
@@ -129,7 +133,7 @@ async def complete(
     status_code=201,
     response_model=OutcomeOut,
     summary="Record a follow-up (income, business) months after the course",
-    responses=errors(*ON_ENROLMENT, NOT_COMPLETED, OUTCOME_RECORDED),
+    responses=errors(*ON_ENROLMENT, NOT_COMPLETED, FOLLOW_UP_TOO_EARLY, OUTCOME_RECORDED),
 )
 async def record_outcome(
     course_id: UUID,
