@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Annotated
+
+from fastapi import Path, Query
 
 from services.audit.errors import NOT_A_DAY, NOT_A_NUMBER, OUT_OF_RANGE, PARAMETER_REQUIRED
 from shared.domain import DomainError
@@ -18,6 +21,11 @@ MAX_PAGE = 1000
 MAX_NUMBER = 2**62
 _NUMBER = re.compile(r"[0-9]{1,19}")
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# The text of a number or a day, bounded where it enters: a 40-digit number still gets
+# 400 `out_of_range` from `number` (a long day 400 `not_a_day`); anything longer is
+# refused by FastAPI (422).
+NumberText = Annotated[str | None, Query(max_length=40, description="a whole number")]
+IndexText = Annotated[str, Path(max_length=40, description="a leaf index")]
 # What `number` and `page_size` can answer, for a route's `responses=`.
 NUMBER_ERRORS = (NOT_A_NUMBER, OUT_OF_RANGE)
 
@@ -58,3 +66,9 @@ def day(value: str | None, name: str) -> str | None:
     except ValueError as exc:
         raise DomainError(NOT_A_DAY, f"{name} must be a day, YYYY-MM-DD", field=name) from exc
     return value
+
+
+def day_text(description: str) -> str | None:
+    """A day query parameter, bounded where it enters; read with `day`."""
+    found: str | None = Query(default=None, max_length=40, description=description)
+    return found

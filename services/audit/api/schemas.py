@@ -27,7 +27,7 @@ def b64(data: bytes) -> str:
 class CosignatureIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    tree_size: int = Field(ge=0, le=2**63 - 1, description="the checkpoint's tree size")
+    tree_size: int = Field(ge=0, le=2**53 - 1, description="the checkpoint's tree size")
     cosignature: str = Field(
         min_length=1, max_length=400, description="one signature line: '— <name> <base64>'"
     )

@@ -12,7 +12,7 @@ from fastapi.responses import PlainTextResponse
 from services.audit import cosignatures, handlers
 from services.audit.api import queries
 from services.audit.api.deps import Settings, TheLedger, WitnessWork
-from services.audit.api.params import NUMBER_ERRORS, number
+from services.audit.api.params import NUMBER_ERRORS, NumberText, number
 from services.audit.api.schemas import (
     CheckpointOut,
     CosignatureIn,
@@ -45,7 +45,7 @@ CHOOSING = (*NUMBER_ERRORS, NO_CHECKPOINT, NO_COSIGNED_CHECKPOINT)
     responses=errors(*CHOOSING),
 )
 async def checkpoint(
-    session: Reads, settings: Settings, cosigned: str | None = None
+    session: Reads, settings: Settings, cosigned: NumberText = None
 ) -> PlainTextResponse:
     quorum = number(cosigned, "cosigned", default=0, maximum=MAX_QUORUM)
     chosen, held = await queries.checkpoint(session, quorum, settings.witness_keys)
@@ -59,7 +59,7 @@ async def checkpoint(
     responses=errors(*CHOOSING),
 )
 async def checkpoint_json(
-    session: Reads, settings: Settings, cosigned: str | None = None
+    session: Reads, settings: Settings, cosigned: NumberText = None
 ) -> CheckpointOut:
     quorum = number(cosigned, "cosigned", default=0, maximum=MAX_QUORUM)
     chosen, held = await queries.checkpoint(session, quorum, settings.witness_keys)

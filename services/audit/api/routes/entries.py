@@ -15,7 +15,15 @@ from fastapi import APIRouter, Query
 from services.audit import ledger
 from services.audit.api import queries
 from services.audit.api.deps import TOKEN_ERRORS, Anyone, TheLedger, require_auditor
-from services.audit.api.params import NUMBER_ERRORS, day, number, page_size
+from services.audit.api.params import (
+    NUMBER_ERRORS,
+    IndexText,
+    NumberText,
+    day,
+    day_text,
+    number,
+    page_size,
+)
 from services.audit.api.schemas import (
     ConsistencyOut,
     EntriesOut,
@@ -44,7 +52,7 @@ router = APIRouter(prefix="/ledger", tags=["ledger"])
     summary="Entries in index order: public views, commitments, leaf bytes",
     responses=errors(*NUMBER_ERRORS),
 )
-async def entries(session: Reads, start: str | None = None, limit: str | None = None) -> EntriesOut:
+async def entries(session: Reads, start: NumberText = None, limit: NumberText = None) -> EntriesOut:
     return await queries.entries(session, number(start, "start", default=0), page_size(limit))
 
 
@@ -55,7 +63,7 @@ async def entries(session: Reads, start: str | None = None, limit: str | None = 
     responses=errors(*NUMBER_ERRORS, BEYOND_TREE, INDEX_BEYOND_TREE, NO_CHECKPOINT),
 )
 async def inclusion_proof(
-    index: str, session: Reads, tree_size: str | None = None
+    index: IndexText, session: Reads, tree_size: NumberText = None
 ) -> InclusionProofOut:
     position = number(index, "index")
     size = await ledger.committed_size(session)
@@ -81,7 +89,7 @@ async def inclusion_proof(
     ),
 )
 async def consistency(
-    session: Reads, first: str | None = None, second: str | None = None
+    session: Reads, first: NumberText = None, second: NumberText = None
 ) -> ConsistencyOut:
     m = number(first, "first", minimum=1)
     size = await ledger.committed_size(session)
@@ -103,12 +111,12 @@ async def search(
     session: Reads,
     principal: Anyone,
     type: str | None = Query(default=None, max_length=80),
-    since: str | None = Query(default=None, description="first day, YYYY-MM-DD (Jakarta)"),
-    until: str | None = Query(default=None, description="last day, YYYY-MM-DD (Jakarta)"),
+    since: str | None = day_text("first day, YYYY-MM-DD (Jakarta)"),
+    until: str | None = day_text("last day, YYYY-MM-DD (Jakarta)"),
     aggregate_id: UUID | None = Query(default=None, description="auditors only"),
     actor: str | None = Query(default=None, max_length=120, description="auditors only"),
-    cursor: str | None = None,
-    limit: str | None = None,
+    cursor: NumberText = None,
+    limit: NumberText = None,
 ) -> SearchOut:
     if aggregate_id is not None or actor is not None:
         # Which events concern one household, or one officer, is not public.

@@ -14,7 +14,7 @@ from fastapi import APIRouter
 
 from services.audit.api import queries
 from services.audit.api.deps import TOKEN_ERRORS, Auditor
-from services.audit.api.params import NUMBER_ERRORS, number, page_size
+from services.audit.api.params import NUMBER_ERRORS, IndexText, NumberText, number, page_size
 from services.audit.api.schemas import OpeningOut, OpeningsOut
 from services.audit.errors import INDEX_BEYOND_TREE, LEAF_ERASED
 from shared.deps import Reads
@@ -31,7 +31,7 @@ log = logging.getLogger("bansos.audit.openings")
     summary="Open one leaf: its salt and sealed content",
     responses=errors(*TOKEN_ERRORS, *NUMBER_ERRORS, INDEX_BEYOND_TREE, LEAF_ERASED),
 )
-async def opening(index: str, session: Reads, principal: Auditor) -> OpeningOut:
+async def opening(index: IndexText, session: Reads, principal: Auditor) -> OpeningOut:
     position = number(index, "index")
     size, row = await queries.sealed_row(session, position)
     if row is None:
@@ -56,7 +56,7 @@ async def opening(index: str, session: Reads, principal: Auditor) -> OpeningOut:
     responses=errors(*TOKEN_ERRORS, *NUMBER_ERRORS),
 )
 async def openings(
-    session: Reads, principal: Auditor, start: str | None = None, limit: str | None = None
+    session: Reads, principal: Auditor, start: NumberText = None, limit: NumberText = None
 ) -> OpeningsOut:
     first = number(start, "start", default=0)
     opened = await queries.openings(session, first, page_size(limit))
