@@ -1,5 +1,6 @@
-"""Demo data for distribution: a BLT and a sembako round over the demo households, endorsed,
-allocated, and mostly handed over (some households not at home, moved or refusing)."""
+"""Demo data for distribution: a BLT and a sembako round a month over the demo households,
+endorsed, allocated, and mostly handed over (some households not at home, moved or
+refusing), each RW's posko by its own officer, with a few planted irregularities."""
 
 from __future__ import annotations
 
@@ -7,13 +8,14 @@ import asyncio
 import contextlib
 import hashlib
 import random
-from datetime import date, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 import httpx
 
-from shared.auth import Role
-from shared.demo import DEMO_SUBJECTS, DemoContext, known, ok
+from shared import clock
+from shared.auth import Role, issue_token
+from shared.demo import DemoContext, known, ok
 
 SEMBAKO_PACKAGE = [
     {"name": "beras", "quantity": 10, "unit": "kg"},
@@ -27,19 +29,25 @@ CONCURRENCY = 8
 
 
 async def seed(ctx: DemoContext) -> None:
-    """Budget the month, certify the demo's officer, and run both rounds over the
-    households the registry's seeder made (`made["households"]`) and those of earlier demo
-    runs; `made["rounds"]` = the rounds' summaries, each with the receipt codes handed out."""
+    """Budget the month, certify one officer per RW, and run the month's two rounds over
+    the households the registry's seeder made (`made["households"]`) and those of earlier
+    demo runs; `made["rounds"]` = the rounds' summaries, each with the receipt codes
+    handed out.
+
+    Run again in the same month it schedules nothing new: it finds its own rounds (the
+    programme's round over the same RWs), allocates the households registered since, and
+    hands over what is still pending. The first run of a month also plants a few
+    irregularities for the oversight findings to show (`made["planted"]`)."""
     households: list[dict[str, Any]] = ctx.made.get("households", [])
     heads = {
         h["household_id"]: next(m["nik"] for m in h["members"] if m["relationship"] == "head")
         for h in households
     }
+    planted: list[str] = []
     with ctx.status("aid rounds: budgets, endorsement, allocation, hand-over ..."):
         async with (
             ctx.client("distribution", Role.programme_manager) as manager,
             ctx.client("distribution", Role.community_facilitator) as facilitator,
-            ctx.client("distribution", Role.distribution_officer) as officer,
             contextlib.AsyncExitStack() as stack,
         ):
             # The households of earlier demo runs: the registry (its personal data) stands
@@ -51,20 +59,30 @@ async def seed(ctx: DemoContext) -> None:
                 )
             if households:
                 await known(manager, households[-1]["household_id"])
-            period = f"{date.today():%Y-%m}"
+            period = f"{clock.today():%Y-%m}"
             await _budget(manager, period)
-            await _certify(manager, DEMO_SUBJECTS[Role.distribution_officer], ctx.rng)
             rws = ctx.settings.rw_list
+            officers: dict[str, httpx.AsyncClient] = {}
+            for rw in rws:  # one officer serves one posko
+                sub = officer_of(rw)
+                await _certify(manager, sub, ctx.rng)
+                officers[rw] = await stack.enter_async_context(_officer(ctx, sub))
             half = len(rws) // 2 or 1
             summaries = []
             for programme, covered in (("BLT", rws[:half]), ("SEMBAKO", rws[half:] or rws)):
-                rid = await _round(manager, facilitator, programme, period, covered)
+                rid, fresh = await _round(manager, facilitator, programme, period, covered)
                 ok(await manager.post(f"/rounds/{rid}/allocations/bulk"), "budget_exceeded")
-                receipts = await _hand_over(officer, registry, rid, heads, ctx.rng)
+                pending = await _manifest(officers[covered[0]], rid, status="allocated")
+                if fresh and programme == "BLT":
+                    planted = await _plant(officers, registry, pending, heads, ctx.rng)
+                    done = {p.split()[0] for p in planted}
+                    pending = [i for i in pending if i["allocation_id"] not in done]
+                receipts = await _hand_over(officers, registry, pending, heads, ctx.rng)
                 summary = ok(await manager.get(f"/rounds/{rid}/summary"))
                 # The codes the officer handed to each recipient: the demo's residents hold them.
                 summaries.append({**summary, "receipt_codes": receipts})
     ctx.made["rounds"] = summaries
+    ctx.made["planted"] = planted
     for s in summaries:
         ctx.report(
             f"{s['programme']} round {s['round_id']}: {s['allocated']} allocated, "
@@ -75,8 +93,24 @@ async def seed(ctx: DemoContext) -> None:
     if codes:
         ctx.report(
             f"receipt codes handed to recipients, e.g. [bold]{codes[0]}[/bold] "
-            "(a resident checks their aid with it)"
+            "(a resident checks their aid with it at http://127.0.0.1:8005/cek)"
         )
+    for line in planted:
+        ctx.report(f"planted for the oversight findings: allocation {line}")
+
+
+def officer_of(rw: str) -> str:
+    """The demo's officer at RW `rw`'s posko (a token subject)."""
+    return f"petugas.rw{rw}"
+
+
+def _officer(ctx: DemoContext, sub: str) -> httpx.AsyncClient:
+    token = issue_token(ctx.settings, sub, Role.distribution_officer)
+    return httpx.AsyncClient(
+        base_url=ctx.urls["distribution"],
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=120,
+    )
 
 
 async def _budget(manager: httpx.AsyncClient, period: str) -> None:
@@ -105,8 +139,8 @@ async def _certify(manager: httpx.AsyncClient, officer_sub: str, rng: random.Ran
             f"/officers/{officer_sub}/certificates",
             json={
                 "certificate_number": f"SERT-BANSOS-{rng.randrange(10**6):06d}",
-                "certified_on": str(date.today() - timedelta(days=60)),
-                "expires_on": str(date.today() + timedelta(days=305)),
+                "certified_on": str(clock.today() - timedelta(days=60)),
+                "expires_on": str(clock.today() + timedelta(days=305)),
             },
         ),
         "certificate_recorded",
@@ -119,18 +153,22 @@ async def _round(
     programme: str,
     period: str,
     rws: list[str],
-) -> str:
-    """A round over `rws`, its poskos open today, endorsed by the community."""
+) -> tuple[str, bool]:
+    """The programme's round of the month over `rws` (an earlier run's, or a new one with
+    its poskos open today, endorsed by the community); True when it is new."""
+    listed = await manager.get("/rounds", params={"programme": programme, "period": period})
+    if listed.is_error:
+        ok(listed)  # raises, naming the request
+    for found in listed.json():
+        if sorted(p["rw"] for p in found["poskos"]) == sorted(rws):
+            return str(found["round_id"]), False
     created = ok(
         await manager.post(
             "/rounds",
             json={
                 "programme": programme,
                 "period": period,
-                "poskos": [
-                    {"rw": rw, "place": f"Posko RW {rw}, balai warga", "on": str(date.today())}
-                    for rw in rws
-                ],
+                "poskos": [{"rw": rw, "place": _posko(rw), "on": str(clock.today())} for rw in rws],
             },
         )
     )
@@ -141,14 +179,18 @@ async def _round(
             json={"note": f"jadwal disepakati dalam rembuk warga RW {', '.join(rws)}"},
         )
     )
-    return rid
+    return rid, True
 
 
-async def _manifest(officer: httpx.AsyncClient, round_id: str) -> list[dict[str, Any]]:
+def _posko(rw: str) -> str:
+    return f"Posko RW {rw}, balai warga"
+
+
+async def _manifest(officer: httpx.AsyncClient, round_id: str, status: str) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     cursor: str | None = None
     while True:
-        params: dict[str, str | int] = {"limit": 500}
+        params: dict[str, str | int] = {"limit": 500, "status": status}
         if cursor:
             params["cursor"] = cursor
         page = ok(await officer.get(f"/rounds/{round_id}/manifest", params=params))
@@ -157,45 +199,56 @@ async def _manifest(officer: httpx.AsyncClient, round_id: str) -> list[dict[str,
             return items
 
 
+async def _head(
+    registry: httpx.AsyncClient | None, heads: dict[str, str], household: str
+) -> str | None:
+    """The NIK on the head's KTP, shown at the posko."""
+    if household not in heads and registry is not None:
+        reply = await registry.get(f"/households/{household}")
+        if reply.status_code == 200:
+            members = reply.json()["members"]
+            heads[household] = next(m["nik"] for m in members if m["relationship"] == "head")
+    return heads.get(household)
+
+
+def _receipt(item: dict[str, Any], nik: str, rng: random.Random, **changes: Any) -> dict[str, Any]:
+    photo = f"{item['allocation_id']}-{rng.random()}".encode()
+    return {
+        "recipient_nik": nik,
+        "place": _posko(item["rw"]),
+        "evidence_sha256": hashlib.sha256(photo).hexdigest(),
+        "gps": [
+            round(-6.31 + rng.uniform(-0.004, 0.004), 6),
+            round(106.836 + rng.uniform(-0.004, 0.004), 6),
+        ],
+        **changes,
+    }
+
+
 async def _hand_over(
-    officer: httpx.AsyncClient,
+    officers: dict[str, httpx.AsyncClient],
     registry: httpx.AsyncClient | None,
-    round_id: str,
+    items: list[dict[str, Any]],
     heads: dict[str, str],
     rng: random.Random,
 ) -> list[str]:
-    """85 % handed over, 10 % reported undelivered, the rest still pending; returns the
-    receipt codes handed over."""
+    """At each RW's posko its officer hands over 85 % of the pending allocations, reports
+    10 % undelivered, and leaves the rest pending; returns the receipt codes handed over."""
     gate = asyncio.Semaphore(CONCURRENCY)
     receipts: list[str] = []
 
     async def visit(item: dict[str, Any]) -> None:
         draw = rng.random()
-        household = item["household_id"]
+        officer = officers[item["rw"]]
         async with gate:
-            if household not in heads and registry is not None:
-                reply = await registry.get(f"/households/{household}")
-                if reply.status_code == 200:
-                    members = reply.json()["members"]
-                    heads[household] = next(
-                        m["nik"] for m in members if m["relationship"] == "head"
-                    )
-            if household not in heads:
+            nik = await _head(registry, heads, item["household_id"])
+            if nik is None:
                 return  # no one to hand it to yet: pending
             if draw < 0.85:
-                photo = f"{item['allocation_id']}-{rng.random()}".encode()
                 handed = ok(
                     await officer.post(
                         f"/allocations/{item['allocation_id']}/receipt",
-                        json={
-                            "recipient_nik": heads[household],
-                            "place": f"Posko RW {item['rw']}, balai warga",
-                            "evidence_sha256": hashlib.sha256(photo).hexdigest(),
-                            "gps": [
-                                round(-6.31 + rng.uniform(-0.004, 0.004), 6),
-                                round(106.836 + rng.uniform(-0.004, 0.004), 6),
-                            ],
-                        },
+                        json=_receipt(item, nik, rng),
                     )
                 )
                 receipts.append(handed["receipt_code"])
@@ -208,5 +261,49 @@ async def _hand_over(
                     )
                 )
 
-    await asyncio.gather(*(visit(i) for i in await _manifest(officer, round_id)))
+    await asyncio.gather(*(visit(i) for i in items))
     return receipts
+
+
+async def _plant(
+    officers: dict[str, httpx.AsyncClient],
+    registry: httpx.AsyncClient | None,
+    items: list[dict[str, Any]],
+    heads: dict[str, str],
+    rng: random.Random,
+) -> list[str]:
+    """Hand-overs that the distribution accepts (each is possible in the field) but that
+    an auditor must see: a receipt dated days before it was recorded, one photo used as
+    evidence twice, and one officer at a second RW's posko within the hour. Returns
+    "<allocation id> <what>" lines."""
+    by_rw: dict[str, list[dict[str, Any]]] = {}
+    for item in items:
+        if await _head(registry, heads, item["household_id"]) is not None:
+            by_rw.setdefault(item["rw"], []).append(item)
+    rws = [rw for rw in sorted(by_rw) if len(by_rw[rw]) >= 2]
+    if len(rws) < 2:
+        return []  # too few households for the plants
+    first, second = by_rw[rws[0]], by_rw[rws[1]]
+    backdated, reused, evidence_of = first[0], first[1], second[0]
+    away = second[1]
+    planted: list[tuple[dict[str, Any], dict[str, Any], httpx.AsyncClient, str]] = []
+    days_ago = datetime.combine(clock.today() - timedelta(days=5), time(10), clock.JAKARTA)
+    planted.append(
+        (backdated, {"received_at": days_ago.isoformat()}, officers[rws[0]], "backdated")
+    )
+    photo = hashlib.sha256(f"{rng.random()}".encode()).hexdigest()
+    planted.append((evidence_of, {"evidence_sha256": photo}, officers[rws[1]], "evidence"))
+    planted.append((reused, {"evidence_sha256": photo}, officers[rws[0]], "evidence reused"))
+    # RW rws[0]'s officer hands over at RW rws[1]'s posko too.
+    planted.append((away, {}, officers[rws[0]], f"officer of RW {rws[0]} at RW {rws[1]}"))
+    lines = []
+    for item, changes, officer, what in planted:
+        nik = heads[item["household_id"]]
+        ok(
+            await officer.post(
+                f"/allocations/{item['allocation_id']}/receipt",
+                json=_receipt(item, nik, rng, **changes),
+            )
+        )
+        lines.append(f"{item['allocation_id']} {what}")
+    return lines

@@ -24,11 +24,13 @@ import httpx
 import pytest
 
 from services.community import demo as community_demo
+from services.distribution import demo as distribution_demo
 from services.training import demo as training_demo
 from shared.auth import Role
 from shared.cli import run_demo
 from shared.demo import DEMO_SUBJECTS
 from shared.events import PAYLOAD_TYPES
+from shared.settings import CommonSettings
 from tests.helpers import UpProcess, bearer
 
 pytestmark = pytest.mark.e2e
@@ -116,6 +118,7 @@ def secrets_of(up: UpProcess, made: dict[str, Any]) -> dict[str, set[str]]:
         *(text for _, text in community_demo.COMPLAINTS),
         # staff are shown by role, never by name
         *(sub for role, sub in DEMO_SUBJECTS.items() if sub != role.value),
+        *(distribution_demo.officer_of(rw) for rw in CommonSettings().rw_list),
     }
     return {
         "personal data": people,
