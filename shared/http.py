@@ -223,11 +223,13 @@ def create_app(spec: ServiceSpec, settings: CommonSettings, version: str = "0.1.
             status_code=200 if ok else 503,
         )
 
-    @app.get("/asyncapi.json", tags=["operations"], summary="AsyncAPI 3.0 of published events")
-    async def asyncapi() -> Response:
-        return Response(
-            runtime.asyncapi.to_specification().to_json(), media_type="application/json"
-        )
+    @app.get(
+        "/asyncapi.json",
+        tags=["operations"],
+        summary="AsyncAPI 3.0 of the events it publishes and the subjects it receives",
+    )
+    async def asyncapi() -> dict[str, Any]:
+        return runtime.asyncapi_document()
 
     if settings.trusted_proxies:
         # Only these may say who the client is (X-Forwarded-For): the rate limits count

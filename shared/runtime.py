@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import json
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any
@@ -15,7 +16,7 @@ from sqlalchemy import text
 
 from shared.consumers import ProjectionConsumer
 from shared.db import ensure_database, make_engine, migrate, read_only, sessionmaker
-from shared.events import PAYLOAD_TYPES, subject_for
+from shared.events import PAYLOAD_TYPES, Envelope, subject_for
 from shared.messaging import OutboxRelay, connected, ensure_stream, make_broker
 from shared.settings import CommonSettings
 from shared.telemetry import setup_tracing
@@ -83,6 +84,40 @@ class Runtime:
                     title=f"{event_type} v{version}",
                     description=(model.__doc__ or "").strip() or None,
                 )
+
+    def asyncapi_document(self) -> dict[str, Any]:
+        """AsyncAPI 3.0: the events it publishes (FastStream's document) and the subjects
+        it receives (its consumers and `reads`), each received message an envelope."""
+        document: dict[str, Any] = json.loads(self.asyncapi.to_specification().to_json())
+        received = [(c.subject, f"consumer {c.name}") for c in self.spec.consumers]
+        received += list(self.spec.reads)
+        if not received:
+            return document
+        schemas = document.setdefault("components", {}).setdefault("schemas", {})
+        messages = document["components"].setdefault("messages", {})
+        schemas["Envelope"] = Envelope.model_json_schema(
+            ref_template="#/components/schemas/{model}"
+        )
+        schemas.update(schemas["Envelope"].pop("$defs", {}))
+        messages["Envelope"] = {
+            "title": "Envelope",
+            "payload": {"$ref": "#/components/schemas/Envelope"},
+        }
+        for subject, why in received:
+            key = f"receive {subject}"
+            document.setdefault("channels", {})[key] = {
+                "address": subject,
+                "description": why,
+                "messages": {"Envelope": {"$ref": "#/components/messages/Envelope"}},
+                "bindings": {"nats": {"subject": subject, "bindingVersion": "custom"}},
+            }
+            ref = key.replace(" ", "%20")
+            document.setdefault("operations", {})[key] = {
+                "action": "receive",
+                "channel": {"$ref": f"#/channels/{ref}"},
+                "messages": [{"$ref": f"#/channels/{ref}/messages/Envelope"}],
+            }
+        return document
 
     async def start(self) -> None:
         await ensure_database(self.settings.database_url)

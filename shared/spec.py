@@ -41,6 +41,9 @@ class ServiceSpec:
     metadata: Sequence[MetaData]  # its tables: constraint names, the migration drift test
     project: Projector  # its read models, from its own events, in the command's transaction
     consumers: Sequence[Subscription] = ()  # what it learns from other services' events
+    # Subjects it reads by other means than `consumers` (the audit's ingest of `bansos.>`),
+    # as (subject, why): documented in its AsyncAPI beside the consumers.
+    reads: Sequence[tuple[str, str]] = ()
     constraints: Mapping[str, Unique] = field(default_factory=dict)
     demo: Callable[[DemoContext], Coroutine[Any, Any, None]] | None = None
     # Start hooks and background tasks beyond the kernel's (the audit's ledger and ingest).

@@ -76,5 +76,6 @@ SERVICE = ServiceSpec(
     migrations=MIGRATIONS,
     metadata=[tables.metadata],
     project=projections.project,
+    reads=[("bansos.>", "the ledger's ingest: every message of the stream, in stream order")],
     setup=setup,
 )

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
 
 import pytest
 
@@ -47,3 +49,49 @@ async def test_docs_are_served_by_the_service_itself(
         if name != "audit":  # the audit's own page is the public transparency page
             home = await client.get("/", follow_redirects=False)
             assert home.status_code in (302, 307) and home.headers["location"] == "/docs"
+
+
+def _resolves(document: dict[str, Any], node: Any) -> list[str]:
+    """Every `$ref` under `node` that points nowhere in `document`."""
+    broken: list[str] = []
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str):
+            target: Any = document
+            for part in ref.removeprefix("#/").split("/"):
+                part = unquote(part)
+                target = target.get(part) if isinstance(target, dict) else None
+            if target is None:
+                broken.append(ref)
+        for value in node.values():
+            broken += _resolves(document, value)
+    elif isinstance(node, list):
+        for value in node:
+            broken += _resolves(document, value)
+    return broken
+
+
+@pytest.mark.parametrize("name", list(SPECS))
+async def test_asyncapi_documents_what_each_service_sends_and_receives(
+    name: str, tmp_path: Path, nats_server: NatsServer
+) -> None:
+    spec = SPECS[name]
+    settings = spec.settings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}",
+        nats_url=nats_server.url,
+        audit_data_dir=tmp_path / "audit",
+    )
+    async with serve_app(spec.app(settings)) as client:
+        document = (await client.get("/asyncapi.json")).json()
+    operations = document.get("operations", {}).values()
+    received = {
+        document["channels"][unquote(o["channel"]["$ref"].rsplit("/", 1)[-1])]["address"]
+        for o in operations
+        if o["action"] == "receive"
+    }
+    sent = {o["channel"]["$ref"] for o in operations if o["action"] == "send"}
+    assert received == {c.subject for c in spec.consumers} | {s for s, _ in spec.reads}
+    if name == "audit":
+        assert received == {"bansos.>"}  # the ledger's ingest: every message
+    assert sent, f"{name} documents nothing it publishes"
+    assert _resolves(document, document) == []
