@@ -143,6 +143,7 @@ class Oversight:
         self.about: dict[UUID, list[tuple[int, str, str]]] = defaultdict(list)  # timelines
         self.raised: list[Finding] = []  # findings judged as their leaf was folded
         self.erasures = 0  # audit.leaves_erased leaves seen
+        self.unjudged: list[int] = []  # leaves whose event the fold could not take in
         self._cache: tuple[int, list[Finding]] | None = None
         self._times: tuple[int, list[StepTime]] | None = None
 
@@ -163,7 +164,12 @@ class Oversight:
         at = envelope.occurred_at
         if self.now is None or at > self.now:
             self.now = at
-        self._event(index, envelope, payload, at)
+        try:
+            self._event(index, envelope, payload, at)
+        except (ArithmeticError, LookupError, TypeError, ValueError):
+            # A leaf the rules cannot read (a shape no rule expects) must not stop
+            # oversight of every leaf after it; it is counted, the same on every replay.
+            self.unjudged.append(index)
 
     def _tick_day(self, day: Any) -> None:
         if isinstance(day, str):
