@@ -39,3 +39,16 @@ ONE_TARGET_REQUIRED = declare(
 )
 NO_MATCHING_LEAVES = declare(404, "no_matching_leaves", "no leaf of the target is left to erase")
 ERASURE_DONE = declare(409, "erasure_done", "this erasure has been recorded already")
+
+# --- oversight (auditors) --------------------------------------------------------------------
+NOT_A_CHOICE = declare(400, "not_a_choice", "the parameter is not one of its allowed values")
+MALFORMED_PARAMETER = declare(
+    400, "malformed_parameter", "the parameter does not have its required form"
+)
+ROUND_NOT_IN_LEDGER = declare(404, "round_not_in_ledger", "the ledger holds no such round")
+HOUSEHOLD_NOT_IN_LEDGER = declare(
+    404, "household_not_in_ledger", "the ledger holds no entry about this household"
+)
+OVERSIGHT_NOT_READY = declare(
+    503, "oversight_not_ready", "oversight is still folding the ledger from leaf 0; retry shortly"
+)

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import FastAPI
 
-from services.audit import projections, tables
+from services.audit import oversight, projections, tables
 from services.audit.api import ROUTERS
 from services.audit.consumers import Ingestor, checkpoint_loop
 from services.audit.ledger import Ledger
@@ -61,6 +61,7 @@ def setup(runtime: Runtime, app: FastAPI) -> None:
 
     runtime.on_start.append(open_ledger)
     runtime.tasks.extend([ingest, checkpoints])
+    app.state.oversight = oversight.install(runtime, ledger)  # findings, times: auditors, page
 
 
 SERVICE = ServiceSpec(
