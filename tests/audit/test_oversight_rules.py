@@ -196,6 +196,31 @@ def test_officer_two_places_within_an_hour() -> None:
     assert scene.rules() == {}
 
 
+def test_officer_who_steps_out_once_is_two_findings_not_one_per_hand_over() -> None:
+    """Out to RW 04's posko once, then back at RW 03 for the rest of the hour."""
+    scene = Scene()
+    poskos = (
+        Posko(rw="03", place="Balai warga RW 03", on=POSKO_DAY),
+        Posko(rw="04", place="Masjid RW 04", on=POSKO_DAY),
+    )
+    r = Round(scene, poskos=poskos).set_up()
+    home = [Household(scene, nik=hexes(20 + n)).register() for n in range(6)]
+    away = Household(scene, nik=hexes(40), rw="04").register()
+    for h in (*home, away):
+        h.allocate(r)
+    before = home[0].receive(r)
+    out = away.receive(r, received_at=MORNING + timedelta(minutes=5), place="Masjid RW 04")
+    back = [
+        h.receive(r, received_at=MORNING + timedelta(minutes=10 + n))
+        for n, h in enumerate(home[1:])
+    ]
+    found = scene.fold().findings()
+    assert [(f.rule, f.evidence) for f in found] == [
+        ("officer_two_places", (before, out)),
+        ("officer_two_places", (out, back[0])),
+    ]
+
+
 def test_nik_in_two_households_active() -> None:
     scene = Scene()
     a = Household(scene).register()

@@ -689,13 +689,19 @@ class Oversight:
         place: dict[str, Any],
         r: RoundRecord | None,
     ) -> None:
-        """The nearest earlier-recorded hand-over by the same officer, within an hour, at
-        another place: one finding per hand-over at most."""
+        """The officer's hand-overs just before and just after this one (by time), within
+        an hour, at another place: a move between poskos. Only neighbours count, so an
+        officer who stepped out to another posko once is one finding each way, not one per
+        hand-over of the rest of the hour."""
         seen = self.hand_overs[e.officer_id]
         here = HandOver(e.received_at, _place(e.place), i)
-        low = bisect.bisect_left(seen, e.received_at - TWO_PLACES, key=lambda h: h.received_at)
-        high = bisect.bisect_right(seen, e.received_at + TWO_PLACES, key=lambda h: h.received_at)
-        clashes = [h for h in seen[low:high] if h.place != here.place]
+        at = bisect.bisect_right(seen, e.received_at, key=lambda h: h.received_at)
+        neighbours = seen[max(at - 1, 0) : at + 1]
+        clashes = [
+            h
+            for h in neighbours
+            if h.place != here.place and abs(h.received_at - e.received_at) <= TWO_PLACES
+        ]
         if clashes:
             other = min(clashes, key=lambda h: (abs(h.received_at - e.received_at), h.idx))
             minutes = int(abs(other.received_at - e.received_at).total_seconds() // 60)
