@@ -39,3 +39,11 @@ ONE_TARGET_REQUIRED = declare(
 )
 NO_MATCHING_LEAVES = declare(404, "no_matching_leaves", "no leaf of the target is left to erase")
 ERASURE_DONE = declare(409, "erasure_done", "this erasure has been recorded already")
+
+# --- cek bansos (the public page) --------------------------------------------------------------
+RECEIPT_NOT_FOUND = declare(
+    404, "receipt_not_found", "no hand-over in the ledger has this receipt code"
+)
+RECEIPT_NOT_YET_SIGNED = declare(
+    409, "receipt_not_yet_signed", "the hand-over is in the ledger but not yet in a checkpoint"
+)

@@ -1,6 +1,6 @@
 """The ledger's HTTP API under /ledger: routes per resource (entries and proofs,
 checkpoints and cosignatures, sealed openings, erasures), their schemas and queries."""
 
-from services.audit.api.routes import checkpoints, entries, erasures, sealed
+from services.audit.api.routes import checkpoints, entries, erasures, public, sealed
 
-ROUTERS = [entries.router, checkpoints.router, sealed.router, erasures.router]
+ROUTERS = [entries.router, checkpoints.router, sealed.router, erasures.router, public.router]
