@@ -52,3 +52,10 @@ HOUSEHOLD_NOT_IN_LEDGER = declare(
 OVERSIGHT_NOT_READY = declare(
     503, "oversight_not_ready", "oversight is still folding the ledger from leaf 0; retry shortly"
 )
+# --- cek bansos (the public page) --------------------------------------------------------------
+RECEIPT_NOT_FOUND = declare(
+    404, "receipt_not_found", "no hand-over in the ledger has this receipt code"
+)
+RECEIPT_NOT_YET_SIGNED = declare(
+    409, "receipt_not_yet_signed", "the hand-over is in the ledger but not yet in a checkpoint"
+)

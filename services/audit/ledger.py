@@ -28,6 +28,7 @@ from services.audit.tables import (
     leaves,
     node_key,
     nodes,
+    receipts,
     sealed,
 )
 from shared.checkpoint import Signer, sign_checkpoint
@@ -151,12 +152,14 @@ class Ledger:
             return 0
         frontier = copy.deepcopy(self.frontier)  # adopted only once the transaction commits
         start = frontier.size
-        leaf_rows, sealed_rows, node_rows = [], [], []
+        leaf_rows, sealed_rows, node_rows, receipt_rows = [], [], [], []
         for i, leaf in enumerate(fresh):
             for level, index, hash_ in frontier.append(leaf.hash):
                 if level > 0:
                     node_rows.append((node_key(level, index), hash_))
             unparseable = leaf.reason is not None
+            if leaf.receipt is not None:
+                receipt_rows.append({"receipt_commitment": leaf.receipt, "idx": start + i})
             event_id, type_, aggregate_id, actor, occurred_at = leaf.search
             leaf_rows.append(
                 (
@@ -192,6 +195,8 @@ class Ledger:
             await to_sealed.execute(conn, sealed_rows)
             if node_rows:
                 await to_nodes.execute(conn, node_rows)
+            if receipt_rows:  # a few per batch at most: no bulk path needed
+                await conn.execute(insert(receipts), receipt_rows)
             await conn.execute(
                 update(cursor)
                 .where(cursor.c.id == 1)
@@ -296,6 +301,25 @@ async def search(
         if actor is not None:
             query = query.where(sealed.c.actor == actor)
     return list(await conn.execute(query.order_by(leaves.c.idx).limit(limit)))
+
+
+async def receipt_leaf(conn: Executor, commitment: str) -> int | None:
+    """The first leaf of the hand-over whose receipt code has this commitment."""
+    found = await conn.scalar(
+        select(func.min(receipts.c.idx)).where(receipts.c.receipt_commitment == commitment)
+    )
+    return None if found is None else int(found)
+
+
+async def public_leaves(conn: Executor, start: int, end: int, types: Sequence[str]) -> list[Any]:
+    """(idx, leaf_data) of the leaves of these types in [start, end), in index order."""
+    return list(
+        await conn.execute(
+            select(leaves.c.idx, leaves.c.leaf_data)
+            .where(leaves.c.idx >= start, leaves.c.idx < end, leaves.c.type.in_(types))
+            .order_by(leaves.c.idx)
+        )
+    )
 
 
 async def count_unparseable(conn: Executor) -> int:

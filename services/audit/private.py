@@ -10,11 +10,11 @@ from typing import Any
 from uuid import UUID
 
 import orjson
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from services.audit.domain.erasure import LINKING_TYPES, Household, Target, might_hold
-from services.audit.tables import erasures, sealed
+from services.audit.tables import erasures, receipts, sealed
 from shared.events.audit import LegalBasis
 from shared.pii import SaltedCommitment
 
@@ -98,8 +98,10 @@ async def _lock(db: Executor, indices: Sequence[int]) -> list[int]:
 
 
 async def erase(db: Executor, indices: Sequence[int], erasure_id: UUID, now: datetime) -> None:
-    """Delete what the leaves commit to, and the personal search columns with it."""
+    """Delete what the leaves commit to, the personal search columns with it, and the
+    receipt index (an erased hand-over is no longer found by its receipt code)."""
     for start in range(0, len(indices), CHUNK):
+        await db.execute(delete(receipts).where(receipts.c.idx.in_(indices[start : start + CHUNK])))
         await db.execute(
             update(sealed)
             .where(sealed.c.idx.in_(indices[start : start + CHUNK]))

@@ -56,6 +56,10 @@ class AuditSettings(CommonSettings):
     witnesses: str = Field(
         default="", description="comma-separated witness vkeys (<name>+<key ID>+<key>)"
     )
+    # cek bansos (POST /cek/receipts), per client address; a `limits` rate string.
+    receipt_check_rate: str = "30/minute"
+    # The community's resolution SLA (same setting, BANSOS_SLA_RESOLVE_DAYS), for the page.
+    sla_resolve_days: int = Field(default=14, ge=1, le=365)
 
     @field_validator("witnesses")
     @classmethod

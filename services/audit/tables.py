@@ -1,4 +1,4 @@
-"""The audit database (migrations a0001, a0002): the public ledger, its private store, and
+"""The audit database (migrations a0001, a0002, a0003): the public ledger, its private store, and
 what the service keeps beside them (witness cosignatures, erasure records)."""
 
 from __future__ import annotations
@@ -82,6 +82,16 @@ sealed = Table(
     Column("occurred_at", UTCDateTime()),
     Column("erased_at", UTCDateTime()),
     Column("erasure_id", Uuid),
+)
+
+# cek bansos: a hand-over's receipt commitment -> its leaf, written with the leaf. Private
+# (it links a commitment to a leaf); an erasure deletes its rows. Not unique: a hand-over
+# published twice is two leaves, and a resident sees the first.
+receipts = Table(
+    "ledger_receipts",
+    metadata,
+    Column("receipt_commitment", String(64), primary_key=True),
+    Column("idx", BigInteger, primary_key=True, autoincrement=False),
 )
 
 # Witness cosignatures of checkpoints (C2SP tlog-cosignature), one per (size, witness).

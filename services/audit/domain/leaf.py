@@ -48,6 +48,7 @@ class Leaf:
     content: bytes
     search: tuple[Any, ...] = NO_SEARCH_FIELDS
     reason: str | None = None  # why it could not be parsed; None for an envelope
+    receipt: str | None = None  # an aid_received's receipt commitment, for cek bansos
 
     @property
     def unparseable(self) -> bool:
@@ -112,7 +113,29 @@ def make_leaf(stream_seq: int, subject: str, raw: bytes, salt: bytes) -> Leaf:
     data = _splice(shown, sealed(salt, content), stream_seq, subject)
     e = envelope
     search = (e.event_id, e.type, e.aggregate_id, e.actor, e.occurred_at)
-    return Leaf(stream_seq, subject, data, leaf_hash(data), public["day"], salt, content, search)
+    return Leaf(
+        stream_seq,
+        subject,
+        data,
+        leaf_hash(data),
+        public["day"],
+        salt,
+        content,
+        search,
+        receipt=receipt_commitment(e.type, received),
+    )
+
+
+RECEIPTS_IN = "distribution.aid_received"
+
+
+def receipt_commitment(type_: str, envelope: dict[str, Any]) -> str | None:
+    """The receipt commitment a valid hand-over carries (version 1 carried none): the
+    key by which a resident's receipt code finds its leaf (cek bansos)."""
+    if type_ != RECEIPTS_IN:
+        return None
+    found = envelope.get("payload", {}).get("receipt_commitment")
+    return found if isinstance(found, str) else None
 
 
 def make_leaves(messages: Sequence[tuple[int, str, bytes]]) -> list[Leaf]:
