@@ -77,8 +77,10 @@ async def test_the_page_shows_the_ledgers_figures_in_indonesian_and_english(
     assert f'<span id="ledger-size">{len(audit.published)}</span>' in html
     assert "&lt;5" in html  # RW 04's small cells
     assert "bansos verify --url" in html and "cdn" not in html.lower()
-    # No oversight running: its parts say so.
-    assert '<section id="findings"><h2>Temuan pengawasan per aturan</h2><p class="absent">—' in html
+    # The oversight's counts per rule, as it holds them now (no ids).
+    assert '<section id="findings"><h2>Temuan pengawasan per aturan</h2>' in html
+    for rule in audit.app.state.oversight.finding_counts():
+        assert f'data-rule="{rule}"' in html
     english = await audit.client.get("/", params={"lang": "en"})
     assert '<html lang="en">' in english.text and "IDR 2,400,000" in english.text
     assert "Oversight findings per rule" in english.text
@@ -93,11 +95,12 @@ async def test_the_page_shows_the_oversights_counts_and_times(
     seeded: tuple[Audit, Scenario],
 ) -> None:
     audit, _ = seeded
+    real = audit.app.state.oversight
     audit.app.state.oversight = FakeOversight()
     try:
         html = (await audit.client.get("/", params={"lang": "en"})).text
     finally:
-        del audit.app.state.oversight
+        audit.app.state.oversight = real
     assert '<span data-rule="handover_twice">7</span>' in html
     assert '<span data-rule="evidence_reused">&lt;5</span>' in html
     assert "a_new_rule" in html  # unknown codes as they are
