@@ -147,6 +147,17 @@ def run_in_browser(driver: Any, url: str, size: int) -> dict[str, Any]:
         name = path.strip("/") or "page"
         driver.save_screenshot(str(ARTIFACTS / f"phone-{name}.png"))
     found["widths"] = widths
+    # The verified result on the phone: labels keep a readable width beside long hashes.
+    driver.find_element(By.ID, "code").send_keys(CODE.lower())
+    driver.find_element(By.CSS_SELECTOR, "#cek-form button").click()
+    wait.until(
+        seen.presence_of_element_located((By.CSS_SELECTOR, '#cek-status[data-verified="true"]'))
+    )
+    found["label_widths"] = driver.execute_script(
+        "return [...document.querySelectorAll('#cek-result dt')]"
+        ".map(e => e.getBoundingClientRect().width)"
+    )
+    driver.save_screenshot(str(ARTIFACTS / "phone-cek-verified.png"))
     return found
 
 
@@ -176,3 +187,4 @@ async def test_the_public_page_in_a_real_browser(
     assert found["wrong"] == "false"
     for path, (scroll_width, inner) in found["widths"].items():
         assert inner == 390 and scroll_width <= 390, (path, scroll_width)
+    assert found["label_widths"] and min(found["label_widths"]) >= 80, found["label_widths"]
