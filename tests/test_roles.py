@@ -47,7 +47,7 @@ def table(spec: ServiceSpec) -> str:
         who = (
             "anyone, no token"
             if roles == ["public"]
-            else ", ".join(f"`{r}`" for r in roles if r != "admin")
+            else ", ".join(f"`{r}`" for r in roles if r != "admin") or "`admin` only"
         )
         rows.append(f"| `{method} {path}` | {who} |")
     return "\n".join(rows) + "\n"

@@ -93,7 +93,7 @@ async def seed(ctx: DemoContext) -> None:
     if codes:
         ctx.report(
             f"receipt codes handed to recipients, e.g. [bold]{codes[0]}[/bold] "
-            "(a resident checks their aid with it at http://127.0.0.1:8005/cek)"
+            f"(a resident checks their aid with it at {ctx.urls.get('audit', '')}/cek)"
         )
     for line in planted:
         ctx.report(f"planted for the oversight findings: allocation {line}")
