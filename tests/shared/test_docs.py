@@ -10,10 +10,20 @@ from urllib.parse import unquote
 
 import pytest
 
-from shared.spec import discover
+from shared.settings import CommonSettings
+from shared.spec import ServiceSpec, discover
 from tests.helpers import NatsServer, serve_app
 
 SPECS = discover()
+
+
+def settings_of(spec: ServiceSpec, tmp_path: Path, nats_server: NatsServer) -> CommonSettings:
+    """The service alone, on SQLite, against the test's nats-server."""
+    return spec.settings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}",
+        nats_url=nats_server.url,
+        audit_data_dir=tmp_path / "audit",
+    )
 
 
 @pytest.mark.parametrize("name", list(SPECS))
@@ -21,12 +31,7 @@ async def test_docs_are_served_by_the_service_itself(
     name: str, tmp_path: Path, nats_server: NatsServer
 ) -> None:
     spec = SPECS[name]
-    settings = spec.settings(
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}",
-        nats_url=nats_server.url,
-        audit_data_dir=tmp_path / "audit",
-    )
-    async with serve_app(spec.app(settings)) as client:
+    async with serve_app(spec.app(settings_of(spec, tmp_path, nats_server))) as client:
         for page in ("/docs", "/redoc"):
             html = (await client.get(page)).text
             links = re.findall(r"""(?:src|href)=["']([^"']+)["']""", html)
@@ -76,12 +81,7 @@ async def test_asyncapi_documents_what_each_service_sends_and_receives(
     name: str, tmp_path: Path, nats_server: NatsServer
 ) -> None:
     spec = SPECS[name]
-    settings = spec.settings(
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}",
-        nats_url=nats_server.url,
-        audit_data_dir=tmp_path / "audit",
-    )
-    async with serve_app(spec.app(settings)) as client:
+    async with serve_app(spec.app(settings_of(spec, tmp_path, nats_server))) as client:
         document = (await client.get("/asyncapi.json")).json()
     operations = document.get("operations", {}).values()
     received = {

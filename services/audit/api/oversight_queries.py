@@ -184,17 +184,7 @@ def select_findings(
 
 
 def finding(f: Finding) -> FindingOut:
-    return FindingOut(
-        rule=f.rule,
-        rw=f.rw,
-        programme=f.programme,
-        period=f.period,
-        round_id=f.round_id,
-        day=f.day,
-        description=f.description,
-        evidence=list(f.evidence),
-        subjects=list(f.subjects),
-    )
+    return FindingOut.model_validate(f, from_attributes=True)
 
 
 CSV_COLUMNS = list(FindingOut.model_fields)
@@ -218,15 +208,7 @@ def as_jsonl(found: list[Finding]) -> bytes:
 
 
 def step_time(t: StepTime) -> StepTimeOut:
-    return StepTimeOut(
-        step=t.step,
-        rw=t.rw,
-        programme=t.programme,
-        month=t.month,
-        count=t.count,
-        median_days=t.median_days,
-        p90_days=t.p90_days,
-    )
+    return StepTimeOut.model_validate(t, from_attributes=True)
 
 
 async def timeline(
