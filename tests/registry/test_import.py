@@ -99,14 +99,14 @@ def dtks_csv(rows: Sequence[Sequence[str]], header: Sequence[str] = HEADER) -> b
 
 
 def settings_for(database_url: str, nats: NatsServer, tmp: Path, **more: Any) -> RegistrySettings:
-    return RegistrySettings(
-        database_url=database_url,
-        nats_url=nats.url,
-        import_dir=tmp / "imports",
-        import_worker=False,  # the tests run the jobs themselves, batch by batch
-        import_batch_rows=2,
-        **more,
-    )
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "nats_url": nats.url,
+        "import_dir": tmp / "imports",
+        "import_worker": False,  # the tests run the jobs themselves, batch by batch
+        "import_batch_rows": 2,
+    }
+    return RegistrySettings(**{**values, **more})
 
 
 @asynccontextmanager
@@ -333,3 +333,34 @@ async def test_the_upload_is_refused_with_the_reason(
         auditor = bearer(Role.auditor, "inspektorat")
         reply = await client.post("/imports", files={"file": ("x.csv", b"a")}, headers=auditor)
         assert reply.status_code == 403
+
+
+async def test_the_xlsx_sample_imports_as_the_csv_sample_does(
+    nats_server: NatsServer, tmp_path: Path
+) -> None:
+    samples = Path(__file__).parents[2] / "services" / "registry" / "samples"
+    found = []
+    for name in ("dtks-sample.csv", "dtks-sample.xlsx"):
+        database = f"sqlite+aiosqlite:///{tmp_path / name}.db"
+        settings = settings_for(database, nats_server, tmp_path / name, import_batch_rows=500)
+        async with registry(settings) as (client, runtime):
+            job = await upload(client, (samples / name).read_bytes(), name)
+            await Importer(runtime).process(UUID(job))
+            reply = (await client.get(f"/imports/{job}", headers=OPERATOR)).json()
+            found.append((reply["format"], counts(reply), await report(client, job)))
+    (csv_format, csv_counts, csv_report), (xlsx_format, xlsx_counts, xlsx_report) = found
+    assert (csv_format, xlsx_format) == ("csv", "xlsx")
+    assert csv_counts == xlsx_counts
+    assert (csv_counts["households_registered"], csv_counts["households_refused"]) == (50, 5)
+    assert (
+        [line[3] for line in xlsx_report]
+        == [line[3] for line in csv_report]
+        == [
+            "nik_birth_date",
+            "nik_repeated_in_file",
+            "one_head_required",
+            "household_refused",
+            "string_pattern_mismatch",
+            "rw_outside_kelurahan",
+        ]
+    )
