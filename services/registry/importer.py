@@ -98,9 +98,12 @@ def records(path: Path, fmt: str) -> Iterator[Row]:
             dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t|")
         except csv.Error:
             dialect = csv.excel
-        for number, cells in enumerate(csv.reader(text, dialect), start=1):
-            if any(c.strip() for c in cells):
-                yield number, cells
+        try:
+            for number, cells in enumerate(csv.reader(text, dialect), start=1):
+                if any(c.strip() for c in cells):
+                    yield number, cells
+        except csv.Error as exc:  # a NUL byte, say: no CSV a spreadsheet wrote
+            raise FileRefused(f"not a readable CSV file: {exc}") from exc
 
 
 def header(path: Path, fmt: str) -> dtks.Columns:

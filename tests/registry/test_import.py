@@ -364,3 +364,13 @@ async def test_the_xlsx_sample_imports_as_the_csv_sample_does(
             "rw_outside_kelurahan",
         ]
     )
+
+
+async def test_a_file_that_is_no_csv_is_refused_not_a_fault(
+    nats_server: NatsServer, tmp_path: Path
+) -> None:
+    database = f"sqlite+aiosqlite:///{tmp_path / 'r.db'}"
+    async with registry(settings_for(database, nats_server, tmp_path)) as (client, _):
+        for name, content in (("x.csv", b"NIK\x00;NO_KK\n1\x002"), ("x.xlsx", b"PK\x03\x04junk")):
+            reply = await client.post("/imports", files={"file": (name, content)}, headers=OPERATOR)
+            assert (reply.status_code, reply.json()["error"]) == (422, "import_file_unreadable")
