@@ -256,6 +256,7 @@ class Stack:
             "BANSOS_HTTP_HOST": "127.0.0.1",
             "BANSOS_HTTP_PORT": str(self.port(name)),
             "BANSOS_AUDIT_DATA_DIR": str((self.var / "audit").resolve()),
+            "BANSOS_IMPORT_DIR": str((self.var / "registry" / "imports").resolve()),
         }
         if name == "audit" and self.witnesses:
             env["BANSOS_WITNESSES"] = ",".join(self.witness_vkeys())

@@ -14,3 +14,10 @@ DUPLICATE_OF_REQUIRED = declare(
 )
 DUPLICATE_OF_SELF = declare(422, "duplicate_of_self", "a household cannot duplicate itself")
 SURVEYED_ON_FUTURE = declare(422, "surveyed_on_future", "a survey cannot be in the future")
+IMPORT_NOT_FOUND = declare(404, "import_not_found", "no such import job")
+IMPORT_FILE_REQUIRED = declare(
+    422, "import_file_required", "send the file as the multipart part `file`"
+)
+IMPORT_FILE_UNREADABLE = declare(
+    422, "import_file_unreadable", "the file is not a CSV or XLSX DTKS list with its header row"
+)

@@ -28,17 +28,18 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.registry.projections import metadata
+from services.registry.projections import households, metadata
 from shared.pii import SaltedCommitment
 
 household_pii = Table(
     "household_pii",
     metadata,
     Column("household_id", Uuid, primary_key=True),
-    Column("kk_number", String(16), nullable=False),
+    # Indexed: an import finds the household a row belongs to by its KK or DTKS id.
+    Column("kk_number", String(16), nullable=False, index=True),
     Column("address", String(300), nullable=False),
     Column("phone", String(20)),
-    Column("dtks_ref", String(40)),
+    Column("dtks_ref", String(40), index=True),
 )
 
 members = Table(
@@ -149,3 +150,54 @@ async def keep_deactivation_note(
     await session.execute(
         insert(deactivation_notes).values(household_id=household_id, note=note, salt=committed.salt)
     )
+
+
+# --- imports (importer.py) -------------------------------------------------------------
+async def keep_many(
+    session: AsyncSession,
+    households_rows: Sequence[dict[str, Any]],
+    member_rows: Sequence[dict[str, Any]],
+) -> None:
+    """A batch's personal data in two statements: `household_pii` rows, then `members`
+    rows (each with its `position`)."""
+    if households_rows:
+        await session.execute(insert(household_pii), list(households_rows))
+    if member_rows:
+        await session.execute(insert(members), list(member_rows))
+
+
+async def active_by_reference(
+    session: AsyncSession, kk_numbers: Sequence[str], dtks_refs: Sequence[str]
+) -> list[dict[str, Any]]:
+    """The active households with one of these KK numbers or DTKS ids: their personal data
+    and the facts an import compares a row with."""
+    found = await session.execute(
+        select(
+            household_pii,
+            households.c.rt,
+            households.c.rw,
+            households.c.desil,
+            households.c.dtks_listed,
+            households.c.monthly_income_idr,
+        )
+        .join(households, households.c.household_id == household_pii.c.household_id)
+        .where(households.c.status == "active")
+        .where(
+            household_pii.c.kk_number.in_(list(kk_numbers))
+            | household_pii.c.dtks_ref.in_(list(dtks_refs))
+        )
+    )
+    return [dict(row._mapping) for row in found]
+
+
+async def niks_of(session: AsyncSession, household_ids: Sequence[UUID]) -> dict[UUID, list[str]]:
+    """The members' NIKs of these households, in their order."""
+    found: dict[UUID, list[str]] = {h: [] for h in household_ids}
+    rows = await session.execute(
+        select(members.c.household_id, members.c.nik)
+        .where(members.c.household_id.in_(list(household_ids)))
+        .order_by(members.c.household_id, members.c.position)
+    )
+    for household_id, nik in rows:
+        found[household_id].append(nik)
+    return found

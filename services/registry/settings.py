@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 
 from services.registry.domain.household import EligibilityPolicy
@@ -15,6 +17,11 @@ class RegistrySettings(CommonSettings):
     poverty_line_idr: int = Field(default=850_000, gt=0)
     pmt_cutoff: int = Field(default=45, ge=0, le=100)
     desil_max: int = Field(default=4, ge=1, le=10)
+    # Imports (README "Import a DTKS list"): uploaded files wait here until their job is
+    # done; a batch of rows commits at once; the worker runs in the service.
+    import_dir: Path = Path("var/registry/imports")
+    import_batch_rows: int = Field(default=500, ge=1, le=10_000)
+    import_worker: bool = True
 
     def policy(self) -> EligibilityPolicy:
         return EligibilityPolicy(

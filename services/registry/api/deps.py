@@ -13,5 +13,6 @@ from shared.uow import UnitOfWork
 
 # Operators register and change households; auditors may read them.
 OperatorWork = Annotated[UnitOfWork, work(Role.registry_operator)]
+Operator = Annotated[Principal, require(Role.registry_operator)]
 Reader = Annotated[Principal, require(Role.registry_operator, Role.auditor)]
 Settings = Annotated[RegistrySettings, Depends(settings)]

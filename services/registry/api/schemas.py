@@ -184,3 +184,38 @@ class HistoryEventOut(BaseModel):
     occurred_at: datetime
     actor: str
     payload: dict[str, Any]
+
+
+class ImportErrorOut(BaseModel):
+    """One line of an import's error report: the file's row, its column as the file names
+    it, the cell as written and the rule it broke (README "Import a DTKS list")."""
+
+    row: int
+    column: str
+    value: str
+    rule: str
+
+
+class ImportOut(BaseModel):
+    job_id: UUID
+    filename: str
+    format: Literal["csv", "xlsx"]
+    status: Literal["queued", "running", "done", "failed"]
+    rows_total: int | None = Field(description="the file's data rows, once counted")
+    rows_read: int
+    rows_accepted: int = Field(description="new households' rows and new members")
+    rows_updated: int = Field(description="rows of registered households whose data changed")
+    rows_unchanged: int
+    rows_refused: int
+    households_registered: int
+    households_updated: int
+    households_unchanged: int
+    households_refused: int
+    rows_per_s: float | None
+    eta_s: float | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    failure: str | None
+    errors: list[ImportErrorOut] = Field(description="the first lines of the error report")
+    errors_csv: str = Field(description="the whole error report (CSV: row,column,value,rule)")

@@ -136,8 +136,24 @@ class Deactivate:
     duplicate_known: bool = True  # whether the registry knows the household `duplicate_of`
 
 
+@dataclass(frozen=True)
+class Reconcile:
+    """A registered household as an imported file lists it again (importer.py): its changed
+    facts, then its new members, decided as those commands are, one after the other, so a
+    batch decides each household once."""
+
+    update: UpdateHousehold
+    added: tuple[AddMember, ...] = ()
+
+
 Command = (
-    RegisterHousehold | AddMember | UpdateHousehold | RecordSurvey | DecideEligibility | Deactivate
+    RegisterHousehold
+    | AddMember
+    | UpdateHousehold
+    | RecordSurvey
+    | DecideEligibility
+    | Deactivate
+    | Reconcile
 )
 
 
@@ -223,6 +239,14 @@ def decide(state: Household, command: Command) -> list[EventPayload]:
         case UpdateHousehold():
             _require_active(state)
             return _update(state, command)
+        case Reconcile():
+            decided: list[EventPayload] = []
+            steps: tuple[Command, ...] = (command.update, *command.added)
+            for step in steps:
+                for event in decide(state, step):
+                    state = evolve(state, event)
+                    decided.append(event)
+            return decided
         case RecordSurvey():
             _require_active(state)
             if command.surveyed_on > command.today:

@@ -1,0 +1,182 @@
+"""Imports of DTKS lists: upload a file (a job the registry's worker runs), follow it,
+read its error report. Exports: the usulan for the Dinas Sosial.
+
+Each route reads: parse, authorise, call the importer or a query, reply."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import AsyncIterator
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+from uuid import UUID, uuid4
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import StreamingResponse
+from starlette.datastructures import UploadFile
+
+from services.registry import importer, jobs, usulan
+from services.registry.api.deps import Operator, Reader, Settings
+from services.registry.api.schemas import ImportErrorOut, ImportOut
+from services.registry.errors import (
+    IMPORT_FILE_REQUIRED,
+    IMPORT_FILE_UNREADABLE,
+    IMPORT_NOT_FOUND,
+)
+from shared.deps import Reads
+from shared.domain import DomainError
+from shared.errors import errors
+from shared.events import utcnow
+
+router = APIRouter(tags=["imports"])
+# An upload may be far larger than a JSON body (BANSOS_MAX_BODY_BYTES): a city's DTKS
+# list is a few hundred megabytes. It is spooled to disk as it arrives, never held whole.
+IMPORT_MAX_BYTES = 1024 * 1024 * 1024
+CHUNK = 1024 * 1024
+SHOWN_ERRORS = 100
+UPLOAD = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {
+                            "type": "string",
+                            "format": "binary",
+                            "description": "a DTKS export, CSV (`,` or `;`) or XLSX, "
+                            f"at most {IMPORT_MAX_BYTES // 2**20} MiB",
+                        }
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+def _save(sent: UploadFile, path: Path) -> None:
+    with path.open("wb") as out:
+        shutil.copyfileobj(sent.file, out, CHUNK)  # from the spooled upload, by chunks
+
+
+async def _job(session: Reads, job_id: UUID) -> ImportOut:
+    job = await jobs.get(session, job_id)
+    if job is None:
+        raise DomainError(IMPORT_NOT_FOUND, f"no import {job_id}", field="job_id")
+    shown = await jobs.errors(session, job_id, limit=SHOWN_ERRORS)
+    return ImportOut(
+        **{k: job[k] for k in ImportOut.model_fields if k in job},
+        rows_per_s=importer.rows_per_second(job),
+        eta_s=importer.eta_seconds(job),
+        errors=[ImportErrorOut(row=r, column=c, value=v, rule=rule) for r, _, c, v, rule in shown],
+        errors_csv=f"/imports/{job_id}/errors.csv",
+    )
+
+
+@router.post(
+    "/imports",
+    status_code=202,
+    response_model=ImportOut,
+    summary="Import a DTKS list (CSV or XLSX): answers a job to follow",
+    responses=errors(IMPORT_FILE_REQUIRED, IMPORT_FILE_UNREADABLE),
+    openapi_extra=UPLOAD,
+    max_body_size=IMPORT_MAX_BYTES,
+)
+async def upload(
+    request: Request, principal: Operator, settings: Settings, session: Reads, response: Response
+) -> ImportOut:
+    # The token is checked before the body is read (the form is parsed here, not by
+    # FastAPI ahead of the dependencies).
+    form = await request.form(max_files=1, max_fields=4)
+    sent = form.get("file")
+    if not isinstance(sent, UploadFile):
+        raise DomainError(
+            IMPORT_FILE_REQUIRED, "send the file as the multipart part `file`", field="file"
+        )
+    job_id = uuid4()
+    filename = Path(sent.filename or "upload").name[:200]
+    head = await sent.read(8)
+    await sent.seek(0)
+    fmt = importer.file_format(filename, head)
+    path = importer.job_files(settings) / f"{job_id}.{fmt}"
+    await asyncio.to_thread(_save, sent, path)
+    await sent.close()
+    try:
+        await asyncio.to_thread(importer.header, path, fmt)
+    except importer.FileRefused as refused:
+        path.unlink(missing_ok=True)
+        raise DomainError(IMPORT_FILE_UNREADABLE, str(refused), field="file") from refused
+    runtime = request.app.state.runtime
+    async with runtime.sessions.begin() as writing:
+        await jobs.create(
+            writing,
+            job_id=job_id,
+            filename=filename,
+            path=str(path),
+            format=fmt,
+            actor=principal.sub,
+            actor_role=principal.role.value,
+            created_at=utcnow(),
+        )
+    worker = getattr(request.app.state, "importer", None)
+    if worker is not None:
+        worker.wake.set()
+    response.headers["Location"] = f"/imports/{job_id}"
+    return await _job(session, job_id)
+
+
+@router.get(
+    "/imports/{job_id}",
+    response_model=ImportOut,
+    summary="An import's progress, counts and the first lines of its error report",
+    responses=errors(IMPORT_NOT_FOUND),
+)
+async def get_import(job_id: UUID, session: Reads, principal: Reader) -> ImportOut:
+    return await _job(session, job_id)
+
+
+@router.get(
+    "/imports/{job_id}/errors.csv",
+    response_class=StreamingResponse,
+    summary="An import's whole error report as CSV: row,column,value,rule",
+    responses={200: {"content": {"text/csv": {}}}, **errors(IMPORT_NOT_FOUND)},
+)
+async def import_errors(job_id: UUID, session: Reads, principal: Reader) -> StreamingResponse:
+    if await jobs.get(session, job_id) is None:
+        raise DomainError(IMPORT_NOT_FOUND, f"no import {job_id}", field="job_id")
+
+    async def report() -> AsyncIterator[str]:
+        yield usulan.text([("row", "column", "value", "rule")])
+        after = (0, -1)
+        while page := await jobs.errors(session, job_id, after=after):
+            yield usulan.text([(str(r), c, v, rule) for r, _, c, v, rule in page])
+            after = (page[-1][0], page[-1][1])
+
+    return StreamingResponse(
+        report(),
+        media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="import-{job_id}-errors.csv"'},
+    )
+
+
+@router.get(
+    "/exports/usulan",
+    response_class=StreamingResponse,
+    summary="Usulan for the Dinas Sosial: decisions and changes since a day, CSV by DTKS id",
+    responses={200: {"content": {"text/csv": {}}}},
+)
+async def export_usulan(
+    session: Reads,
+    principal: Operator,
+    since: Annotated[date, Query(description="the first day (WIB) to include, YYYY-MM-DD")],
+) -> StreamingResponse:
+    return StreamingResponse(
+        usulan.csv_chunks(session, since),
+        media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="usulan-since-{since}.csv"'},
+    )
