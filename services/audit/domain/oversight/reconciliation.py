@@ -8,8 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
-from services.audit.domain.oversight.fold import CLOSURE_FIELDS, Oversight
 from services.audit.domain.oversight.records import Counts, RoundRecord
+from services.audit.domain.oversight.registry import eligible_by_rw
+from services.audit.domain.oversight.rounds import CLOSURE_FIELDS
+from services.audit.domain.oversight.state import State
 
 MAX_PENDING = 1000  # allocations listed as not received, at most
 
@@ -84,13 +86,13 @@ def _figures(rw: str | None, eligible: int, benefit: int, c: Counts) -> RwFigure
     )
 
 
-def reconcile(state: Oversight, round_id: UUID) -> Reconciliation | None:
+def reconcile(state: State, round_id: UUID) -> Reconciliation | None:
     r: RoundRecord | None = state.rounds.get(round_id)
     if r is None:
         return None
     budget = state.budgets.get(r.budget_id)
     benefit = budget.benefit_idr if budget and budget.benefit_idr else 0
-    eligible = r.eligible_at_close if r.eligible_at_close is not None else state.eligible_by_rw()
+    eligible = r.eligible_at_close if r.eligible_at_close is not None else eligible_by_rw(state)
     rws = sorted(set(r.poskos) | set(r.counts))
     rows = [_figures(rw, eligible.get(rw, 0), benefit, r.counts.get(rw, Counts())) for rw in rws]
     total = Counts(

@@ -11,7 +11,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from services.audit.domain.oversight.state import State
 from shared.clock import JAKARTA
 
 STEPS = (
@@ -85,3 +87,29 @@ def step_times(steps: Iterable[Step]) -> list[StepTime]:
             )
         )
     return out
+
+
+def steps(s: State) -> list[Step]:
+    """The steps the fold's state has seen end: of households, allocations, complaints."""
+    found = []
+
+    def step(name: str, rw: str, programme: str | None, start: Any, end: Any) -> None:
+        if start is not None and end is not None and end >= start:
+            found.append(Step(name, rw, programme, start, end))
+
+    for h in s.households.values():
+        if h.rw is None:
+            continue
+        survey = h.first_survey_at
+        step("registered_to_surveyed", h.rw, None, h.registered_at, survey)
+        step("surveyed_to_eligible", h.rw, None, survey, h.first_eligible_at)
+        step("registered_to_eligible", h.rw, None, h.registered_at, h.first_eligible_at)
+        for programme, at in h.first_allocated_at.items():
+            step("eligible_to_allocated", h.rw, programme, h.first_eligible_at, at)
+    for a in s.allocations.values():
+        step("allocated_to_received", a.rw, a.programme, a.at, a.received_at)
+    for c in s.complaints.values():
+        acknowledged = c.acknowledged_at or c.resolved_at  # resolving acknowledges too
+        step("complaint_filed_to_acknowledged", c.rw, None, c.filed_at, acknowledged)
+        step("complaint_filed_to_resolved", c.rw, None, c.filed_at, c.resolved_at)
+    return found
