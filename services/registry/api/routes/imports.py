@@ -17,7 +17,7 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from starlette.datastructures import UploadFile
 
-from services.registry import importer, jobs, usulan
+from services.registry import import_file, importer, jobs, usulan
 from services.registry.api.deps import Operator, Reader, Settings
 from services.registry.api.schemas import ImportErrorOut, ImportOut
 from services.registry.errors import (
@@ -102,13 +102,13 @@ async def upload(
     filename = Path(sent.filename or "upload").name[:200]
     head = await sent.read(8)
     await sent.seek(0)
-    fmt = importer.file_format(filename, head)
+    fmt = import_file.file_format(filename, head)
     path = importer.job_files(settings) / f"{job_id}.{fmt}"
     await asyncio.to_thread(_save, sent, path)
     await sent.close()
     try:
-        await asyncio.to_thread(importer.header, path, fmt)
-    except importer.FileRefused as refused:
+        await asyncio.to_thread(import_file.header, path, fmt)
+    except import_file.FileRefused as refused:
         path.unlink(missing_ok=True)
         raise DomainError(IMPORT_FILE_UNREADABLE, str(refused), field="file") from refused
     runtime = request.app.state.runtime
