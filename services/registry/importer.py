@@ -2,7 +2,8 @@
 import worker. It reads the file as a stream (import_file.py), a batch of rows at a time
 (`BANSOS_IMPORT_BATCH_ROWS`, never splitting a household), and checks, decides and stores
 each batch in one transaction (import_batch.py, import_checks.py), so a restart resumes
-after the last committed batch. A file it cannot read fails its job with the reason.
+after the last committed batch. A file it cannot read, or a batch the decider keeps
+refusing, fails its job with the reason, and the worker goes on to the next job.
 """
 
 from __future__ import annotations
@@ -24,6 +25,12 @@ from shared.events import utcnow
 from shared.runtime import Runtime
 
 log = logging.getLogger("bansos.registry.import")
+ATTEMPTS = 5  # of one batch, while concurrent registrations keep changing its facts
+
+
+class BatchRefused(Exception):
+    """A batch refused by the decider on every attempt: its job fails (never retried, so
+    one such batch cannot stall every import after it)."""
 
 
 class Importer:
@@ -80,7 +87,8 @@ class Importer:
                 done += 1
             else:
                 return
-        except (FileRefused, OSError) as exc:
+        except (FileRefused, BatchRefused, OSError) as exc:
+            log.warning("import %s failed: %s", job_id, exc)
             async with sessions.begin() as session:
                 await jobs.mark(
                     session, job_id, status="failed", failure=str(exc)[:500], finished_at=utcnow()
@@ -96,13 +104,16 @@ class Importer:
     async def _batch(self, job: dict[str, Any], batch: list[Row], cols: dtks.Columns) -> None:
         """One batch, again when a concurrent registration took a NIK or a household
         first (it is then decided on the new facts)."""
-        for attempt in range(1, 6):
+        for attempt in range(1, ATTEMPTS + 1):
             try:
                 await run_batch(self.runtime, job, batch, cols)
                 return
-            except DomainError:
-                if attempt == 5:
-                    raise
+            except DomainError as exc:
+                if attempt == ATTEMPTS:
+                    raise BatchRefused(
+                        f"the batch from row {batch[0][0]} was refused {ATTEMPTS} times: "
+                        f"{exc.code}: {exc.message}"
+                    ) from exc
                 await asyncio.sleep(0.05 * attempt)
 
 

@@ -13,14 +13,18 @@ from typing import Any
 from uuid import UUID
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 
+from services.registry import importer
+from services.registry.import_batch import run_batch
 from services.registry.importer import Importer
 from services.registry.service import SERVICE
 from services.registry.settings import RegistrySettings
 from shared import eventstore
 from shared.auth import Role
 from shared.db import events
+from shared.domain import DomainError
 from tests.helpers import NatsServer, bearer, eventually, serve_app
 
 OPERATOR = bearer(Role.registry_operator, "operator.siti")
@@ -374,3 +378,33 @@ async def test_a_file_that_is_no_csv_is_refused_not_a_fault(
         for name, content in (("x.csv", b"NIK\x00;NO_KK\n1\x002"), ("x.xlsx", b"PK\x03\x04junk")):
             reply = await client.post("/imports", files={"file": (name, content)}, headers=OPERATOR)
             assert (reply.status_code, reply.json()["error"]) == (422, "import_file_unreadable")
+
+
+async def test_a_batch_refused_every_time_fails_its_job_and_the_next_job_runs(
+    database_url: str, nats_server: NatsServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    attempts: list[int] = []
+
+    async def refusing(runtime: Any, job: dict[str, Any], batch: Any, cols: Any) -> Any:
+        if job["filename"] == "poison.csv":  # as if a registration took its NIK each time
+            attempts.append(batch[0][0])
+            raise DomainError("nik_already_registered", "taken again meanwhile", field="nik")
+        return await run_batch(runtime, job, batch, cols)
+
+    monkeypatch.setattr(importer, "run_batch", refusing)
+    settings = settings_for(database_url, nats_server, tmp_path, import_worker=True)
+    async with registry(settings) as (client, _):
+        poisoned = await upload(client, dtks_csv(GOOD[:1]), "poison.csv")
+        later = await upload(client, dtks_csv(GOOD), "later.csv")
+
+        async def finished(job: str) -> dict[str, Any] | None:
+            got: dict[str, Any] = (await client.get(f"/imports/{job}", headers=OPERATOR)).json()
+            return got if got["status"] in ("done", "failed") else None
+
+        failed = await eventually(lambda: finished(poisoned))
+        assert failed["status"] == "failed" and failed["finished_at"] is not None
+        assert "nik_already_registered: taken again meanwhile" in failed["failure"]
+        assert attempts == [2] * importer.ATTEMPTS  # tried again, then given up
+        done = await eventually(lambda: finished(later))
+        assert done["status"] == "done"
+        assert done["households_registered"] == 2
