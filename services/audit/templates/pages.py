@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from services.audit.domain.transparency import Figures, Posko, Shown
+from services.audit.domain.public_figures import Figures, Posko, Shown
 from services.audit.templates.text import CATEGORIES, RULES, STEPS, Lang, label, t
 from shared.events.public import suppressed
 
