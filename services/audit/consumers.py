@@ -25,6 +25,7 @@ from nats.js.api import ConsumerConfig, DeliverPolicy
 from services.audit.domain.leaf import make_leaves
 from services.audit.ledger import Ledger
 from services.audit.settings import AuditSettings
+from shared.consumers import stream_seq
 from shared.messaging import connected
 
 log = logging.getLogger("bansos.audit")
@@ -131,20 +132,6 @@ class Ingestor:
             raise StaleConsumer(
                 f"stream at {info.state.last_seq}, ledger at {self.ledger.last_stream_seq}"
             )
-
-
-def stream_seq(msg: Msg) -> int:
-    """The message's stream sequence, read from its reply subject as nats-py reads it
-    (`$JS.ACK.<stream>.<consumer>.<delivered>.<stream seq>.…`, 9 tokens, or with domain
-    and account hash before the stream, 11 or more). `msg.metadata` parses every token
-    and builds a datetime: a few µs a message on the hot path, for one number."""
-    tokens = (msg.reply or "").split(".")
-    if tokens[0] == "$JS" and len(tokens) >= 9 and tokens[1] == "ACK":
-        if len(tokens) == 9:
-            return int(tokens[5])
-        if len(tokens) >= 11:
-            return int(tokens[7])
-    return int(msg.metadata.sequence.stream)  # anything else: nats-py's reading, or its error
 
 
 async def checkpoint_loop(ledger: Ledger, interval: float) -> None:

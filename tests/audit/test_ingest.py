@@ -16,7 +16,7 @@ import pytest
 from nats.aio.msg import Msg
 from nats.errors import NotJSMessageError
 
-from services.audit.consumers import stream_seq
+from shared.consumers import stream_seq
 from shared.events import Envelope
 from shared.events.registry import HouseholdDeactivated
 from shared.messaging import ensure_stream
