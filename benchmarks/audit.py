@@ -1,8 +1,10 @@
-"""Audit benchmark: ingest events/s against a raw nats-py pull-consume baseline on the same
-stream; inclusion-proof latency at 1,000,000 leaves; checkpoint lag at 1,000 events/s; and
-the service's peak RSS serving a 1,000,000-leaf ledger.
+"""Audit benchmark: ingest events/s against two raw nats-py reads of the same stream (an
+ordered push consumer with a no-op callback, the in-order limit that ingest is compared
+with, and a pull fetch + ack per message); inclusion-proof latency at 1,000,000 leaves;
+checkpoint lag at 1,000 events/s; and the service's peak RSS serving a 1,000,000-leaf ledger.
 
 Run from the repository root: .venv/bin/python -m benchmarks.audit [--events N] [--leaves N]
+[--lag-seconds N] [--backends sqlite,postgres] [--profile FILE.html] (0 skips a part)
 """
 
 from __future__ import annotations
