@@ -1,23 +1,30 @@
-"""Audit benchmark: ingest events/s against a raw nats-py pull-consume baseline on the same
-stream; inclusion-proof latency at 1,000,000 leaves; checkpoint lag at 1,000 events/s; and
-the service's peak RSS serving a 1,000,000-leaf ledger.
+"""Audit benchmark: ingest events/s against two raw nats-py reads of the same stream (an
+ordered push consumer with a no-op callback, the in-order limit that ingest is compared
+with, and a pull fetch + ack per message); inclusion-proof latency at 1,000,000 leaves;
+checkpoint lag at 1,000 events/s; and the service's peak RSS serving a 1,000,000-leaf ledger.
 
 Run from the repository root: .venv/bin/python -m benchmarks.audit [--events N] [--leaves N]
+[--lag-seconds N] [--backends sqlite,postgres] [--profile FILE.html] (0 skips a part)
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import os
 import random
+import resource
 import statistics
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from uuid import uuid4
 
 import httpx
 import nats
+from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from benchmarks.common import nats_server, postgres_database, service, sqlite_url
@@ -75,6 +82,35 @@ async def raw_pull_consume(url: str, n: int) -> float:
             await msg.ack()
             got += 1
     elapsed = time.perf_counter() - started
+    await nc.close()
+    return n / elapsed
+
+
+async def raw_ordered_consume(url: str, n: int) -> float:
+    """The in-order baseline: an ordered push consumer (flow control, idle heartbeats, no
+    acks) with a no-op callback, as ingest reads the stream."""
+    nc = await nats.connect(url)
+    js = nc.jetstream()
+    got = 0
+    done = asyncio.Event()
+
+    async def noop(msg: Msg) -> None:
+        nonlocal got
+        got += 1
+        if got >= n:
+            done.set()
+
+    started = time.perf_counter()
+    sub = await js.subscribe(
+        "bansos.>",
+        stream="BANSOS",
+        cb=noop,
+        ordered_consumer=True,
+        config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL),
+    )
+    await asyncio.wait_for(done.wait(), timeout=120)
+    elapsed = time.perf_counter() - started
+    await sub.unsubscribe()
     await nc.close()
     return n / elapsed
 
@@ -177,30 +213,66 @@ async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=50_000)
     parser.add_argument("--leaves", type=int, default=1_000_000, help="0 skips the big ledger")
-    parser.add_argument("--lag-seconds", type=int, default=15)
+    parser.add_argument("--lag-seconds", type=int, default=15, help="0 skips the lag run")
+    parser.add_argument("--backends", default="sqlite,postgres", help="ingest on which")
+    parser.add_argument("--profile", help="write a pyinstrument HTML of PostgreSQL ingest")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         with nats_server() as url:
             await publish(url, args.events)
-            raw = await raw_pull_consume(url, args.events)
-            print(f"raw nats-py pull consume (fetch 1000, ack each): {raw:8.0f} msg/s")
-            rate = await ingest_rate(url, sqlite_url(work, "ingest"), work, args.events)
-            print(
-                f"ledger ingest, sqlite, {args.events} events     : {rate:8.0f} ev/s "
-                f"({rate / raw:.0%} of raw)"
-            )
-            async with postgres_database() as database_url:
-                rate = await ingest_rate(url, database_url, work, args.events)
-            print(
-                f"ledger ingest, postgres, {args.events} events   : {rate:8.0f} ev/s "
-                f"({rate / raw:.0%} of raw)"
-            )
+            pull = await raw_pull_consume(url, args.events)
+            ordered = await raw_ordered_consume(url, args.events)
+            print(f"raw nats-py pull consume (fetch 1000, ack each): {pull:8.0f} msg/s")
+            print(f"raw nats-py ordered push consumer, no-op cb    : {ordered:8.0f} msg/s")
+            backends = args.backends.split(",")
+            if "sqlite" in backends:
+                rate = await ingest_rate(url, sqlite_url(work, "ingest"), work, args.events)
+                report("sqlite", args.events, rate, pull, ordered)
+            if "postgres" in backends:
+                async with postgres_database() as database_url:
+                    with profiled(args.profile):
+                        rate = await ingest_rate(url, database_url, work, args.events)
+                report("postgres", args.events, rate, pull, ordered)
+            print(f"benchmark process peak RSS (ingest in-process) : {own_peak_rss_mib():8.0f} MiB")
         if args.leaves:
             await big_ledger(work, args.leaves)
-        with nats_server() as url, service("audit", sqlite_url(work, "lag"), url) as audit:
-            lag = await checkpoint_lag(audit.url, url, 1000, args.lag_seconds)
-            print(f"checkpoint lag p99 at 1000 events/s          : {lag:8.0f} ms")
+        if args.lag_seconds:
+            with nats_server() as url, service("audit", sqlite_url(work, "lag"), url) as audit:
+                lag = await checkpoint_lag(audit.url, url, 1000, args.lag_seconds)
+                print(f"checkpoint lag p99 at 1000 events/s          : {lag:8.0f} ms")
+
+
+def report(backend: str, n: int, rate: float, pull: float, ordered: float) -> None:
+    print(
+        f"ledger ingest, {backend}, {n} events: {rate:8.0f} ev/s "
+        f"({rate / ordered:.0%} of the ordered read, {rate / pull:.0%} of pull + ack)"
+    )
+
+
+@contextlib.contextmanager
+def profiled(path: str | None) -> Iterator[None]:
+    if path is None:
+        yield
+        return
+    from pyinstrument import Profiler  # a development tool, not a dependency
+
+    profiler = Profiler(async_mode="disabled")
+    profiler.start()
+    try:
+        yield
+    finally:
+        profiler.stop()
+        Path(path).write_text(profiler.output_html())
+        print(
+            profiler.output_text(
+                unicode=False, color=False, show_all=bool(os.environ.get("PROFILE_ALL"))
+            )[:20000]
+        )
+
+
+def own_peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 async def big_ledger(work: Path, n: int) -> None:

@@ -108,6 +108,26 @@ class Frontier:
         self._size += 1
         return created
 
+    def extend(self, leaves: Sequence[bytes]) -> list[Node]:
+        """Add leaf hashes in order; return the interior nodes (level >= 1) they complete,
+        in the order `append` would. A batch's loop without `append`'s per-leaf lists."""
+        for leaf in leaves:
+            _require_hash_size("leaf hash", leaf, ValueError)
+        hashes, created = self._hashes, []
+        sha256 = hashlib.sha256
+        for index in range(self._size, self._size + len(leaves)):
+            merged = leaves[index - self._size]
+            hashes.append(merged)
+            level = 0
+            while (index >> level) & 1:
+                hashes.pop()
+                merged = sha256(b"\x01" + hashes.pop() + merged).digest()
+                hashes.append(merged)
+                level += 1
+                created.append((level, index >> level, merged))
+        self._size += len(leaves)
+        return created
+
     def root(self) -> bytes:
         """The tree head at the current size."""
         return _fold_right(self._hashes) if self._hashes else EMPTY_ROOT

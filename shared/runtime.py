@@ -53,7 +53,11 @@ class Runtime:
         self._tasks: list[asyncio.Task[Any]] = []
         self.nats_started = asyncio.Event()
         self.consumers = [
-            (ProjectionConsumer(c.name, self.sessions, c.handle), c.subject) for c in spec.consumers
+            (
+                ProjectionConsumer(c.name, self.sessions, c.handle, handle_batch=c.handle_batch),
+                c.subject,
+            )
+            for c in spec.consumers
         ]
         self._document_events()
         self.asyncapi = AsyncAPI(

@@ -25,6 +25,7 @@ from nats.js.api import ConsumerConfig, DeliverPolicy
 from services.audit.domain.leaf import make_leaves
 from services.audit.ledger import Ledger
 from services.audit.settings import AuditSettings
+from shared.consumers import stream_seq
 from shared.messaging import connected
 
 log = logging.getLogger("bansos.audit")
@@ -111,7 +112,7 @@ class Ingestor:
                 inbox.clear()
                 arrived.clear()
                 room.set()
-                batch = make_leaves([(m.metadata.sequence.stream, m.subject, m.data) for m in msgs])
+                batch = make_leaves([(stream_seq(m), m.subject, m.data) for m in msgs])
                 if writing is not None:
                     self.ingested += await writing
                 writing = asyncio.create_task(self.ledger.append(batch))

@@ -78,27 +78,35 @@ async def compute(conn: Executor, build: Callable[[Callable[[int, int], bytes]],
 
 
 class BulkInsert:
-    """executemany of rows bound once, at the driver.
+    """Rows in the table's column order, written at the driver: PostgreSQL's COPY (binary,
+    through asyncpg), elsewhere an executemany of rows bound once.
 
     Ingest's hot path: SQLAlchemy's per-row parameter handling cost more than SQLite's
-    own insert. Values still go through each column's own bind processor, so types are
-    stored exactly as the rest of the code reads them.
+    own insert, and on PostgreSQL an executemany costs the server a protocol round per
+    row that COPY does not. On SQLite, values still go through each column's own bind
+    processor, so types are stored exactly as the rest of the code reads them; asyncpg's
+    COPY encodes Python values (UUIDs, aware datetimes, bytes) itself.
     """
 
     def __init__(self, table: Table, dialect: Dialect) -> None:
         compiled = insert(table).compile(dialect=dialect)
+        self.table = table.name
         self.sql = str(compiled)
+        self.columns = [c.key for c in table.columns]
         names = list(compiled.positiontup or [])
-        if names != [c.key for c in table.columns]:
+        if names != self.columns:
             raise ValueError(f"{table.name}: unexpected parameter order {names}")
         processors = [
             table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
         ]
         # Only the columns whose type converts a value (UUIDs, timestamps, …), once.
         self.converters = [(i, p) for i, p in enumerate(processors) if p is not None]
+        self.copy = dialect.name == "postgresql" and dialect.driver == "asyncpg"
 
     def bind(self, rows: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
         """Rows hold values in the table's column order."""
+        if not self.converters:
+            return [tuple(row) for row in rows]
         bound = []
         for row in rows:
             values = list(row)
@@ -108,6 +116,14 @@ class BulkInsert:
         return bound
 
     async def execute(self, conn: AsyncConnection, rows: Sequence[Sequence[Any]]) -> None:
+        if self.copy:
+            driver: Any = (await conn.get_raw_connection()).driver_connection
+            # SQLAlchemy opens the transaction with its first statement: a copy before
+            # one would commit on its own, whatever the transaction does after it.
+            if not driver.is_in_transaction():
+                raise RuntimeError(f"COPY into {self.table} outside a transaction")
+            await driver.copy_records_to_table(self.table, records=rows, columns=self.columns)
+            return
         await conn.exec_driver_sql(self.sql, self.bind(rows))
 
 
@@ -152,18 +168,19 @@ class Ledger:
             return 0
         frontier = copy.deepcopy(self.frontier)  # adopted only once the transaction commits
         start = frontier.size
-        leaf_rows, sealed_rows, node_rows, receipt_rows = [], [], [], []
-        for i, leaf in enumerate(fresh):
-            for level, index, hash_ in frontier.append(leaf.hash):
-                if level > 0:
-                    node_rows.append((node_key(level, index), hash_))
+        node_rows = [
+            (node_key(level, index), hash_)
+            for level, index, hash_ in frontier.extend([leaf.hash for leaf in fresh])
+        ]
+        leaf_rows, sealed_rows, receipt_rows = [], [], []
+        for idx, leaf in enumerate(fresh, start):
             unparseable = leaf.reason is not None
             if leaf.receipt is not None:
-                receipt_rows.append({"receipt_commitment": leaf.receipt, "idx": start + i})
+                receipt_rows.append({"receipt_commitment": leaf.receipt, "idx": idx})
             event_id, type_, aggregate_id, actor, occurred_at = leaf.search
             leaf_rows.append(
                 (
-                    start + i,
+                    idx,
                     leaf.stream_seq,
                     leaf.subject,
                     leaf.data,
@@ -175,7 +192,7 @@ class Ledger:
             )
             sealed_rows.append(
                 (
-                    start + i,
+                    idx,
                     "raw" if unparseable else "envelope",
                     leaf.salt,
                     leaf.content,
@@ -190,6 +207,12 @@ class Ledger:
                 )
             )
         async with self.engine.begin() as conn:
+            # The cursor first: it opens the transaction the bulk writes join.
+            await conn.execute(
+                update(cursor)
+                .where(cursor.c.id == 1)
+                .values(last_stream_seq=fresh[-1].stream_seq, tree_size=frontier.size)
+            )
             to_leaves, to_sealed, to_nodes = self._inserts(conn.dialect)
             await to_leaves.execute(conn, leaf_rows)
             await to_sealed.execute(conn, sealed_rows)
@@ -197,11 +220,6 @@ class Ledger:
                 await to_nodes.execute(conn, node_rows)
             if receipt_rows:  # a few per batch at most: no bulk path needed
                 await conn.execute(insert(receipts), receipt_rows)
-            await conn.execute(
-                update(cursor)
-                .where(cursor.c.id == 1)
-                .values(last_stream_seq=fresh[-1].stream_seq, tree_size=frontier.size)
-            )
         self.frontier = frontier
         self.last_stream_seq = fresh[-1].stream_seq
         return len(fresh)

@@ -12,12 +12,25 @@ An eligibility decision carries the whole picture, so it also repairs anything s
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter
 from pydantic import BaseModel
-from sqlalchemy import JSON, Boolean, Column, Integer, MetaData, String, Table, Uuid, insert, select
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Uuid,
+    bindparam,
+    insert,
+    select,
+)
 from sqlalchemy import update as sql_update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -56,36 +69,66 @@ class NotYetKnown(RuntimeError):
 
 
 async def on_registry_event(session: AsyncSession, envelope: Envelope, event: EventPayload) -> None:
-    hid = envelope.aggregate_id
-    row = (
-        await session.execute(
-            select(households.c.registry_version, households.c.member_commitments).where(
-                households.c.household_id == hid
-            )
+    await on_registry_events(session, [(envelope, event)])
+
+
+async def on_registry_events(
+    session: AsyncSession, items: Sequence[tuple[Envelope, EventPayload]]
+) -> None:
+    """A batch of registry events, in order, as if applied one by one: one read of the
+    households they touch (locked: the batch writes what it read), then one insert of the
+    new households and one executemany of the changed ones' final rows."""
+    ids = list({envelope.aggregate_id for envelope, _ in items})
+    known: dict[UUID, dict[str, Any]] = {
+        row.household_id: dict(row._mapping)
+        for row in await session.execute(
+            select(households).where(households.c.household_id.in_(ids)).with_for_update()
         )
-    ).first()
-    if isinstance(event, HouseholdRegistered):
+    }
+    stored = set(known)
+    changed: set[UUID] = set()
+    for envelope, event in items:
+        hid = envelope.aggregate_id
+        row = known.get(hid)
+        if isinstance(event, HouseholdRegistered):
+            if row is None:
+                known[hid] = {
+                    "household_id": hid,
+                    "active": True,
+                    "eligible": None,
+                    "rt": event.rt,
+                    "rw": event.rw,
+                    "member_commitments": [m.nik_commitment for m in event.members],
+                    "decided_by_event_id": None,
+                    "registry_version": envelope.aggregate_version,
+                }
+                changed.add(hid)
+            continue
         if row is None:
-            await session.execute(
-                insert(households).values(
-                    household_id=hid,
-                    active=True,
-                    eligible=None,
-                    rt=event.rt,
-                    rw=event.rw,
-                    member_commitments=[m.nik_commitment for m in event.members],
-                    registry_version=envelope.aggregate_version,
-                )
-            )
-        return
-    if row is None:
-        raise NotYetKnown(f"{envelope.type} for household {hid} before its registration")
-    if envelope.aggregate_version <= row.registry_version:
-        return
-    changes: dict[str, object] = {"registry_version": envelope.aggregate_version}
+            raise NotYetKnown(f"{envelope.type} for household {hid} before its registration")
+        if envelope.aggregate_version <= row["registry_version"]:
+            continue
+        row.update(_changes(envelope, event, row["member_commitments"]))
+        changed.add(hid)
+    new = [known[hid] for hid in ids if hid in changed and hid not in stored]
+    updated = [
+        {**known[hid], "b_household_id": hid} for hid in ids if hid in changed and hid in stored
+    ]
+    if new:
+        await session.execute(insert(households), new)
+    if updated:
+        await session.execute(
+            sql_update(households).where(households.c.household_id == bindparam("b_household_id")),
+            updated,
+        )
+
+
+def _changes(envelope: Envelope, event: EventPayload, members: list[str]) -> dict[str, Any]:
+    """What a (newer) event other than a registration changes in a household's row."""
+    changes: dict[str, Any] = {"registry_version": envelope.aggregate_version}
     match event:
         case MemberAdded():
-            changes["member_commitments"] = [*row.member_commitments, event.member.nik_commitment]
+            changes["member_commitments"] = [*members, event.member.nik_commitment]
         case HouseholdUpdated():
             changes.update({k: getattr(event, k) for k in ("rt", "rw") if k in event.changed})
         case EligibilityDecided():
@@ -93,19 +136,22 @@ async def on_registry_event(session: AsyncSession, envelope: Envelope, event: Ev
                 eligible=event.eligible,
                 rt=event.rt,
                 rw=event.rw,
-                member_commitments=list(event.member_commitments) or row.member_commitments,
+                member_commitments=list(event.member_commitments) or members,
                 decided_by_event_id=envelope.event_id,
             )
         case HouseholdDeactivated():
             changes["active"] = False
-    await session.execute(
-        sql_update(households).where(households.c.household_id == hid).values(**changes)
-    )
+    return changes
 
 
 def subscription(service: str) -> Subscription:
     """The durable consumer `<service>-households` on every registry event."""
-    return Subscription(f"{service}-households", "bansos.registry.>", on_registry_event)
+    return Subscription(
+        f"{service}-households",
+        "bansos.registry.>",
+        on_registry_event,
+        handle_batch=on_registry_events,
+    )
 
 
 async def find(session: AsyncSession, household_id: UUID) -> Any:

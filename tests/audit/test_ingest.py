@@ -13,7 +13,10 @@ from uuid import uuid4
 import httpx
 import nats
 import pytest
+from nats.aio.msg import Msg
+from nats.errors import NotJSMessageError
 
+from shared.consumers import stream_seq
 from shared.events import Envelope
 from shared.events.registry import HouseholdDeactivated
 from shared.messaging import ensure_stream
@@ -145,3 +148,21 @@ async def test_ingest_resumes_by_itself_after_a_nats_restart(
     await eventually(lambda: size_reaches(audit, 80), within=60)
     entries = await all_entries(audit)
     assert [e["stream_seq"] for e in entries] == list(range(1, 81))
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "$JS.ACK.BANSOS.ordered_x.1.4211.17.1764495000000000000.3",  # v1: 9 tokens
+        "$JS.ACK._.ACCHASH.BANSOS.ordered_x.1.4211.17.1764495000000000000.3",  # v2, 11
+        "$JS.ACK.dom.ACCHASH.BANSOS.ordered_x.1.4211.17.1764495000000000000.3.rnd",  # 12
+    ],
+)
+def test_ingest_reads_the_stream_sequence_as_nats_py_does(reply: str) -> None:
+    msg = Msg(_client=None, subject="bansos.x", reply=reply)  # type: ignore[arg-type]
+    assert stream_seq(msg) == msg.metadata.sequence.stream == 4211
+
+
+def test_a_reply_that_is_not_jetstreams_is_refused_as_nats_py_refuses_it() -> None:
+    with pytest.raises(NotJSMessageError):
+        stream_seq(Msg(_client=None, subject="bansos.x", reply="_INBOX.abc"))  # type: ignore[arg-type]

@@ -301,3 +301,29 @@ def test_consistency_proofs_verify_and_any_flipped_bit_fails(
             verify_consistency(first, second, root1, root2, bad)
         with pytest.raises(ProofError):
             verify_consistency(first, second, root1, root2, proof[:-1])
+
+
+@given(st.lists(st.integers(0, 40), min_size=1, max_size=6))
+def test_extend_by_batches_equals_appending_one_by_one(batches: list[int]) -> None:
+    """The batch path (`extend`, ingest's) reports exactly the interior nodes `append`
+    does, in the same order, and reaches the same tree."""
+    tree = small_tree()
+    one, batched = Frontier(), Frontier()
+    expected, got = [], []
+    start = 0
+    for n in batches:
+        chunk = tree.leaves[start : start + n] if start + n <= 70 else []
+        for h in chunk:
+            expected += [node for node in one.append(h) if node[0] > 0]
+        got += batched.extend(chunk)
+        start += len(chunk)
+        assert (batched.size, batched.hashes, batched.root()) == (one.size, one.hashes, one.root())
+    assert got == expected
+
+
+def test_extend_refuses_a_hash_of_the_wrong_size_and_changes_nothing() -> None:
+    frontier = Frontier()
+    frontier.extend([leaf_hash(b"a")])
+    with pytest.raises(ValueError, match="32 bytes"):
+        frontier.extend([leaf_hash(b"b"), b"short"])
+    assert frontier.size == 1 and frontier.root() == leaf_hash(b"a")

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Sequence
+from typing import Any
 from uuid import uuid4
 
 import nats
@@ -219,6 +220,53 @@ async def test_a_poison_message_is_isolated_and_healthy_ones_are_not_replayed(
         assert all(calls[str(e.event_id)] == 2 for e in replayed)
         # In its first batch, then alone on each of its 3 deliveries; then parked.
         assert calls[str(poison.event_id)] == 1 + 3
+    finally:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+        await broker.stop()
+
+
+async def test_a_batch_handler_gets_whole_batches_and_keeps_the_same_guarantees(
+    engine: AsyncEngine, nats_server: NatsServer
+) -> None:
+    """With `handle_batch`, a fetch's new events go to the handler at once, in stream
+    order; a duplicate is still applied once, and a batch that fails is applied one by
+    one, so the poison is parked and the rest applied."""
+    settings = CommonSettings(nats_url=nats_server.url)
+    sessions = sessionmaker(engine)
+    broker = make_broker(settings)
+    sizes: list[int] = []
+
+    async def count_batch(session: AsyncSession, items: Sequence[tuple[Envelope, Any]]) -> None:
+        sizes.append(len(items))
+        for envelope, payload in items:
+            await count_applied(session, envelope, payload)
+
+    consumer = ProjectionConsumer(
+        "test-batches", sessions, count_applied, max_deliver=2, handle_batch=count_batch
+    )
+    await broker.connect()
+    await ensure_stream(broker.connection.jetstream(), settings)
+    healthy = [event(f"e{i}") for i in range(6)]
+    poison = event("poison")
+    items = [(e.canonical(), f"m{i}") for i, e in enumerate(healthy[:3])]
+    items += [(healthy[0].canonical(), "again"), (poison.canonical(), "p")]
+    items += [(e.canonical(), f"n{i}") for i, e in enumerate(healthy[3:])]
+    await publish(nats_server.url, items)
+    running = asyncio.create_task(consumer.run(broker, settings, "bansos.registry.>", 50))
+    try:
+
+        async def settled() -> bool:
+            async with sessions() as s:
+                parked = await s.scalar(select(func.count()).select_from(dead_letters))
+                done = await s.scalar(select(func.count()).select_from(applied))
+                return parked == 1 and done == 6
+
+        await eventually(settled, within=30)
+        async with sessions() as s:
+            times = dict((await s.execute(select(applied.c.event_id, applied.c.times))).all())
+        assert times == {str(e.event_id): 1 for e in healthy}
+        assert max(sizes) > 1  # whole batches reached the handler
     finally:
         running.cancel()
         await asyncio.gather(running, return_exceptions=True)
