@@ -1,0 +1,77 @@
+"""DTKS import end to end: a synthetic list (benchmarks/dtks.py) uploaded to one registry
+worker on PostgreSQL, timed from the upload until the job is done (validated, decided,
+events, outbox, read models, personal data), beside the raw nats-py publish_async
+baseline of the same run and the registry process's peak RSS.
+
+    .venv/bin/python -m benchmarks.imports [--households 20000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+
+from benchmarks import dtks
+from benchmarks.common import nats_server, postgres_database, service
+from benchmarks.registry import raw_publish_async_per_second
+from shared.auth import Role, issue_token
+from shared.settings import CommonSettings
+
+
+async def import_rate(url: str, pid: int, path: Path) -> tuple[float, dict[str, object], int]:
+    """Households/s from upload to done, the job's final counts, peak RSS in bytes."""
+    token = issue_token(CommonSettings(), "bench.operator", Role.registry_operator)
+    headers = {"Authorization": f"Bearer {token}"}
+    process = psutil.Process(pid)
+    peak = process.memory_info().rss
+    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=600) as client:
+        started = time.perf_counter()
+        with path.open("rb") as file:
+            reply = await client.post("/imports", files={"file": (path.name, file, "text/csv")})
+        reply.raise_for_status()
+        job_id = reply.json()["job_id"]
+        while True:
+            job = (await client.get(f"/imports/{job_id}")).json()
+            peak = max(peak, process.memory_info().rss)
+            if job["status"] in ("done", "failed"):
+                break
+            await asyncio.sleep(0.5)
+        elapsed = time.perf_counter() - started
+    return int(job["households_registered"]) / elapsed, job, peak
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--households", type=int, default=20_000)
+    args = parser.parse_args()
+    os.environ.setdefault("BANSOS_MODE", "development")
+    settings = CommonSettings()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "dtks.csv"
+        with path.open("w", newline="") as out:
+            rows = dtks.write(out, args.households, 14, settings.rw_list)
+        print(f"import benchmark: {args.households:,} households, {rows:,} rows")
+        with nats_server() as nats_url:
+            raw = await raw_publish_async_per_second(nats_url, 20_000)
+            async with postgres_database() as url:
+                os.environ["BANSOS_IMPORT_DIR"] = str(Path(tmp) / "imports")
+                with service("registry", url, nats_url) as http:
+                    rate, job, peak = await import_rate(http.url, http.pid, path)
+        print(
+            f"  job: {job['status']}, {job['households_registered']:,} households registered, "
+            f"{job['households_refused']:,} refused, {job['rows_read']:,} rows"
+        )
+        print(f"  import end to end, postgres : {rate:8.0f} households/s")
+        print(f"  registry peak RSS           : {peak / 2**20:8.0f} MiB")
+        print(f"  raw nats-py publish_async   : {raw:8.0f} msg/s")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
