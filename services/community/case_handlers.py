@@ -61,6 +61,7 @@ async def open_case(uow: UnitOfWork, form: CaseIn, keys: Commitments) -> Outcome
         complaint_id=form.complaint_id,
         rw=form.rw,
         today=clock.today(),
+        opened_on=form.opened_on,
         note_commitment=_commitment(note),
     )
     return await _run(uow, uuid4(), command, note, new=True)
@@ -68,7 +69,7 @@ async def open_case(uow: UnitOfWork, form: CaseIn, keys: Commitments) -> Outcome
 
 @retried
 async def plan_visit(uow: UnitOfWork, case_id: UUID, form: VisitPlanIn) -> Outcome[Case]:
-    command = PlanVisit(planned_on=form.planned_on, kind=form.kind, today=clock.today())
+    command = PlanVisit(planned_on=form.planned_on, kind=form.kind)
     return await _run(uow, case_id, command, None)
 
 

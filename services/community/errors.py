@@ -39,7 +39,10 @@ MEMBER_REQUIRED = declare(422, "member_required", "a trainee's case names the me
 COMPLAINT_REQUIRED = declare(
     422, "complaint_required", "a case opened after a complaint names the complaint"
 )
-VISIT_PLANNED_IN_PAST = declare(422, "visit_planned_in_past", "a visit is planned from today")
+OPENED_ON_FUTURE = declare(422, "opened_on_future", "a case is opened on a day that has come")
+VISIT_PLANNED_BEFORE_OPENING = declare(
+    422, "visit_planned_before_opening", "a visit is planned for a day the case is open"
+)
 VISITED_ON_FUTURE = declare(422, "visited_on_future", "a visit is recorded once it was made")
 PLANNED_VISIT_NOT_FOUND = declare(
     404, "planned_visit_not_found", "the case has no such visit planned and still to make"

@@ -42,6 +42,9 @@ class CaseIn(_Body):
     course_id: UUID | None = None
     complaint_id: UUID | None = Field(default=None, description="for reason `complaint`")
     rw: str = RW
+    opened_on: date | None = Field(
+        default=None, description="for a case opened on paper earlier; left out, today"
+    )
     note: str = Note
 
 

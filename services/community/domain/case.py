@@ -20,11 +20,12 @@ from services.community.errors import (
     CASE_EXISTS,
     COMPLAINT_REQUIRED,
     MEMBER_REQUIRED,
+    OPENED_ON_FUTURE,
     PLANNED_VISIT_NOT_FOUND,
     REFERRAL_ANSWERED,
     REFERRAL_NOT_FOUND,
     REFERRAL_PENDING,
-    VISIT_PLANNED_IN_PAST,
+    VISIT_PLANNED_BEFORE_OPENING,
     VISITED_ON_FUTURE,
 )
 from shared.domain import DomainError
@@ -70,6 +71,7 @@ class Referral:
 @dataclass(frozen=True)
 class Case:
     status: CaseStatus = "new"
+    opened_on: date = date.min
     plans: tuple[Plan, ...] = ()
     referrals: tuple[Referral, ...] = ()
 
@@ -82,6 +84,7 @@ class Open:
     household_id: UUID
     rw: str
     today: date
+    opened_on: date | None = None  # a case opened on paper earlier; None: today
     member_id: UUID | None = None
     course_id: UUID | None = None
     complaint_id: UUID | None = None
@@ -90,9 +93,11 @@ class Open:
 
 @dataclass(frozen=True)
 class PlanVisit:
+    """A plan may be entered late from the posko's paper agenda: it is then overdue at
+    once, as it should be."""
+
     planned_on: date
     kind: VisitKind
-    today: date
 
 
 @dataclass(frozen=True)
@@ -145,9 +150,11 @@ def decide(state: Case, command: Command) -> list[EventPayload]:
         raise DomainError(CASE_CLOSED, "the case is closed")
     match command:
         case PlanVisit():
-            if command.planned_on < command.today:
+            if command.planned_on < state.opened_on:
                 raise DomainError(
-                    VISIT_PLANNED_IN_PAST, "plan a visit from today on", field="planned_on"
+                    VISIT_PLANNED_BEFORE_OPENING,
+                    f"the case was opened on {state.opened_on}",
+                    field="planned_on",
                 )
             return [
                 CaseVisitPlanned(
@@ -194,6 +201,11 @@ def decide(state: Case, command: Command) -> list[EventPayload]:
 def _open(state: Case, command: Open) -> CaseOpened:
     if state.status != "new":
         raise DomainError(CASE_EXISTS, "this case is already open")
+    opened_on = command.opened_on or command.today
+    if opened_on > command.today:
+        raise DomainError(
+            OPENED_ON_FUTURE, "a case is opened on a day that has come", field="opened_on"
+        )
     if command.subject == "trainee" and command.member_id is None:
         raise DomainError(MEMBER_REQUIRED, "a trainee's case names the member", field="member_id")
     if command.reason == "complaint" and command.complaint_id is None:
@@ -210,7 +222,7 @@ def _open(state: Case, command: Open) -> CaseOpened:
         course_id=command.course_id,
         complaint_id=command.complaint_id,
         rw=command.rw,
-        opened_on=command.today,
+        opened_on=opened_on,
         note_commitment=command.note_commitment,
     )
 
@@ -278,7 +290,7 @@ def _answer(state: Case, command: AnswerReferral) -> ReferralAnswered:
 def evolve(state: Case, event: EventPayload) -> Case:
     match event:
         case CaseOpened():
-            return replace(state, status="open")
+            return replace(state, status="open", opened_on=event.opened_on)
         case CaseVisitPlanned():
             return replace(state, plans=(*state.plans, Plan(event.planned_on, event.kind)))
         case CaseVisitRecorded() if event.plan_index is not None:

@@ -39,11 +39,12 @@ from services.community.errors import (
     CASE_NOT_FOUND,
     COMPLAINT_REQUIRED,
     MEMBER_REQUIRED,
+    OPENED_ON_FUTURE,
     PLANNED_VISIT_NOT_FOUND,
     REFERRAL_ANSWERED,
     REFERRAL_NOT_FOUND,
     REFERRAL_PENDING,
-    VISIT_PLANNED_IN_PAST,
+    VISIT_PLANNED_BEFORE_OPENING,
     VISITED_ON_FUTURE,
 )
 from shared import clock
@@ -142,7 +143,7 @@ async def get_case(case_id: UUID, session: Reads, principal: CaseReader) -> Case
     status_code=201,
     response_model=CaseOut,
     summary="Open a case for a household or a trainee",
-    responses=errors(MEMBER_REQUIRED, COMPLAINT_REQUIRED, RW_OUTSIDE),
+    responses=errors(MEMBER_REQUIRED, COMPLAINT_REQUIRED, OPENED_ON_FUTURE, RW_OUTSIDE),
 )
 async def open_case(
     form: CaseIn, uow: FacilitatorWork, settings: Settings, session: Reads, response: Response
@@ -158,7 +159,7 @@ async def open_case(
     "/{case_id}/visits/plan",
     response_model=CaseOut,
     summary="Plan a visit",
-    responses=errors(*HANDLING, VISIT_PLANNED_IN_PAST),
+    responses=errors(*HANDLING, VISIT_PLANNED_BEFORE_OPENING),
 )
 async def plan_visit(
     case_id: UUID, form: VisitPlanIn, uow: FacilitatorWork, session: Reads
