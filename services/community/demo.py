@@ -32,6 +32,12 @@ TOPICS = [
     "Cara menyampaikan pengaduan tanpa nama",
     "Pelatihan usaha mikro untuk ibu rumah tangga",
 ]
+# What facilitators write in the demo's mentoring cases (kept in the service only).
+CASE_NOTES = {
+    "opened": "Lansia tinggal sendiri, sering sakit",
+    "visit": "Batuk lebih dari dua minggu",
+    "answer": "Dijadwalkan periksa minggu ini",
+}
 # What an outreach session covered, from the fixed list (meeting_held version 2).
 TOPIC_CODES = [
     ["posko_schedule", "rights_and_entitlements"],
@@ -212,7 +218,7 @@ async def _seed_cases(client: httpx.AsyncClient, households: list[dict[str, Any]
         referred,
         reason="vulnerable_member",
         opened_on=str(on_paper),
-        note="Lansia tinggal sendiri, sering sakit",
+        note=CASE_NOTES["opened"],
     )
     ok(
         await client.post(
@@ -223,7 +229,7 @@ async def _seed_cases(client: httpx.AsyncClient, households: list[dict[str, Any]
                 "findings": ["health_problem", "elderly_alone"],
                 "needs": ["health_care"],
                 "next_steps": ["refer_to_office", "visit_again"],
-                "note": "Batuk lebih dari dua minggu",
+                "note": CASE_NOTES["visit"],
             },
         )
     )
@@ -233,7 +239,7 @@ async def _seed_cases(client: httpx.AsyncClient, households: list[dict[str, Any]
             f"/cases/{cid}/referrals/0/answer",
             json={
                 "answer": "accepted",
-                "note": "Dijadwalkan periksa minggu ini",
+                "note": CASE_NOTES["answer"],
             },
         )
     )

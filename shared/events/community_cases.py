@@ -4,9 +4,10 @@ plans and records visits, refers it to an office and closes the case with an out
 A case is about a vulnerable household, so what a case event carries is categories from
 fixed lists, dates and ids; anything a facilitator writes (a visit's note, why a case was
 referred, the office's answer) stays in the community service's private store and the
-event carries only its salted commitment. The public views show at most the kind of case
-or visit, its category, RW, the office and the outcome class: never the household, the
-member, the needs or findings of a visit, nor anything written."""
+event carries only its salted commitment. The public views show the RW of a case opened
+(nothing else of the one event that names a household), a visit's kind, a referral's
+office, an answer's class and a closing's outcome: never the household, the member, the
+reason, a visit's findings or needs, nor anything written."""
 
 from __future__ import annotations
 
@@ -99,7 +100,11 @@ class CaseOpened(_Case):
     note_commitment: str | None = WrittenCommitment
 
     def public(self, aggregate_id: UUID) -> dict[str, Any]:
-        return {"kind": self.subject, "category": self.reason, "rw": self.rw}
+        # The RW only: this leaf is about one household, and "a vulnerable member's case
+        # in RW 06 on the 30th" would single it out among a few (every public fact of a
+        # household holds of ten others, tests/e2e/test_outsider_view.py). The reasons
+        # are counted per RW, small cells suppressed, by GET /cases/stats.
+        return {"rw": self.rw}
 
 
 class CaseVisitPlanned(_Case):
