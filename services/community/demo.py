@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 
+from shared import clock
 from shared.auth import Role
 from shared.demo import DemoContext, DemoError, ok
 
@@ -30,6 +31,18 @@ TOPICS = [
     "Syarat dan cara mendaftar DTKS",
     "Cara menyampaikan pengaduan tanpa nama",
     "Pelatihan usaha mikro untuk ibu rumah tangga",
+]
+# What facilitators write in the demo's mentoring cases (kept in the service only).
+CASE_NOTES = {
+    "opened": "Lansia tinggal sendiri, sering sakit",
+    "visit": "Batuk lebih dari dua minggu",
+    "answer": "Dijadwalkan periksa minggu ini",
+}
+# What an outreach session covered, from the fixed list (meeting_held version 2).
+TOPIC_CODES = [
+    ["posko_schedule", "rights_and_entitlements"],
+    ["eligibility_rules", "how_to_complain", "how_to_appeal"],
+    ["training_offers", "how_to_complain"],
 ]
 ASPIRATIONS = [
     "Posko lebih dekat untuk lansia dan penyandang disabilitas",
@@ -51,6 +64,7 @@ async def seed(ctx: DemoContext) -> None:
         f"{len(done['tickets'])} complaints (tickets e.g. {done['tickets'][0]}), "
         f"{done['ratings']} ratings, {done['meetings']} meetings"
     )
+    await seed_cases(ctx)
 
 
 async def _seed(
@@ -83,8 +97,10 @@ async def _seed(
 
 
 def _meeting(i: int, rng: random.Random, rws: list[str]) -> dict[str, Any]:
+    outreach = i % 2 == 0
     return {
-        "kind": "outreach" if i % 2 == 0 else "focus_group",
+        "topic_codes": TOPIC_CODES[(i // 2) % len(TOPIC_CODES)] if outreach else [],
+        "kind": "outreach" if outreach else "focus_group",
         "held_on": str(date.today() - timedelta(days=3 * i + 1)),
         "rw": rws[i % len(rws)],
         "attendance": {
@@ -158,3 +174,104 @@ async def _feedback(
             return
         await asyncio.sleep(0.2)
     raise DemoError(f"community did not learn {subject_type} {subject_id} within {within} s")
+
+
+# --- mentoring cases -----------------------------------------------------------------------
+async def seed_cases(ctx: DemoContext) -> None:
+    """A few mentoring cases over the registry's demo households (`made["households"]`):
+    one with a visit planned and missed (overdue), one referred to the puskesmas and
+    answered, a trainee's business follow-up, closed, and one after a complaint, referred
+    and waiting. Once a month: a re-run that finds this month's cases adds none."""
+    households = [h for h in ctx.made.get("households", []) if h.get("members")]
+    if len(households) < 4:
+        ctx.report("mentoring cases: no demo households to accompany, none opened")
+        return
+    with ctx.status("community: mentoring cases ..."):
+        async with ctx.client("community", Role.community_facilitator, timeout=60) as client:
+            opened = await _seed_cases(client, ctx.rng.sample(households, 4))
+    if opened:
+        ctx.report(f"{opened} mentoring cases (one visit overdue, referrals to the offices)")
+    else:
+        ctx.report("mentoring cases: this month's are there already")
+
+
+async def _seed_cases(client: httpx.AsyncClient, households: list[dict[str, Any]]) -> int:
+    today = clock.today()
+    mine = ok(await client.get("/cases", params={"limit": 200}))["items"]
+    if any(c["opened_on"][:7] == today.isoformat()[:7] for c in mine):
+        return 0
+    missed, referred, trainee, complained = households
+    on_paper = today - timedelta(days=10)  # entered from the posko's paper register
+
+    async def open_case(household: dict[str, Any], **body: Any) -> str:
+        body |= {"household_id": household["household_id"], "rw": household["rw"]}
+        return str(ok(await client.post("/cases", json=body))["case_id"])
+
+    cid = await open_case(missed, reason="after_aid", opened_on=str(on_paper))
+    ok(
+        await client.post(
+            f"/cases/{cid}/visits/plan", json={"planned_on": str(today - timedelta(days=3))}
+        )
+    )
+
+    cid = await open_case(
+        referred,
+        reason="vulnerable_member",
+        opened_on=str(on_paper),
+        note=CASE_NOTES["opened"],
+    )
+    ok(
+        await client.post(
+            f"/cases/{cid}/visits",
+            json={
+                "visited_on": str(today - timedelta(days=8)),
+                "kind": "home",
+                "findings": ["health_problem", "elderly_alone"],
+                "needs": ["health_care"],
+                "next_steps": ["refer_to_office", "visit_again"],
+                "note": CASE_NOTES["visit"],
+            },
+        )
+    )
+    ok(await client.post(f"/cases/{cid}/referrals", json={"office": "puskesmas"}))
+    ok(
+        await client.post(
+            f"/cases/{cid}/referrals/0/answer",
+            json={
+                "answer": "accepted",
+                "note": CASE_NOTES["answer"],
+            },
+        )
+    )
+    ok(
+        await client.post(
+            f"/cases/{cid}/visits/plan", json={"planned_on": str(today + timedelta(days=7))}
+        )
+    )
+
+    member = trainee["members"][0]["member_id"]
+    cid = await open_case(trainee, subject="trainee", reason="after_training", member_id=member)
+    ok(
+        await client.post(
+            f"/cases/{cid}/visits",
+            json={
+                "visited_on": str(today),
+                "kind": "business_follow_up",
+                "business_running": True,
+                "income_band": "500k_to_1m",
+                "findings": ["income_unstable"],
+                "needs": ["business_capital"],
+                "next_steps": ["phone_again"],
+            },
+        )
+    )
+    ok(await client.post(f"/cases/{cid}/closure", json={"outcome": "improved"}))
+
+    complaint = ok(await client.get("/complaints", params={"limit": 1}))["items"]
+    if complaint:
+        cid = await open_case(
+            complained, reason="complaint", complaint_id=complaint[0]["complaint_id"]
+        )
+        ok(await client.post(f"/cases/{cid}/referrals", json={"office": "dinas_sosial"}))
+        return 4
+    return 3

@@ -30,3 +30,30 @@ ATTENDANCE_INCONSISTENT = declare(
     422, "attendance_inconsistent", "a group (elderly, disabled, youth) outnumbers all attendees"
 )
 FOLLOW_UP_NOT_FOUND = declare(404, "follow_up_not_found", "the meeting has no such follow-up")
+# Mentoring cases (pendampingan): the kernel answers `case_not_found` for a command on an
+# unknown one.
+CASE_NOT_FOUND = declare(404, "case_not_found", "no such mentoring case")
+CASE_EXISTS = declare(409, "case_exists", "this case is already open")
+CASE_CLOSED = declare(409, "case_closed", "the case is closed")
+MEMBER_REQUIRED = declare(422, "member_required", "a trainee's case names the member")
+COMPLAINT_REQUIRED = declare(
+    422, "complaint_required", "a case opened after a complaint names the complaint"
+)
+OPENED_ON_FUTURE = declare(422, "opened_on_future", "a case is opened on a day that has come")
+VISIT_PLANNED_BEFORE_OPENING = declare(
+    422, "visit_planned_before_opening", "a visit is planned for a day the case is open"
+)
+VISITED_ON_FUTURE = declare(422, "visited_on_future", "a visit is recorded once it was made")
+PLANNED_VISIT_NOT_FOUND = declare(
+    404, "planned_visit_not_found", "the case has no such visit planned and still to make"
+)
+BUSINESS_FOLLOW_UP_INCOMPLETE = declare(
+    422,
+    "business_follow_up_incomplete",
+    "a business follow-up says whether the business runs and its income band, and only it does",
+)
+REFERRAL_PENDING = declare(
+    409, "referral_pending", "a referral of the case still waits for the office's answer"
+)
+REFERRAL_NOT_FOUND = declare(404, "referral_not_found", "the case has no such referral")
+REFERRAL_ANSWERED = declare(409, "referral_answered", "the office has answered this referral")

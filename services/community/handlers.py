@@ -155,6 +155,7 @@ async def record_meeting(uow: UnitOfWork, form: MeetingIn) -> Outcome[Meeting]:
         aspirations=tuple(form.aspirations),
         follow_ups=tuple(form.follow_ups),
         today=clock.today(),
+        topic_codes=tuple(form.topic_codes),
     )
     async with uow:
         return await uow.execute(meetings, uuid4(), command, must_exist=False)

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.events import Envelope
 from shared.pii import SALT_BYTES, Commitments
 
-TextKind = Literal["description", "note", "reason", "resolution", "comment"]
+TextKind = Literal["description", "note", "reason", "resolution", "comment", "answer"]
 
 metadata = MetaData()
 

@@ -32,6 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.community import case_projections
 from services.community.errors import TICKET_COLLISION
 from shared import eventstore
 from shared.db import BigId, UTCDateTime
@@ -104,6 +105,7 @@ meetings = Table(
     Column("aspirations", JSON, nullable=False),
     Column("follow_ups", JSON, nullable=False),
     Column("version", Integer, nullable=False),
+    Column("topic_codes", JSON, nullable=False),  # version 2 of meeting_held; [] before
 )
 
 subjects = Table(
@@ -213,6 +215,7 @@ async def apply(session: AsyncSession, envelope: Envelope, keys: Commitments | N
                     aspirations=list(e.aspirations),
                     follow_ups=[f.model_dump() for f in e.follow_ups],
                     version=envelope.aggregate_version,
+                    topic_codes=list(e.topic_codes),
                 )
             )
         case FollowUpUpdated() as e:
@@ -227,6 +230,8 @@ async def apply(session: AsyncSession, envelope: Envelope, keys: Commitments | N
                 .where(row)
                 .values(follow_ups=changed, version=envelope.aggregate_version)
             )
+        case _ if envelope.aggregate_type == "case":
+            await case_projections.apply(session, envelope)
 
 
 # --- facts the commands read, in their transaction ----------------------------------------
@@ -243,4 +248,6 @@ async def subject_known(session: AsyncSession, subject_type: str, subject_id: UU
 async def rebuild(session: AsyncSession, keys: Commitments) -> int:
     """Recompute the projections from the event store (the private store and the subjects
     learnt from other services stay)."""
-    return await eventstore.replay(session, projector(keys), [complaints, feedback, meetings])
+    return await eventstore.replay(
+        session, projector(keys), [complaints, feedback, meetings, *case_projections.TABLES]
+    )

@@ -18,6 +18,8 @@ class CommunitySettings(CommonSettings):
     complaint_rate: str = "5/10 minutes"
     feedback_rate: str = "20/10 minutes"
     tracking_rate: str = "60/minute"
+    # Mentoring cases: the days an office has to answer a referral.
+    referral_sla_days: int = Field(default=14, ge=1, le=180)
 
     def sla(self) -> SlaPolicy:
         return SlaPolicy(self.sla_acknowledge_days, self.sla_resolve_days)

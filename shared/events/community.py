@@ -124,10 +124,25 @@ class FollowUp(BaseModel):
     status: Literal["open", "in_progress", "done"] = "open"
 
 
+# What an outreach (sosialisasi) session covered, from a fixed list (schema version 2).
+TopicCode = Literal[
+    "rights_and_entitlements",
+    "how_to_complain",
+    "how_to_appeal",
+    "posko_schedule",
+    "eligibility_rules",
+    "training_offers",
+    "other",
+]
+
+
 class MeetingHeld(EventPayload):
-    """Topics, aspirations and follow-ups are the community's, recorded to be public."""
+    """Topics, aspirations and follow-ups are the community's, recorded as written (and
+    sealed); `topic_codes` (version 2) say what was covered from a fixed list, shown in the
+    public view."""
 
     event_type = "community.meeting_held"
+    schema_version = 2
     aggregate_type = "meeting"
 
     kind: Literal["outreach", "focus_group"]
@@ -137,15 +152,18 @@ class MeetingHeld(EventPayload):
     topics: tuple[str, ...] = ()
     aspirations: tuple[str, ...] = ()
     follow_ups: tuple[FollowUp, ...] = ()
+    topic_codes: tuple[TopicCode, ...] = ()
 
     def public(self, aggregate_id: UUID) -> dict[str, Any]:
-        # Who came is counted, small groups suppressed; what was said stays sealed.
+        # Who came is counted, small groups suppressed; what was said stays sealed, what
+        # was covered (codes from a fixed list) is shown.
         return {
             "meeting_id": aggregate_id,
             "kind": self.kind,
             "held_on": self.held_on,
             "rw": self.rw,
             "attendance": {k: suppressed(v) for k, v in self.attendance.model_dump().items()},
+            "topic_codes": list(self.topic_codes),
         }
 
 
@@ -166,3 +184,15 @@ class ComplaintFiledV1(ComplaintFiled):
 
     ticket_code: str
     ticket_commitment: str = ""
+
+
+class MeetingHeldV1(MeetingHeld):
+    """Before topic codes: free-text topics only (none of its events carries codes)."""
+
+    schema_version = 1
+
+    def public(self, aggregate_id: UUID) -> dict[str, Any]:
+        # The view its leaves were written with: a verifier recomputes it byte for byte.
+        view = super().public(aggregate_id)
+        del view["topic_codes"]
+        return view

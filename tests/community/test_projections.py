@@ -249,6 +249,7 @@ async def test_a_meeting_row_follows_its_follow_ups(sessions: Sessions) -> None:
             {"action": "Cek data", "status": "done"},
         ],
         "version": 3,
+        "topic_codes": [],
     }
 
 

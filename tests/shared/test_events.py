@@ -51,6 +51,12 @@ CATALOGUE = {
         "complaint_resolved",
         "feedback_submitted",
         "meeting_held",
+        "case_opened",
+        "case_visit_planned",
+        "case_visit_recorded",
+        "case_referred",
+        "referral_answered",
+        "case_closed",
     ],
 }
 

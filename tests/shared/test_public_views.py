@@ -32,6 +32,8 @@ ALLOWED_KEYS = {
     *("to", "outcome", "rating", "held_on", "attendance", "index", "status"),
     *("female", "male", "elderly", "disabled", "youth"),
     *("formula_version", "policy_version", "legal_basis", "leaves"),
+    # What an outreach session covered: codes from a fixed list, never the words said.
+    "topic_codes",
 }
 # Payload fields holding ids of programme objects, shared by many households.
 ID_KEYS = {"round_id", "budget_id", "course_id", "meeting_id", "subject_id"}

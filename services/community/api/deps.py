@@ -22,3 +22,7 @@ Reader = Annotated[
 Settings = Annotated[CommunitySettings, Depends(settings)]
 # Who may see a named reporter's contact: the facilitator who calls back.
 SEES_CONTACTS = (Role.community_facilitator, Role.admin)
+# Mentoring cases are about vulnerable households: facilitators and auditors read them
+# (programme managers see the per-RW counts, `Reader`); only facilitators read the notes.
+CaseReader = Annotated[Principal, require(Role.community_facilitator, Role.auditor)]
+SEES_CASE_NOTES = (Role.community_facilitator, Role.admin)

@@ -18,6 +18,7 @@ from shared.events.community import (
     ComplaintOutcome,
     ComplaintReferences,
     FollowUp,
+    TopicCode,
 )
 from shared.pii import code_pattern
 
@@ -88,6 +89,9 @@ class MeetingIn(_Body):
         default=[], max_length=50
     )
     follow_ups: list[FollowUp] = Field(default=[], max_length=30)
+    topic_codes: list[TopicCode] = Field(
+        default=[], max_length=10, description="what was covered, from a fixed list (public)"
+    )
 
 
 class FollowUpIn(_Body):
@@ -225,3 +229,4 @@ class MeetingOut(BaseModel):
     aspirations: list[str]
     follow_ups: list[FollowUp]
     version: int
+    topic_codes: list[TopicCode]

@@ -17,7 +17,13 @@ from services.community.errors import (
 from shared.domain import DomainError
 from shared.errors import ATTENDANCE_EMPTY
 from shared.events import EventPayload
-from shared.events.community import Attendance, FollowUp, FollowUpUpdated, MeetingHeld
+from shared.events.community import (
+    Attendance,
+    FollowUp,
+    FollowUpUpdated,
+    MeetingHeld,
+    TopicCode,
+)
 from shared.uow import Decider
 
 MeetingKind = Literal["outreach", "focus_group"]
@@ -40,6 +46,7 @@ class Hold:
     aspirations: tuple[str, ...]
     follow_ups: tuple[FollowUp, ...]
     today: date
+    topic_codes: tuple[TopicCode, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -92,6 +99,7 @@ def _hold(state: Meeting, command: Hold) -> MeetingHeld:
         topics=command.topics,
         aspirations=command.aspirations,
         follow_ups=command.follow_ups,
+        topic_codes=tuple(dict.fromkeys(command.topic_codes)),
     )
 
 

@@ -11,7 +11,8 @@ from uuid import UUID
 from fastapi import APIRouter, Path, Query, Response
 
 from services.community import handlers
-from services.community.api import queries
+from services.community.api import cases_queries, queries
+from services.community.api.cases_schemas import MeetingReach
 from services.community.api.deps import FacilitatorWork, Reader, Settings
 from services.community.api.schemas import FollowUpIn, MeetingIn, MeetingOut
 from services.community.domain.meeting import MeetingKind
@@ -77,6 +78,15 @@ async def list_meetings(
     kind: MeetingKind | None = None,
 ) -> list[MeetingOut]:
     return await queries.meeting_list(session, rw=rw, kind=kind)
+
+
+@router.get(
+    "/reach",
+    response_model=MeetingReach,
+    summary="Residents reached by outreach per RW and topic, beside the complaints filed",
+)
+async def meeting_reach(session: Reads, principal: Reader) -> MeetingReach:
+    return await cases_queries.meeting_reach(session)
 
 
 @router.get(
