@@ -152,6 +152,8 @@ async def _run_course(
     if not held:
         return
     seats = [t["enrolment_id"] for t in ok(await client.get(f"/courses/{cid}/roster"))["trainees"]]
+    if not seats:
+        return  # a small demo (or a re-run) seated no one here: no session to record
     keen = {e: rng.random() < 0.8 for e in seats}  # most attend nearly every session
     for session in held:
         present = [e for e in seats if rng.random() < (0.95 if keen[e] else 0.5)]
