@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from faststream.nats import NatsBroker
@@ -35,6 +36,9 @@ log = logging.getLogger("bansos.consumers")
 tracer = trace.get_tracer("bansos.consumers")
 
 Handler = Callable[[AsyncSession, Envelope, EventPayload], Awaitable[None]]
+# The stream sequence of the message a handler is given, for one that must place its event
+# in the audit ledger (whose leaf of it has an index below it: services/audit/consumers.py).
+stream_seq: ContextVar[int | None] = ContextVar("stream_seq", default=None)
 
 
 @dataclass(frozen=True)
@@ -144,7 +148,11 @@ class ProjectionConsumer:
                     "bansos.event_id": str(envelope.event_id),
                 },
             ):
-                await self._handle(session, envelope, payload)
+                placed = stream_seq.set(_stream_seq(msg))
+                try:
+                    await self._handle(session, envelope, payload)
+                finally:
+                    stream_seq.reset(placed)
             done.append({"consumer": self.name, "event_id": envelope.event_id})
         if done:
             now = utcnow()

@@ -30,3 +30,30 @@ ATTENDANCE_INCONSISTENT = declare(
     422, "attendance_inconsistent", "a group (elderly, disabled, youth) outnumbers all attendees"
 )
 FOLLOW_UP_NOT_FOUND = declare(404, "follow_up_not_found", "the meeting has no such follow-up")
+# Verification with recipients: samples of a closed round's hand-overs, and verifications.
+ROUND_NOT_CLOSED = declare(409, "round_not_closed", "the round has not been closed (yet)")
+SAMPLE_EXISTS = declare(409, "sample_exists", "the round's verification sample is drawn")
+SAMPLE_NOT_FOUND = declare(404, "sample_not_found", "no verification sample of this round")
+SAMPLE_EMPTY = declare(409, "sample_empty", "the round has no received hand-over to sample")
+SAMPLE_KEY_UNSET = declare(
+    409, "sample_key_unset", "the ledger's public key is not configured (BANSOS_LEDGER_PUBLIC_KEY)"
+)
+SAMPLE_CHECKPOINT_INVALID = declare(
+    422, "sample_checkpoint_invalid", "not a checkpoint signed by the ledger's key"
+)
+SAMPLE_CHECKPOINT_EARLY = declare(
+    422, "sample_checkpoint_early", "the checkpoint does not cover the round's closure"
+)
+SAMPLE_COSIGNATURES_MISSING = declare(
+    422, "sample_cosignatures_missing", "the checkpoint lacks the witnesses' cosignatures"
+)
+NOT_IN_SAMPLE = declare(409, "not_in_sample", "the hand-over is not in its round's sample")
+VERIFICATION_EXISTS = declare(409, "verification_exists", "this hand-over is already verified")
+VERIFICATION_INCONSISTENT = declare(
+    422, "verification_inconsistent", "the answers contradict each other"
+)
+RECEIPT_UNKNOWN = declare(404, "receipt_unknown", "no hand-over has this receipt code")
+RECEIPT_RATED = declare(409, "receipt_rated", "this receipt's hand-over is already rated")
+RECEIPT_OTHER_ROUND = declare(
+    422, "receipt_other_round", "the receipt's hand-over is of another round"
+)

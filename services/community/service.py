@@ -3,7 +3,7 @@ read this."""
 
 from pathlib import Path
 
-from services.community import demo, private, projections
+from services.community import demo, private, projections, verification_projections
 from services.community.api import ROUTERS
 from services.community.consumers import CONSUMERS
 from services.community.settings import CommunitySettings
@@ -19,7 +19,7 @@ SERVICE = ServiceSpec(
     settings=CommunitySettings,
     routers=ROUTERS,
     migrations=Path(__file__).parent / "migrations",
-    metadata=[projections.metadata, private.metadata],
+    metadata=[projections.metadata, private.metadata, verification_projections.metadata],
     project=projections.project,
     consumers=CONSUMERS,
     constraints=projections.CONSTRAINTS,
