@@ -39,12 +39,10 @@ CONSUMERS = [
 ]
 
 
-# Verification with recipients: each round's hand-overs and its closure.
-CONSUMERS += [
+# Verification with recipients: each round's hand-overs and its closure, by one consumer
+# so that they come in stream order (the closure after its hand-overs).
+CONSUMERS.append(
     Subscription(
-        f"community-{kind.replace('_', '-')}",
-        f"bansos.distribution.{kind}",
-        verification_projections.on_distribution,
+        "community-handovers", "bansos.distribution.>", verification_projections.on_distribution
     )
-    for kind in ("aid_received", "aid_undelivered", "round_closed")
-]
+)

@@ -35,6 +35,9 @@ ROUND_NOT_CLOSED = declare(409, "round_not_closed", "the round has not been clos
 SAMPLE_EXISTS = declare(409, "sample_exists", "the round's verification sample is drawn")
 SAMPLE_NOT_FOUND = declare(404, "sample_not_found", "no verification sample of this round")
 SAMPLE_EMPTY = declare(409, "sample_empty", "the round has no received hand-over to sample")
+SAMPLE_INCOMPLETE = declare(
+    409, "sample_incomplete", "community has not learnt all the round's hand-overs yet"
+)
 SAMPLE_KEY_UNSET = declare(
     409, "sample_key_unset", "the ledger's public key is not configured (BANSOS_LEDGER_PUBLIC_KEY)"
 )

@@ -64,12 +64,13 @@ async def draw_sample(
     uow: UnitOfWork, round_id: UUID, checkpoint: Checkpoint, settings: CommunitySettings
 ) -> Outcome[Sample]:
     async with uow:
-        closed, seq = await vp.closure_seq(uow.session, round_id)
+        closed, seq, expected = await vp.closure(uow.session, round_id)
         command = Draw(
             round_id=round_id,
             closed=closed,
             closure_seq=seq,
             handed=await vp.received_in(uow.session, round_id),
+            expected=expected,
             origin=checkpoint.origin,
             tree_size=checkpoint.tree_size,
             root=checkpoint.root_hash,

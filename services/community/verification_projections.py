@@ -51,6 +51,7 @@ closures = Table(
     Column("closed_at", UTCDateTime(), nullable=False),
     # The closure's stream sequence: None if it was not learnt from the stream.
     Column("stream_seq", Integer),
+    Column("received", Integer, nullable=False),  # the hand-overs the closure counts
 )
 
 samples = Table(
@@ -127,6 +128,7 @@ async def on_distribution(session: AsyncSession, envelope: Envelope, event: Even
                         round_id=envelope.aggregate_id,
                         closed_at=envelope.occurred_at,
                         stream_seq=stream_seq.get(),
+                        received=event.received,
                     )
                 )
 
@@ -175,12 +177,16 @@ async def apply(session: AsyncSession, envelope: Envelope) -> None:
 
 
 # --- facts the commands read, in their transaction ----------------------------------------
-async def closure_seq(session: AsyncSession, round_id: UUID) -> tuple[bool, int | None]:
-    """(closed, the closure's stream sequence)."""
+async def closure(session: AsyncSession, round_id: UUID) -> tuple[bool, int | None, int]:
+    """(closed, the closure's stream sequence, the received hand-overs it counts)."""
     row = (
-        await session.execute(select(closures.c.stream_seq).where(closures.c.round_id == round_id))
+        await session.execute(
+            select(closures.c.stream_seq, closures.c.received).where(
+                closures.c.round_id == round_id
+            )
+        )
     ).first()
-    return (False, None) if row is None else (True, row.stream_seq)
+    return (False, None, 0) if row is None else (True, row.stream_seq, row.received)
 
 
 async def received_in(session: AsyncSession, round_id: UUID) -> tuple[UUID, ...]:

@@ -24,6 +24,7 @@ from services.community.errors import (
     SAMPLE_CHECKPOINT_EARLY,
     SAMPLE_EMPTY,
     SAMPLE_EXISTS,
+    SAMPLE_INCOMPLETE,
     VERIFICATION_EXISTS,
     VERIFICATION_INCONSISTENT,
 )
@@ -77,6 +78,7 @@ class Draw:
     closed: bool
     closure_seq: int | None  # None: not learnt from the stream (its place is unknown)
     handed: tuple[UUID, ...]
+    expected: int  # the received hand-overs the closure counts
     origin: str
     tree_size: int
     root: bytes
@@ -102,9 +104,15 @@ def decide_sample(state: Sample, command: Draw) -> list[EventPayload]:
             "checkpoint",
             field="checkpoint",
         )
-    if not command.handed:
-        raise DomainError(SAMPLE_EMPTY, "the round has no received hand-over to verify")
     n = len(set(command.handed))
+    if n < command.expected:
+        raise DomainError(
+            SAMPLE_INCOMPLETE,
+            f"the round closed with {command.expected} hand-overs received; community has "
+            f"learnt {n} of them so far: try again shortly",
+        )
+    if not n:
+        raise DomainError(SAMPLE_EMPTY, "the round has no received hand-over to verify")
     k = sample_size(n, command.policy.minimum, command.policy.share_pct)
     return [
         VerificationSampleDrawn(

@@ -33,6 +33,7 @@ def upgrade() -> None:
         sa.Column("round_id", sa.Uuid, primary_key=True),
         sa.Column("closed_at", AT, nullable=False),
         sa.Column("stream_seq", sa.Integer),
+        sa.Column("received", sa.Integer, nullable=False),
     )
     op.create_table(
         "samples",

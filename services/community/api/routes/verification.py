@@ -28,6 +28,7 @@ from services.community.errors import (
     SAMPLE_COSIGNATURES_MISSING,
     SAMPLE_EMPTY,
     SAMPLE_EXISTS,
+    SAMPLE_INCOMPLETE,
     SAMPLE_KEY_UNSET,
     SAMPLE_NOT_FOUND,
     VERIFICATION_EXISTS,
@@ -61,6 +62,7 @@ async def _sample(session: Reads, round_id: UUID) -> SampleOut:
         ROUND_NOT_CLOSED,
         SAMPLE_EXISTS,
         SAMPLE_EMPTY,
+        SAMPLE_INCOMPLETE,
     ),
 )
 async def draw_sample(
