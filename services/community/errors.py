@@ -33,7 +33,12 @@ FOLLOW_UP_NOT_FOUND = declare(404, "follow_up_not_found", "the meeting has no su
 # Verification with recipients: samples of a closed round's hand-overs, and verifications.
 ROUND_NOT_CLOSED = declare(409, "round_not_closed", "the round has not been closed (yet)")
 SAMPLE_EXISTS = declare(409, "sample_exists", "the round's verification sample is drawn")
-SAMPLE_NOT_FOUND = declare(404, "sample_not_found", "no verification sample of this round")
+# The kernel's codes for a command on an unknown sample or verification (each is created
+# by its first command, so they are answered only by the reads).
+SAMPLE_NOT_FOUND = declare(
+    404, "verification_sample_not_found", "no verification sample of this round"
+)
+VERIFICATION_NOT_FOUND = declare(404, "verification_not_found", "no such verification")
 SAMPLE_EMPTY = declare(409, "sample_empty", "the round has no received hand-over to sample")
 SAMPLE_INCOMPLETE = declare(
     409, "sample_incomplete", "community has not learnt all the round's hand-overs yet"

@@ -32,6 +32,9 @@ ALLOWED_KEYS = {
     *("to", "outcome", "rating", "held_on", "attendance", "index", "status"),
     *("female", "male", "elderly", "disabled", "youth"),
     *("formula_version", "policy_version", "legal_basis", "leaves"),
+    # Verification with recipients: the checkpoint a sample was drawn from, its size, and
+    # a verification's outcome classes.
+    *("tree_size", "root_hash", "k", "full", "asked_to_pay", "respectful"),
 }
 # Payload fields holding ids of programme objects, shared by many households.
 ID_KEYS = {"round_id", "budget_id", "course_id", "meeting_id", "subject_id"}
