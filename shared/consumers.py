@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -41,6 +42,10 @@ Handler = Callable[[AsyncSession, Envelope, EventPayload], Awaitable[None]]
 # A batch's new events at once, in stream order, with the same effect as `Handler` on each
 # in turn: a projection that reads and writes its rows per batch instead of per event.
 BatchHandler = Callable[[AsyncSession, Sequence[tuple[Envelope, EventPayload]]], Awaitable[None]]
+# The stream sequence of the message a (per-event) handler is given, for one that must
+# place its event in the audit ledger (whose leaf of it has an index below it:
+# services/audit/consumers.py).
+current_stream_seq: ContextVar[int | None] = ContextVar("current_stream_seq", default=None)
 
 
 @dataclass(frozen=True)
@@ -183,7 +188,11 @@ class ProjectionConsumer:
                         "bansos.event_id": str(envelope.event_id),
                     },
                 ):
-                    await self._handle(session, envelope, payload)
+                    placed = current_stream_seq.set(_stream_seq(msg))
+                    try:
+                        await self._handle(session, envelope, payload)
+                    finally:
+                        current_stream_seq.reset(placed)
 
     async def _park(self, session: AsyncSession, msg: Msg, reason: str) -> None:
         seq = _stream_seq(msg)

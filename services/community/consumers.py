@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.community import verification_projections
 from services.community.projections import subjects
 from shared.consumers import Subscription
 from shared.events import Envelope, EventPayload
@@ -36,3 +37,12 @@ CONSUMERS = [
     Subscription("community-rounds", "bansos.distribution.round_scheduled", on_announcement),
     Subscription("community-courses", "bansos.training.course_opened", on_announcement),
 ]
+
+
+# Verification with recipients: each round's hand-overs and its closure, by one consumer
+# so that they come in stream order (the closure after its hand-overs).
+CONSUMERS.append(
+    Subscription(
+        "community-handovers", "bansos.distribution.>", verification_projections.on_distribution
+    )
+)

@@ -57,3 +57,38 @@ REFERRAL_PENDING = declare(
 )
 REFERRAL_NOT_FOUND = declare(404, "referral_not_found", "the case has no such referral")
 REFERRAL_ANSWERED = declare(409, "referral_answered", "the office has answered this referral")
+# Verification with recipients: samples of a closed round's hand-overs, and verifications.
+ROUND_NOT_CLOSED = declare(409, "round_not_closed", "the round has not been closed (yet)")
+SAMPLE_EXISTS = declare(409, "sample_exists", "the round's verification sample is drawn")
+# The kernel's codes for a command on an unknown sample or verification (each is created
+# by its first command, so they are answered only by the reads).
+SAMPLE_NOT_FOUND = declare(
+    404, "verification_sample_not_found", "no verification sample of this round"
+)
+VERIFICATION_NOT_FOUND = declare(404, "verification_not_found", "no such verification")
+SAMPLE_EMPTY = declare(409, "sample_empty", "the round has no received hand-over to sample")
+SAMPLE_INCOMPLETE = declare(
+    409, "sample_incomplete", "community has not learnt all the round's hand-overs yet"
+)
+SAMPLE_KEY_UNSET = declare(
+    409, "sample_key_unset", "the ledger's public key is not configured (BANSOS_LEDGER_PUBLIC_KEY)"
+)
+SAMPLE_CHECKPOINT_INVALID = declare(
+    422, "sample_checkpoint_invalid", "not a checkpoint signed by the ledger's key"
+)
+SAMPLE_CHECKPOINT_EARLY = declare(
+    422, "sample_checkpoint_early", "the checkpoint does not cover the round's closure"
+)
+SAMPLE_COSIGNATURES_MISSING = declare(
+    422, "sample_cosignatures_missing", "the checkpoint lacks the witnesses' cosignatures"
+)
+NOT_IN_SAMPLE = declare(409, "not_in_sample", "the hand-over is not in its round's sample")
+VERIFICATION_EXISTS = declare(409, "verification_exists", "this hand-over is already verified")
+VERIFICATION_INCONSISTENT = declare(
+    422, "verification_inconsistent", "the answers contradict each other"
+)
+RECEIPT_UNKNOWN = declare(404, "receipt_unknown", "no hand-over has this receipt code")
+RECEIPT_RATED = declare(409, "receipt_rated", "this receipt's hand-over is already rated")
+RECEIPT_OTHER_ROUND = declare(
+    422, "receipt_other_round", "the receipt's hand-over is of another round"
+)

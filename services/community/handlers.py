@@ -125,12 +125,22 @@ async def resolve(
 async def give_feedback(uow: UnitOfWork, form: FeedbackIn, keys: Commitments) -> Outcome[Feedback]:
     comment = private.optional(keys, "comment", form.comment)
     feedback_id = uuid4()
+    receipt = keys.receipt(form.receipt_code) if form.receipt_code else None
     async with uow:
-        known = await projections.subject_known(uow.session, form.subject_type, form.subject_id)
+        receipt_round, rated = (
+            await projections.receipt_facts(uow.session, receipt) if receipt else (None, False)
+        )
+        subject_id = form.subject_id or receipt_round
+        known = subject_id is not None and await projections.subject_known(
+            uow.session, form.subject_type, subject_id
+        )
         command = GiveFeedback(
             subject_type=form.subject_type,
             subject_id=form.subject_id,
             subject_known=known,
+            receipt_commitment=receipt,
+            receipt_round=receipt_round,
+            receipt_rated=rated,
             rating=form.rating,
             rw=form.rw,
             anonymous=form.name is None,

@@ -32,8 +32,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.community import case_projections
-from services.community.errors import TICKET_COLLISION
+from services.community import case_projections, verification_projections
+from services.community.errors import RECEIPT_RATED, TICKET_COLLISION
 from shared import eventstore
 from shared.db import BigId, UTCDateTime
 from shared.events import Envelope
@@ -75,7 +75,10 @@ complaints = Table(
 CONSTRAINTS = {
     "uq_complaints_ticket_commitment": Unique(
         TICKET_COLLISION, "a ticket code was drawn twice; try again"
-    )
+    ),
+    "uq_feedback_receipt_commitment": Unique(
+        RECEIPT_RATED, "this hand-over is already rated", field="receipt_code"
+    ),
 }
 
 feedback = Table(
@@ -89,6 +92,9 @@ feedback = Table(
     Column("rw", String(2)),
     Column("anonymous", Boolean, nullable=False),
     Column("submitted_at", UTCDateTime(), nullable=False),
+    # A rating that named its hand-over by receipt code: one per receipt (issue 15).
+    Column("receipt_commitment", String(64)),
+    UniqueConstraint("receipt_commitment", name="uq_feedback_receipt_commitment"),
 )
 
 meetings = Table(
@@ -200,6 +206,7 @@ async def apply(session: AsyncSession, envelope: Envelope, keys: Commitments | N
                     rw=e.rw,
                     anonymous=e.anonymous,
                     submitted_at=at,
+                    receipt_commitment=e.receipt_commitment,
                 )
             )
         case MeetingHeld() as e:
@@ -232,6 +239,7 @@ async def apply(session: AsyncSession, envelope: Envelope, keys: Commitments | N
             )
         case _ if envelope.aggregate_type == "case":
             await case_projections.apply(session, envelope)
+    await verification_projections.apply(session, envelope)
 
 
 # --- facts the commands read, in their transaction ----------------------------------------
@@ -245,9 +253,30 @@ async def subject_known(session: AsyncSession, subject_type: str, subject_id: UU
     return found is not None
 
 
+async def receipt_facts(session: AsyncSession, commitment: str) -> tuple[UUID | None, bool]:
+    """(the round of the hand-over with this receipt commitment, whether it was rated)."""
+    round_id = await session.scalar(
+        select(verification_projections.handovers.c.round_id).where(
+            verification_projections.handovers.c.receipt_commitment == commitment
+        )
+    )
+    rated = await session.scalar(
+        select(feedback.c.feedback_id).where(feedback.c.receipt_commitment == commitment)
+    )
+    return round_id, rated is not None
+
+
 async def rebuild(session: AsyncSession, keys: Commitments) -> int:
     """Recompute the projections from the event store (the private store and the subjects
     learnt from other services stay)."""
     return await eventstore.replay(
-        session, projector(keys), [complaints, feedback, meetings, *case_projections.TABLES]
+        session,
+        projector(keys),
+        [
+            complaints,
+            feedback,
+            meetings,
+            *case_projections.TABLES,
+            *verification_projections.OWN,
+        ],
     )

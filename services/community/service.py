@@ -3,7 +3,13 @@ read this."""
 
 from pathlib import Path
 
-from services.community import case_projections, demo, private, projections
+from services.community import (
+    case_projections,
+    demo,
+    private,
+    projections,
+    verification_projections,
+)
 from services.community.api import ROUTERS
 from services.community.consumers import CONSUMERS
 from services.community.settings import CommunitySettings
@@ -19,7 +25,12 @@ SERVICE = ServiceSpec(
     settings=CommunitySettings,
     routers=ROUTERS,
     migrations=Path(__file__).parent / "migrations",
-    metadata=[projections.metadata, private.metadata, case_projections.metadata],
+    metadata=[
+        projections.metadata,
+        private.metadata,
+        case_projections.metadata,
+        verification_projections.metadata,
+    ],
     project=projections.project,
     consumers=CONSUMERS,
     constraints=projections.CONSTRAINTS,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from services.community.domain.complaint import SlaPolicy
+from services.community.domain.verification import SamplePolicy
+from shared.checkpoint import CheckpointError, parse_vkey, parse_witness_vkey
 from shared.settings import CommonSettings, database_url_field
 
 
@@ -21,5 +23,46 @@ class CommunitySettings(CommonSettings):
     # Mentoring cases: the days an office has to answer a referral.
     referral_sla_days: int = Field(default=14, ge=1, le=180)
 
+    # Verification with recipients: the audit ledger's verifier key (`<name>+<key ID>+
+    # <base64 key>`, as GET /ledger/public-key names it; `bansos up` passes the local one)
+    # and origin, the witnesses whose cosignatures a sample's checkpoint must carry (vkeys,
+    # comma-separated) and how many of them, and the sample's size.
+    ledger_public_key: str | None = None
+    ledger_origin: str = "bansos.tanjung-barat/ledger/v2"
+    ledger_witnesses: str = ""
+    sample_quorum: int = Field(default=0, ge=0, le=20)
+    sample_minimum: int = Field(default=10, ge=1, le=1000)
+    sample_share_pct: float = Field(default=5.0, gt=0, le=100)
+
     def sla(self) -> SlaPolicy:
         return SlaPolicy(self.sla_acknowledge_days, self.sla_resolve_days)
+
+    @field_validator("ledger_public_key")
+    @classmethod
+    def _ledger_key(cls, value: str | None) -> str | None:
+        if value:
+            try:
+                parse_vkey(value.strip())
+            except CheckpointError as exc:
+                raise ValueError(f"BANSOS_LEDGER_PUBLIC_KEY: {exc}") from exc
+        return value.strip() if value else None
+
+    @field_validator("ledger_witnesses")
+    @classmethod
+    def _witnesses(cls, value: str) -> str:
+        for vkey in filter(None, (v.strip() for v in value.split(","))):
+            try:
+                parse_witness_vkey(vkey)
+            except (CheckpointError, ValueError) as exc:
+                raise ValueError(f"BANSOS_LEDGER_WITNESSES: {exc}") from exc
+        return value
+
+    def ledger_key(self) -> tuple[str, bytes] | None:
+        return parse_vkey(self.ledger_public_key) if self.ledger_public_key else None
+
+    def witness_keys(self) -> dict[str, bytes]:
+        found = (parse_witness_vkey(v) for v in self.ledger_witnesses.split(",") if v.strip())
+        return dict(found)
+
+    def sample_policy(self) -> SamplePolicy:
+        return SamplePolicy(self.sample_minimum, self.sample_share_pct)

@@ -1,6 +1,14 @@
 """Every event of the DESIGN catalogue, one typed payload per (type, schema_version)."""
 
-from shared.events import audit, community, community_cases, distribution, registry, training
+from shared.events import (
+    audit,
+    community,
+    community_cases,
+    community_verification,
+    distribution,
+    registry,
+    training,
+)
 from shared.events.envelope import (
     PAYLOAD_TYPES,
     Envelope,
@@ -24,6 +32,7 @@ __all__ = [
     "canonical_json",
     "community",
     "community_cases",
+    "community_verification",
     "decode",
     "distribution",
     "public_view",

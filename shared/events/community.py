@@ -97,6 +97,9 @@ class FeedbackSubmitted(EventPayload):
     comment_commitment: str | None = None
     rw: str | None = Field(default=None, pattern=r"^\d{2}$")
     anonymous: bool = True
+    # The hand-over the rating names by its receipt code (issue 15): one rating per
+    # receipt. Sealed: the public view never shows it.
+    receipt_commitment: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
 
     def public(self, aggregate_id: UUID) -> dict[str, Any]:
         return {

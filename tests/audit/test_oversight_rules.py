@@ -9,6 +9,8 @@ from uuid import uuid4
 import pytest
 
 from services.audit.domain.oversight import RULES, Oversight, reconcile
+from services.community.domain.verification import discrepancies
+from shared.events.community_verification import VerificationRecorded
 from shared.events.distribution import Posko, RoundEndorsed
 from tests.audit.oversight_scenes import (
     BENEFIT,
@@ -345,6 +347,43 @@ def test_allocation_outside_round() -> None:
     h = Household(scene, rw="07").register()
     a = h.allocate(r)
     assert only(scene, "allocation_outside_round") == (r.indices["scheduled"], a)
+
+
+def test_verification_discrepancy() -> None:
+    scene, r, h = clean()
+
+    # A community event about the allocation, folded by its own part (fold.TYPES).
+    fine = VerificationRecorded(
+        round_id=r.round_id, rw="03", received=True, full=True, asked_to_pay=False, respectful=True
+    )
+    assert discrepancies(True, True, False, True) == fine.discrepancies == ()
+    scene.add(fine, h.allocation_id)
+    assert scene.rules() == {}  # a verification that found nothing raises nothing
+    h2 = Household(scene, nik=hexes(2)).register()
+    h2.allocate(r)
+    h2.receive(r, received_at=MORNING + timedelta(minutes=30))
+    i = scene.add(
+        VerificationRecorded(
+            round_id=r.round_id,
+            rw="03",
+            received=True,
+            full=False,
+            asked_to_pay=True,
+            pay_band="10k_50k",
+            respectful=True,
+            discrepancies=("not_full", "asked_to_pay"),
+            complaint_id=uuid4(),
+        ),
+        h2.allocation_id,
+    )
+    assert only(scene, "verification_discrepancy") == (h2.indices["received"], i)
+    [finding] = scene.fold().findings()
+    assert (finding.rw, finding.round_id, finding.programme) == ("03", r.round_id, "BLT")
+    assert finding.subjects == (h2.allocation_id,)
+    assert "not in full, asked to pay" in finding.description
+    assert "10k" not in finding.description  # the band stays in the sealed event
+    timeline = scene.fold().about[h2.household_id]
+    assert (i, "community.verification_recorded") in [(j, kind) for j, kind, _ in timeline]
 
 
 def test_every_rule_has_a_test() -> None:

@@ -218,6 +218,7 @@ async def test_feedback_is_a_row_without_its_comment_or_author(sessions: Session
             "rw": "06",
             "anonymous": False,
             "submitted_at": T0,
+            "receipt_commitment": None,
         }
     ]
 

@@ -196,6 +196,10 @@ RULES: dict[str, dict[Lang, str]] = {
         "id": "Alokasi di luar RW putaran",
         "en": "Allocation outside the round's RWs",
     },
+    "verification_discrepancy": {
+        "id": "Temuan verifikasi penerima",
+        "en": "Discrepancy found verifying with the recipient",
+    },
 }
 
 CATEGORIES: dict[str, dict[Lang, str]] = {

@@ -23,6 +23,7 @@ from shared.events.community import (
 from shared.pii import code_pattern
 
 TICKET = code_pattern("TB")  # TB-XXXX-XXXX: 40 random bits, read out over the phone
+RECEIPT = code_pattern("BT", 3)  # a hand-over's receipt code (distribution)
 RW = Field(pattern=r"^\d{2}$", examples=["03"])
 Status = Literal["filed", "acknowledged", "escalated", "resolved"]
 Step = Literal["filed", "acknowledged", "escalated", "resolved"]
@@ -69,14 +70,28 @@ class ResolutionIn(_Body):
 
 
 class FeedbackIn(_Body):
-    subject_type: SubjectType
-    subject_id: UUID
+    subject_type: SubjectType = "round"
+    subject_id: UUID | None = Field(
+        default=None, description="the round or course; may be left out with a receipt_code"
+    )
     rating: int = Field(ge=1, le=5)
     comment: str = Field(default="", max_length=2000)
     rw: str | None = Field(default=None, pattern=r"^\d{2}$")
     name: str | None = Field(
         default=None, max_length=120, description="leave out to stay anonymous"
     )
+    receipt_code: str | None = Field(
+        default=None,
+        pattern=RECEIPT,
+        description="the receipt code of your hand-over (BT-XXXX-XXXX-XXXX): ties the "
+        "rating to it, once per receipt, still anonymous",
+    )
+
+    @model_validator(mode="after")
+    def _subject(self) -> FeedbackIn:
+        if self.subject_id is None and self.receipt_code is None:
+            raise ValueError("name the round or course (subject_id) or give a receipt_code")
+        return self
 
 
 class MeetingIn(_Body):

@@ -143,4 +143,10 @@ RULES = _rules(
         "An allocation in a round with no posko for the household's RW",
         "the round's scheduling and the allocation",
     ),
+    # What recipients told the community's facilitators (issue 15).
+    Rule(
+        "verification_discrepancy",
+        "A sampled recipient not given the aid in full, asked to pay, or treated without respect",
+        "the verification and the allocation's hand-over",
+    ),
 )

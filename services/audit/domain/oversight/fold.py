@@ -24,6 +24,7 @@ from services.audit.domain.oversight import (
     erased,
     registry,
     training,
+    verification,
 )
 from services.audit.domain.oversight.findings import Finding
 from services.audit.domain.oversight.state import Leaf, State
@@ -37,6 +38,10 @@ PARTS: dict[str, Callable[[State, Leaf, EventPayload], None]] = {
     "distribution": distribution.fold,
     "community": community.fold,
     "training": training.fold,
+}
+# An event type with a part of its own, before its service's part.
+TYPES: dict[str, Callable[[State, Leaf, EventPayload], None]] = {
+    "community.verification_recorded": verification.fold,
 }
 
 
@@ -64,7 +69,7 @@ class Oversight(State):
         at = envelope.occurred_at
         if self.now is None or at > self.now:
             self.now = at
-        part = PARTS.get(envelope.type.split(".", 1)[0])
+        part = TYPES.get(envelope.type) or PARTS.get(envelope.type.split(".", 1)[0])
         try:
             if part is not None:
                 leaf = Leaf(index, envelope.aggregate_id, envelope.type, at, day_of(at))
