@@ -1,6 +1,13 @@
 """Every event of the DESIGN catalogue, one typed payload per (type, schema_version)."""
 
-from shared.events import audit, community, distribution, registry, training
+from shared.events import (
+    audit,
+    community,
+    community_appeals,  # issue 15: appeals
+    distribution,
+    registry,
+    training,
+)
 from shared.events.envelope import (
     PAYLOAD_TYPES,
     Envelope,
@@ -23,6 +30,7 @@ __all__ = [
     "audit",
     "canonical_json",
     "community",
+    "community_appeals",
     "decode",
     "distribution",
     "public_view",
