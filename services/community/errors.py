@@ -30,3 +30,13 @@ ATTENDANCE_INCONSISTENT = declare(
     422, "attendance_inconsistent", "a group (elderly, disabled, youth) outnumbers all attendees"
 )
 FOLLOW_UP_NOT_FOUND = declare(404, "follow_up_not_found", "the meeting has no such follow-up")
+# Appeals (banding): the kernel answers `appeal_not_found` for a command on an unknown one.
+APPEAL_NOT_FOUND = declare(404, "appeal_not_found", "no such appeal")
+APPEAL_EXISTS = declare(409, "appeal_exists", "this appeal is already filed")
+APPEAL_HOUSEHOLD_REQUIRED = declare(
+    422, "appeal_household_required", "an appeal names the household: the head's NIK or the KK"
+)
+APPEAL_CODE_NOT_FOUND = declare(404, "appeal_code_not_found", "no appeal has this tracking code")
+APPEAL_CODE_COLLISION = declare(
+    409, "appeal_code_collision", "a tracking code was drawn twice; try again"
+)

@@ -32,6 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.community import appeal_projections
 from services.community.errors import TICKET_COLLISION
 from shared import eventstore
 from shared.db import BigId, UTCDateTime
@@ -123,6 +124,7 @@ def projector(keys: Commitments | None) -> Projector:
     async def project(session: AsyncSession, new_events: Sequence[Envelope]) -> None:
         for envelope in new_events:
             await apply(session, envelope, keys)
+            await appeal_projections.apply(session, envelope)
 
     return project
 
@@ -243,4 +245,5 @@ async def subject_known(session: AsyncSession, subject_type: str, subject_id: UU
 async def rebuild(session: AsyncSession, keys: Commitments) -> int:
     """Recompute the projections from the event store (the private store and the subjects
     learnt from other services stay)."""
-    return await eventstore.replay(session, projector(keys), [complaints, feedback, meetings])
+    tables = [complaints, feedback, meetings, appeal_projections.appeals]
+    return await eventstore.replay(session, projector(keys), tables)

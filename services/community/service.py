@@ -3,7 +3,7 @@ read this."""
 
 from pathlib import Path
 
-from services.community import demo, private, projections
+from services.community import appeal_projections, demo, private, projections
 from services.community.api import ROUTERS
 from services.community.consumers import CONSUMERS
 from services.community.settings import CommunitySettings
@@ -15,13 +15,13 @@ SERVICE = ServiceSpec(
     title="Bansos Tanjung Barat — community",
     description="Complaints (pengaduan) with SLAs, anonymous allowed and tracked by "
     "ticket; feedback on rounds and courses; outreach (sosialisasi) and focus-group "
-    "meetings with their follow-ups.",
+    "meetings with their follow-ups; appeals of households refused or dropped.",
     settings=CommunitySettings,
     routers=ROUTERS,
     migrations=Path(__file__).parent / "migrations",
-    metadata=[projections.metadata, private.metadata],
+    metadata=[projections.metadata, private.metadata, appeal_projections.metadata],
     project=projections.project,
     consumers=CONSUMERS,
-    constraints=projections.CONSTRAINTS,
+    constraints={**projections.CONSTRAINTS, **appeal_projections.CONSTRAINTS},
     demo=demo.seed,
 )

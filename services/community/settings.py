@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from services.community.domain.appeal import AppealSlaPolicy
 from services.community.domain.complaint import SlaPolicy
 from shared.settings import CommonSettings, database_url_field
 
@@ -19,5 +20,12 @@ class CommunitySettings(CommonSettings):
     feedback_rate: str = "20/10 minutes"
     tracking_rate: str = "60/minute"
 
+    # Appeals (issue 15): the registry re-surveys and decides within this many days.
+    appeal_decide_days: int = Field(default=30, ge=1, le=365)
+    appeal_rate: str = "5/10 minutes"
+
     def sla(self) -> SlaPolicy:
         return SlaPolicy(self.sla_acknowledge_days, self.sla_resolve_days)
+
+    def appeal_sla(self) -> AppealSlaPolicy:
+        return AppealSlaPolicy(self.appeal_decide_days)

@@ -1,5 +1,10 @@
 """The community's HTTP API: routes per resource, their schemas and read-model queries."""
 
-from services.community.api.routes import complaints, feedback, meetings
+from services.community.api.routes import appeals, complaints, feedback, meetings
 
-ROUTERS = [complaints.router, feedback.router, meetings.router]
+ROUTERS = [
+    complaints.router,
+    feedback.router,
+    meetings.router,
+    appeals.router,
+]
