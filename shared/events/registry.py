@@ -148,7 +148,10 @@ class ResurveyRequested(_Household):
     rw: str = RW
 
     def public(self, aggregate_id: UUID) -> dict[str, Any]:
-        return {"rw": self.rw, "category": self.reason}
+        # A household's leaf: its public facts must hold of ten others, and an appeal's
+        # reason in an RW may be one household's alone. The community's appeal events,
+        # which name no household, show the reason and outcome instead.
+        return {"rw": self.rw}
 
 
 class ResurveyCompleted(_Household):
@@ -164,8 +167,7 @@ class ResurveyCompleted(_Household):
     survey_id: UUID | None = None
 
     def public(self, aggregate_id: UUID) -> dict[str, Any]:
-        outcome = "upheld" if self.verdict == "eligible" else "rejected"
-        return {"rw": self.rw, "category": self.reason, "outcome": outcome}
+        return {"rw": self.rw}  # as ResurveyRequested: the household's verdict is its own
 
 
 class AppealUnmatched(EventPayload):
