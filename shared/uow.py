@@ -110,6 +110,17 @@ class UnitOfWork:
         self._appended = 0
         self._correlation: UUID | None = None
 
+    @classmethod
+    def joining(cls, session: AsyncSession, project: Projector, caller: Caller) -> UnitOfWork:
+        """Commands decided inside a transaction another holds: a consumer's batch, whose
+        inbox rows must commit with the events the batch decides (or neither does). Used
+        without `async with`: the holder commits or rolls back; the outbox relay finds the
+        rows on its next poll."""
+        uow = cls(async_sessionmaker(), project, caller)  # never opens a session of its own
+        uow._session = session
+        uow._correlation = caller.correlation_id
+        return uow
+
     @property
     def session(self) -> AsyncSession:
         if self._session is None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.community import verification_projections
+from services.community import appeal_consumers, verification_projections
 from services.community.projections import subjects
 from shared.consumers import Subscription
 from shared.events import Envelope, EventPayload
@@ -36,6 +36,7 @@ async def on_announcement(session: AsyncSession, envelope: Envelope, event: Even
 CONSUMERS = [
     Subscription("community-rounds", "bansos.distribution.round_scheduled", on_announcement),
     Subscription("community-courses", "bansos.training.course_opened", on_announcement),
+    *appeal_consumers.CONSUMERS,  # the registry's answers to appeals
 ]
 
 

@@ -1,5 +1,5 @@
 """Demo data for community: complaints in every state, feedback on the demo rounds and
-courses, and outreach and focus-group meetings with their follow-ups.
+courses, outreach and focus-group meetings with their follow-ups, and an appeal.
 
 The demo enters complaints and ratings as a facilitator would from the paper forms of a
 posko (staff are not rate-limited); residents use the same endpoints without a token."""
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -65,6 +65,42 @@ async def seed(ctx: DemoContext) -> None:
         f"{done['ratings']} ratings, {done['meetings']} meetings"
     )
     await seed_cases(ctx)
+    await seed_appeal(ctx)
+
+
+# --- appeals (issue 15) --------------------------------------------------------------------
+APPEAL_WORDS = "Suami sakit sejak bulan lalu, penghasilan keluarga turun jauh."
+
+
+async def seed_appeal(ctx: DemoContext) -> None:
+    """One appeal a month, by the head of a household the registry refused, filed at the
+    public form as a resident would; the registry puts its re-survey on the operators' work
+    list. A re-run in the same month finds this month's appeal and files none."""
+    if "registry" not in ctx.urls:
+        return
+    month = f"{clock.today():%Y-%m}"
+    async with ctx.client("community", Role.community_facilitator) as facilitator:
+        listed = ok(await facilitator.get("/appeals", params={"limit": 200}))["items"]
+    if any(a["filed_at"].startswith(month) for a in listed):
+        ctx.report("appeals: this month's demo appeal is already filed")
+        return
+    async with ctx.client("registry", Role.registry_operator) as registry:
+        params = {"eligible": "false", "status": "active", "limit": "1"}
+        found = ok(await registry.get("/households", params=params))["items"]
+        if not found:
+            return
+        household = ok(await registry.get(f"/households/{found[0]['household_id']}"))
+    head = next(m for m in household["members"] if m["relationship"] == "head")
+    body = {
+        "head_nik": head["nik"],
+        "reason": "wrongly_refused",
+        "rw": household["rw"],
+        "description": APPEAL_WORDS,
+    }
+    async with httpx.AsyncClient(base_url=ctx.urls["community"], timeout=30) as public:
+        filed = ok(await public.post("/appeals", json=body))
+    ctx.made["appeal"] = filed["tracking_code"]
+    ctx.report(f"1 appeal of a refused household in RW {household['rw']} ({filed['track']})")
 
 
 async def _seed(
@@ -101,7 +137,7 @@ def _meeting(i: int, rng: random.Random, rws: list[str]) -> dict[str, Any]:
     return {
         "topic_codes": TOPIC_CODES[(i // 2) % len(TOPIC_CODES)] if outreach else [],
         "kind": "outreach" if outreach else "focus_group",
-        "held_on": str(date.today() - timedelta(days=3 * i + 1)),
+        "held_on": str(clock.today() - timedelta(days=3 * i + 1)),
         "rw": rws[i % len(rws)],
         "attendance": {
             "female": rng.randint(10, 30),

@@ -92,3 +92,13 @@ RECEIPT_RATED = declare(409, "receipt_rated", "this receipt's hand-over is alrea
 RECEIPT_OTHER_ROUND = declare(
     422, "receipt_other_round", "the receipt's hand-over is of another round"
 )
+# Appeals (banding): the kernel answers `appeal_not_found` for a command on an unknown one.
+APPEAL_NOT_FOUND = declare(404, "appeal_not_found", "no such appeal")
+APPEAL_EXISTS = declare(409, "appeal_exists", "this appeal is already filed")
+APPEAL_HOUSEHOLD_REQUIRED = declare(
+    422, "appeal_household_required", "an appeal names the household: the head's NIK or the KK"
+)
+APPEAL_CODE_NOT_FOUND = declare(404, "appeal_code_not_found", "no appeal has this tracking code")
+APPEAL_CODE_COLLISION = declare(
+    409, "appeal_code_collision", "a tracking code was drawn twice; try again"
+)

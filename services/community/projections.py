@@ -32,7 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.community import case_projections, verification_projections
+from services.community import appeal_projections, case_projections, verification_projections
 from services.community.errors import RECEIPT_RATED, TICKET_COLLISION
 from shared import eventstore
 from shared.db import BigId, UTCDateTime
@@ -131,6 +131,7 @@ def projector(keys: Commitments | None) -> Projector:
     async def project(session: AsyncSession, new_events: Sequence[Envelope]) -> None:
         for envelope in new_events:
             await apply(session, envelope, keys)
+            await appeal_projections.apply(session, envelope)
 
     return project
 
@@ -278,5 +279,6 @@ async def rebuild(session: AsyncSession, keys: Commitments) -> int:
             meetings,
             *case_projections.TABLES,
             *verification_projections.OWN,
+            appeal_projections.appeals,
         ],
     )

@@ -4,6 +4,7 @@ read this."""
 from pathlib import Path
 
 from services.community import (
+    appeal_projections,
     case_projections,
     demo,
     private,
@@ -21,7 +22,7 @@ SERVICE = ServiceSpec(
     title="Bansos Tanjung Barat — community",
     description="Complaints (pengaduan) with SLAs, anonymous allowed and tracked by "
     "ticket; feedback on rounds and courses; outreach (sosialisasi) and focus-group "
-    "meetings with their follow-ups.",
+    "meetings with their follow-ups; appeals of households refused or dropped.",
     settings=CommunitySettings,
     routers=ROUTERS,
     migrations=Path(__file__).parent / "migrations",
@@ -30,9 +31,10 @@ SERVICE = ServiceSpec(
         private.metadata,
         case_projections.metadata,
         verification_projections.metadata,
+        appeal_projections.metadata,
     ],
     project=projections.project,
     consumers=CONSUMERS,
-    constraints=projections.CONSTRAINTS,
+    constraints={**projections.CONSTRAINTS, **appeal_projections.CONSTRAINTS},
     demo=demo.seed,
 )

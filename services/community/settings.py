@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator
 
+from services.community.domain.appeal import AppealSlaPolicy
 from services.community.domain.complaint import SlaPolicy
 from services.community.domain.verification import SamplePolicy
 from shared.checkpoint import CheckpointError, parse_vkey, parse_witness_vkey
@@ -33,6 +34,10 @@ class CommunitySettings(CommonSettings):
     sample_quorum: int = Field(default=0, ge=0, le=20)
     sample_minimum: int = Field(default=10, ge=1, le=1000)
     sample_share_pct: float = Field(default=5.0, gt=0, le=100)
+
+    # Appeals (issue 15): the registry re-surveys and decides within this many days.
+    appeal_decide_days: int = Field(default=30, ge=1, le=365)
+    appeal_rate: str = "5/10 minutes"
 
     def sla(self) -> SlaPolicy:
         return SlaPolicy(self.sla_acknowledge_days, self.sla_resolve_days)
@@ -66,3 +71,6 @@ class CommunitySettings(CommonSettings):
 
     def sample_policy(self) -> SamplePolicy:
         return SamplePolicy(self.sample_minimum, self.sample_share_pct)
+
+    def appeal_sla(self) -> AppealSlaPolicy:
+        return AppealSlaPolicy(self.appeal_decide_days)

@@ -21,3 +21,5 @@ IMPORT_FILE_REQUIRED = declare(
 IMPORT_FILE_UNREADABLE = declare(
     422, "import_file_unreadable", "the file is not a CSV or XLSX DTKS list with its header row"
 )
+# Appeals: an intake is only ever created by the consumer, so this is never answered.
+APPEAL_INTAKE_NOT_FOUND = declare(404, "appeal_intake_not_found", "no such appeal intake")

@@ -1,6 +1,7 @@
 """The registry's read models, projected from its own events in the command's transaction
 and rebuildable from the event store: `households` (the list operators filter) and
-`active_niks` (one active household per NIK). Personal data is in private.py.
+`active_niks` (one active household per NIK), and `resurveys` (the operators' work list
+of re-surveys that appeals asked for). Personal data is in private.py.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ from shared.events.registry import (
     HouseholdRegistered,
     HouseholdUpdated,
     MemberAdded,
+    ResurveyCompleted,
+    ResurveyRequested,
     SurveyRecorded,
 )
 from shared.uow import Unique
@@ -48,6 +51,9 @@ households = Table(
     Column("status", String(16), nullable=False),
     Column("rt", String(3), nullable=False),
     Column("rw", String(2), nullable=False, index=True),
+    # The KK's keyed commitment (as the registration event carries it): an appeal may name
+    # a household by its KK number, committed to by the community with the same key.
+    Column("kk_commitment", String(64), index=True),
     Column("member_count", Integer, nullable=False),
     Column("monthly_income_idr", BigId, nullable=False),
     Column("desil", Integer),
@@ -72,6 +78,20 @@ active_niks = Table(
     metadata,
     Column("nik_commitment", String(64), primary_key=True),
     Column("household_id", Uuid, nullable=False, index=True),
+)
+# Re-surveys asked for by appeals (consumers.py): open until the decision after the new
+# survey (or a deactivation) completes them.
+resurveys = Table(
+    "resurveys",
+    metadata,
+    Column("appeal_id", Uuid, primary_key=True),
+    Column("household_id", Uuid, nullable=False, index=True),
+    Column("rw", String(2), nullable=False),
+    Column("reason", String(16), nullable=False),
+    Column("requested_at", UTCDateTime(), nullable=False),
+    Column("surveyed_at", UTCDateTime()),
+    Column("completed_at", UTCDateTime()),
+    Column("verdict", String(16)),
 )
 CONSTRAINTS = {
     "active_niks_pkey": Unique(
@@ -103,6 +123,7 @@ async def apply(session: AsyncSession, envelope: Envelope) -> None:
                     status="active",
                     rt=e.rt,
                     rw=e.rw,
+                    kk_commitment=e.kk_commitment,
                     member_count=len(e.members),
                     monthly_income_idr=e.monthly_income_idr,
                     desil=e.desil,
@@ -133,6 +154,30 @@ async def apply(session: AsyncSession, envelope: Envelope) -> None:
         case SurveyRecorded() as e:
             await session.execute(
                 update(households).where(row).values(pmt_score=e.pmt_score, **touched)
+            )
+            r = resurveys.c
+            await session.execute(
+                update(resurveys)
+                .where(r.household_id == hid, r.completed_at.is_(None), r.surveyed_at.is_(None))
+                .values(surveyed_at=envelope.occurred_at)
+            )
+        case ResurveyRequested() as e:
+            await session.execute(update(households).where(row).values(**touched))
+            await session.execute(
+                insert(resurveys).values(
+                    appeal_id=e.appeal_id,
+                    household_id=hid,
+                    rw=e.rw,
+                    reason=e.reason,
+                    requested_at=envelope.occurred_at,
+                )
+            )
+        case ResurveyCompleted() as e:
+            await session.execute(update(households).where(row).values(**touched))
+            await session.execute(
+                update(resurveys)
+                .where(resurveys.c.appeal_id == e.appeal_id)
+                .values(completed_at=envelope.occurred_at, verdict=e.verdict)
             )
         case EligibilityDecided() as e:
             await session.execute(
@@ -165,6 +210,28 @@ async def known(session: AsyncSession, household_id: UUID) -> bool:
     return found is not None
 
 
+async def household_of(
+    session: AsyncSession, nik_commitment: str | None, kk_commitment: str | None
+) -> UUID | None:
+    """The active household an appeal names: by a member's NIK first, else by the KK."""
+    if nik_commitment is not None:
+        holder: UUID | None = await session.scalar(
+            select(active_niks.c.household_id).where(active_niks.c.nik_commitment == nik_commitment)
+        )
+        if holder is not None:
+            return holder
+    if kk_commitment is None:
+        return None
+    h = households.c
+    found: UUID | None = await session.scalar(
+        select(h.household_id)
+        .where(h.kk_commitment == kk_commitment, h.status == "active")
+        .order_by(h.seq.desc())
+        .limit(1)
+    )
+    return found
+
+
 async def rebuild(session: AsyncSession) -> int:
     """Recompute the projections from the event store (the personal data stays)."""
-    return await eventstore.replay(session, project, [active_niks, households])
+    return await eventstore.replay(session, project, [active_niks, resurveys, households])

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from services.registry import demo, projections
 from services.registry.api import ROUTERS
+from services.registry.consumers import CONSUMERS
 from services.registry.importer import Importer
 from services.registry.settings import RegistrySettings
 from shared.runtime import Runtime
@@ -41,6 +42,7 @@ SERVICE = ServiceSpec(
     migrations=Path(__file__).parent / "migrations",
     metadata=[projections.metadata],
     project=projections.project,
+    consumers=CONSUMERS,
     constraints=projections.CONSTRAINTS,
     demo=demo.seed,
     setup=setup,

@@ -3,6 +3,7 @@
 from shared.events import (
     audit,
     community,
+    community_appeals,  # issue 15: appeals
     community_cases,
     community_verification,
     distribution,
@@ -31,6 +32,7 @@ __all__ = [
     "audit",
     "canonical_json",
     "community",
+    "community_appeals",
     "community_cases",
     "community_verification",
     "decode",

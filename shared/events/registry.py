@@ -15,6 +15,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.events.community_appeals import AppealReason
 from shared.events.envelope import EventPayload
 
 Sex = Literal["M", "F"]
@@ -134,6 +135,54 @@ class HouseholdDeactivated(_Household):
 
     def public(self, aggregate_id: UUID) -> dict[str, Any]:
         return {}
+
+
+# --- appeals (issue 15): the community's appeal re-surveys a household ------------------
+class ResurveyRequested(_Household):
+    """An appeal matched this household: its operators re-survey it and decide again."""
+
+    event_type = "registry.resurvey_requested"
+
+    appeal_id: UUID
+    reason: AppealReason
+    rw: str = RW
+
+    def public(self, aggregate_id: UUID) -> dict[str, Any]:
+        # A household's leaf: its public facts must hold of ten others, and an appeal's
+        # reason in an RW may be one household's alone. The community's appeal events,
+        # which name no household, show the reason and outcome instead.
+        return {"rw": self.rw}
+
+
+class ResurveyCompleted(_Household):
+    """The decision after the re-survey closes the appeal: `eligible` is the new verdict
+    (`deactivated` when the household left the registry meanwhile)."""
+
+    event_type = "registry.resurvey_completed"
+
+    appeal_id: UUID
+    reason: AppealReason
+    rw: str = RW
+    verdict: Literal["eligible", "not_eligible", "deactivated"]
+    survey_id: UUID | None = None
+
+    def public(self, aggregate_id: UUID) -> dict[str, Any]:
+        return {"rw": self.rw}  # as ResurveyRequested: the household's verdict is its own
+
+
+class AppealUnmatched(EventPayload):
+    """No active household has the appeal's NIK or KK: the community tells the resident.
+    Its aggregate is the registry's intake of that appeal (`appeal_intake`)."""
+
+    event_type = "registry.appeal_unmatched"
+    aggregate_type = "appeal_intake"
+
+    appeal_id: UUID
+    reason: AppealReason
+    rw: str = RW
+
+    def public(self, aggregate_id: UUID) -> dict[str, Any]:
+        return {"rw": self.rw, "category": self.reason, "outcome": "unmatched"}
 
 
 # --- version 1, read only ------------------------------------------------------------------

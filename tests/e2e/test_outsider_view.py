@@ -117,6 +117,7 @@ def secrets_of(up: UpProcess, made: dict[str, Any]) -> dict[str, set[str]]:
         *(c.trainer for c in training_demo.COURSES),
         *(text for _, text in community_demo.COMPLAINTS),
         *community_demo.CASE_NOTES.values(),
+        community_demo.APPEAL_WORDS,
         # staff are shown by role, never by name
         *(sub for role, sub in DEMO_SUBJECTS.items() if sub != role.value),
         *(distribution_demo.officer_of(rw) for rw in CommonSettings().rw_list),
@@ -124,7 +125,7 @@ def secrets_of(up: UpProcess, made: dict[str, Any]) -> dict[str, set[str]]:
     return {
         "personal data": people,
         "receipt codes": {c for r in made["rounds"] for c in r["receipt_codes"]},
-        "ticket codes": set(made["community"]["tickets"]),
+        "ticket codes": set(made["community"]["tickets"]) | ({made.get("appeal")} - {None}),
         "staff text": notes,
     }
 

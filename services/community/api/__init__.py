@@ -1,5 +1,19 @@
 """The community's HTTP API: routes per resource, their schemas and read-model queries."""
 
-from services.community.api.routes import cases, complaints, feedback, meetings, verification
+from services.community.api.routes import (
+    appeals,
+    cases,
+    complaints,
+    feedback,
+    meetings,
+    verification,
+)
 
-ROUTERS = [complaints.router, feedback.router, meetings.router, cases.router, verification.router]
+ROUTERS = [
+    complaints.router,
+    feedback.router,
+    meetings.router,
+    cases.router,
+    verification.router,
+    appeals.router,
+]

@@ -8,7 +8,8 @@ from uuid import UUID
 from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.registry.api.schemas import HouseholdOut, HouseholdSummary, MemberOut
+from services.registry import projections
+from services.registry.api.schemas import HouseholdOut, HouseholdSummary, MemberOut, ResurveyOut
 from services.registry.domain.nik import masked
 from services.registry.private import deactivation_notes, household_pii, members
 from services.registry.projections import households
@@ -96,3 +97,23 @@ async def household_list(
         )
         for row in rows
     ]
+
+
+async def resurveys(
+    session: AsyncSession, *, completed: bool, rw: str | None, limit: int
+) -> list[ResurveyOut]:
+    """Re-surveys asked for by appeals, open ones (or completed ones) oldest first, with the
+    household's RT and its head's name to find it."""
+    r, h = projections.resurveys.c, households.c
+    head = members.alias("head")
+    query = (
+        select(projections.resurveys, h.rt, head.c.full_name.label("head_name"))
+        .join(households, h.household_id == r.household_id)
+        .join(head, and_(head.c.household_id == r.household_id, head.c.relationship == "head"))
+        .where(r.completed_at.is_not(None) if completed else r.completed_at.is_(None))
+        .order_by(r.requested_at, r.appeal_id)
+        .limit(limit)
+    )
+    if rw is not None:
+        query = query.where(r.rw == rw)
+    return [ResurveyOut.model_validate(row) for row in (await session.execute(query)).mappings()]

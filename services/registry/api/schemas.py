@@ -13,6 +13,7 @@ from pydantic_core import PydanticCustomError
 from services.registry.domain.nik import NIK_RULES, check_kk, check_nik
 from services.registry.domain.pmt import SurveyAnswers
 from shared import clock
+from shared.events.community_appeals import AppealReason
 from shared.events.registry import Relationship, Sex, Vulnerability
 
 RT_PATTERN = r"^(00[1-9]|0[1-9]\d|[1-9]\d\d)$"
@@ -219,3 +220,19 @@ class ImportOut(BaseModel):
     failure: str | None
     errors: list[ImportErrorOut] = Field(description="the first lines of the error report")
     errors_csv: str = Field(description="the whole error report (CSV: row,column,value,rule)")
+
+
+class ResurveyOut(BaseModel):
+    """One re-survey an appeal asked for (the operators' work list): the household to visit
+    again, why the resident appealed, and how far it is."""
+
+    appeal_id: UUID
+    household_id: UUID
+    rt: str
+    rw: str
+    head_name: str
+    reason: AppealReason
+    requested_at: datetime
+    surveyed_at: datetime | None = Field(description="the new survey, once recorded")
+    completed_at: datetime | None = Field(description="the decision after it")
+    verdict: Literal["eligible", "not_eligible", "deactivated"] | None

@@ -10,7 +10,7 @@ subclass version 2.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Literal
@@ -30,6 +30,7 @@ from services.registry.errors import (
 from shared.domain import DomainError
 from shared.errors import HOUSEHOLD_INACTIVE, HOUSEHOLD_NOT_FOUND
 from shared.events import EventPayload
+from shared.events.community_appeals import AppealReason
 from shared.events.registry import (
     DeactivationReason,
     EligibilityDecided,
@@ -38,12 +39,15 @@ from shared.events.registry import (
     HouseholdUpdated,
     MemberAdded,
     MemberFacts,
+    ResurveyCompleted,
+    ResurveyRequested,
     SurveyRecorded,
     Vulnerability,
 )
 from shared.uow import Decider
 
 ELDERLY_AGE = 60
+Verdict = Literal["eligible", "not_eligible", "deactivated"]  # of a completed re-survey
 ADULT_AGE = 18
 
 
@@ -52,6 +56,15 @@ ADULT_AGE = 18
 class Survey:
     survey_id: UUID
     pmt_score: int
+
+
+@dataclass(frozen=True)
+class OpenAppeal:
+    """An appeal whose re-survey is pending; `surveyed` once a survey came after it."""
+
+    appeal_id: UUID
+    reason: AppealReason
+    surveyed: bool = False
 
 
 @dataclass(frozen=True)
@@ -65,6 +78,8 @@ class Household:
     dtks_listed: bool = False
     survey: Survey | None = None
     eligible: bool | None = None
+    appeals: tuple[OpenAppeal, ...] = ()  # open re-surveys
+    appeals_seen: frozenset[UUID] = frozenset()  # every appeal ever requested here
 
 
 # --- commands ------------------------------------------------------------------------------
@@ -137,6 +152,14 @@ class Deactivate:
 
 
 @dataclass(frozen=True)
+class RequestResurvey:
+    """The community's appeal matched this household (services/registry/consumers.py)."""
+
+    appeal_id: UUID
+    reason: AppealReason
+
+
+@dataclass(frozen=True)
 class Reconcile:
     """A registered household as an imported file lists it again (importer.py): its changed
     facts, then its new members, decided as those commands are, one after the other, so a
@@ -154,6 +177,7 @@ Command = (
     | DecideEligibility
     | Deactivate
     | Reconcile
+    | RequestResurvey
 )
 
 
@@ -264,7 +288,19 @@ def decide(state: Household, command: Command) -> list[EventPayload]:
             ]
         case DecideEligibility():
             _require_active(state)
-            return [_eligibility(state, command)]
+            verdict = _eligibility(state, command)
+            # The decision after an appeal's re-survey closes it; one before the re-survey
+            # leaves it open (the appeal asked to look at the household again).
+            closed = [a for a in state.appeals if a.surveyed]
+            outcome: Verdict = "eligible" if verdict.eligible else "not_eligible"
+            return [verdict, *_completed(state, closed, outcome, verdict.survey_id)]
+        case RequestResurvey():
+            _require_active(state)
+            if command.appeal_id in state.appeals_seen:
+                return []  # the same appeal delivered again
+            return [
+                ResurveyRequested(appeal_id=command.appeal_id, reason=command.reason, rw=state.rw)
+            ]
         case Deactivate():
             _require_active(state)
             if command.reason == "duplicate" and command.duplicate_of is None:
@@ -288,9 +324,28 @@ def decide(state: Household, command: Command) -> list[EventPayload]:
                     reason=command.reason,
                     note_commitment=command.note_commitment,
                     duplicate_of=command.duplicate_of,
-                )
+                ),
+                *_completed(state, state.appeals, "deactivated", None),
             ]
     raise TypeError(f"unknown command {command!r}")
+
+
+def _completed(
+    state: Household,
+    appeals: Sequence[OpenAppeal],
+    verdict: Verdict,
+    survey_id: UUID | None,
+) -> list[EventPayload]:
+    return [
+        ResurveyCompleted(
+            appeal_id=a.appeal_id,
+            reason=a.reason,
+            rw=state.rw,
+            verdict=verdict,
+            survey_id=survey_id,
+        )
+        for a in appeals
+    ]
 
 
 def _update(state: Household, c: UpdateHousehold) -> list[EventPayload]:
@@ -367,7 +422,17 @@ def evolve(state: Household, event: EventPayload) -> Household:
             changes = {k: getattr(event, k) for k in event.changed if k != "address"}
             return replace(state, **changes)
         case SurveyRecorded():
-            return replace(state, survey=Survey(event.survey_id, event.pmt_score))
+            surveyed = tuple(replace(a, surveyed=True) for a in state.appeals)
+            return replace(state, survey=Survey(event.survey_id, event.pmt_score), appeals=surveyed)
+        case ResurveyRequested():
+            return replace(
+                state,
+                appeals=(*state.appeals, OpenAppeal(event.appeal_id, event.reason)),
+                appeals_seen=state.appeals_seen | {event.appeal_id},
+            )
+        case ResurveyCompleted():
+            left = tuple(a for a in state.appeals if a.appeal_id != event.appeal_id)
+            return replace(state, appeals=left)
         case EligibilityDecided():
             return replace(state, eligible=event.eligible)
         case HouseholdDeactivated():
