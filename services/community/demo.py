@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 
+from services.community.demo_verification import seed_verifications
 from shared import clock
 from shared.auth import Role
 from shared.demo import DemoContext, DemoError, ok
@@ -66,6 +67,7 @@ async def seed(ctx: DemoContext) -> None:
     )
     await seed_cases(ctx)
     await seed_appeal(ctx)
+    await seed_verifications(ctx)
 
 
 # --- appeals (issue 15) --------------------------------------------------------------------

@@ -36,7 +36,8 @@ async def seed(ctx: DemoContext) -> None:
 
     Run again in the same month it schedules nothing new: it finds its own rounds (the
     programme's round over the same RWs), allocates the households registered since, and
-    hands over what is still pending. The first run of a month also plants a few
+    hands over what is still pending in the open one (the sembako round closes on the
+    first run, for the community to verify). The first run of a month also plants a few
     irregularities for the oversight findings to show (`made["planted"]`)."""
     households: list[dict[str, Any]] = ctx.made.get("households", [])
     heads = {
@@ -70,14 +71,20 @@ async def seed(ctx: DemoContext) -> None:
             half = len(rws) // 2 or 1
             summaries = []
             for programme, covered in (("BLT", rws[:half]), ("SEMBAKO", rws[half:] or rws)):
-                rid, fresh = await _round(manager, facilitator, programme, period, covered)
-                ok(await manager.post(f"/rounds/{rid}/allocations/bulk"), "budget_exceeded")
-                pending = await _manifest(officers[covered[0]], rid, status="allocated")
-                if fresh and programme == "BLT":
-                    planted = await _plant(officers, registry, pending, heads, ctx.rng)
-                    done = {p.split()[0] for p in planted}
-                    pending = [i for i in pending if i["allocation_id"] not in done]
-                receipts = await _hand_over(officers, registry, pending, heads, ctx.rng)
+                rid, fresh, closed = await _round(manager, facilitator, programme, period, covered)
+                receipts: list[str] = []
+                if not closed:
+                    ok(await manager.post(f"/rounds/{rid}/allocations/bulk"), "budget_exceeded")
+                    pending = await _manifest(officers[covered[0]], rid, status="allocated")
+                    if fresh and programme == "BLT":
+                        planted = await _plant(officers, registry, pending, heads, ctx.rng)
+                        done = {p.split()[0] for p in planted}
+                        pending = [i for i in pending if i["allocation_id"] not in done]
+                    receipts = await _hand_over(officers, registry, pending, heads, ctx.rng)
+                if fresh and programme == "SEMBAKO":
+                    # Sembako is handed out in one day: the round closes, and the community
+                    # verifies a sample of it with the recipients (community's demo).
+                    ok(await manager.post(f"/rounds/{rid}/closure"))
                 summary = ok(await manager.get(f"/rounds/{rid}/summary"))
                 # The codes the officer handed to each recipient: the demo's residents hold them.
                 summaries.append({**summary, "receipt_codes": receipts})
@@ -153,15 +160,15 @@ async def _round(
     programme: str,
     period: str,
     rws: list[str],
-) -> tuple[str, bool]:
+) -> tuple[str, bool, bool]:
     """The programme's round of the month over `rws` (an earlier run's, or a new one with
-    its poskos open today, endorsed by the community); True when it is new."""
+    its poskos open today, endorsed by the community); whether it is new, and closed."""
     listed = await manager.get("/rounds", params={"programme": programme, "period": period})
     if listed.is_error:
         ok(listed)  # raises, naming the request
     for found in listed.json():
         if sorted(p["rw"] for p in found["poskos"]) == sorted(rws):
-            return str(found["round_id"]), False
+            return str(found["round_id"]), False, found["status"] == "closed"
     created = ok(
         await manager.post(
             "/rounds",
@@ -179,7 +186,7 @@ async def _round(
             json={"note": f"jadwal disepakati dalam rembuk warga RW {', '.join(rws)}"},
         )
     )
-    return rid, True
+    return rid, True, False
 
 
 def _posko(rw: str) -> str:
@@ -292,7 +299,9 @@ async def _plant(
         (backdated, {"received_at": days_ago.isoformat()}, officers[rws[0]], "backdated")
     )
     photo = hashlib.sha256(f"{rng.random()}".encode()).hexdigest()
-    planted.append((evidence_of, {"evidence_sha256": photo}, officers[rws[1]], "evidence"))
+    planted.append(
+        (evidence_of, {"evidence_sha256": photo}, officers[rws[1]], "photo first used here")
+    )
     planted.append((reused, {"evidence_sha256": photo}, officers[rws[0]], "evidence reused"))
     # RW rws[0]'s officer hands over at RW rws[1]'s posko too.
     planted.append((away, {}, officers[rws[0]], f"officer of RW {rws[0]} at RW {rws[1]}"))
