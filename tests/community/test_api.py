@@ -163,8 +163,8 @@ async def test_no_ticket_code_words_or_contact_reach_the_bus(
             assert reply.status_code == 200, reply.text
         for ticket in tickets:  # tracking finds each by its code's commitment
             assert (await client.get(f"/complaints/track/{ticket}")).status_code == 200
-
-    messages = await eventually(lambda: stream_holds(nats_server.url, 3 + 3))
+        # While the service runs: its outbox relay publishes them.
+        messages = await eventually(lambda: stream_holds(nats_server.url, 3 + 3))
     everything = b"\n".join(m.data for m in messages).decode()
     for secret in (*tickets, SECRET_WORDS, "Sumiati", phone, "Pak Darto", note, reason, "ditemui"):
         assert secret not in everything

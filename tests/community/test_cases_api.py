@@ -134,8 +134,9 @@ async def test_a_case_from_opening_through_a_referral_to_its_closure(
         manager = await client.get(path, headers=MANAGER)
         assert manager.status_code == 403
 
-    # The bus carries categories and commitments: no words, each commitment opens.
-    messages = await eventually(lambda: stream_holds(nats_server.url, 6))
+        # While the service runs: its outbox relay publishes them.
+        # The bus carries categories and commitments: no words, each commitment opens.
+        messages = await eventually(lambda: stream_holds(nats_server.url, 6))
     envelopes = [Envelope.model_validate_json(m.data) for m in messages]
     everything = b"\n".join(m.data for m in messages).decode()
     for secret in (VISIT_NOTE, ANSWER_NOTE, "Lansia", "facilitator.rina"):
