@@ -260,9 +260,11 @@ class Stack:
         }
         if name == "audit" and self.witnesses:
             env["BANSOS_WITNESSES"] = ",".join(self.witness_vkeys())
-        if name == "community" and "audit" in self.services:
-            # The ledger's key, to check the checkpoints verification samples are drawn from.
-            env.setdefault("BANSOS_LEDGER_PUBLIC_KEY", ledger_vkey(env))
+        specs = discover()
+        for other in self.services:  # what the others lend (the ledger's public key)
+            lends = specs[other].lends if other in specs and other != name else None
+            for key, value in (lends(env) if lends else {}).items():
+                env.setdefault(key, value)
         env.pop("DATABASE_URL", None)
         out = self._log(name)
         self.procs[name] = subprocess.Popen(
@@ -345,14 +347,3 @@ class Stack:
             yield self
         finally:
             self.stop()
-
-
-def ledger_vkey(env: dict[str, str]) -> str:
-    """The audit ledger's verifier key as the audit service started with `env` signs: its
-    key is created here if it does not exist yet (the service then reads the same file)."""
-    from services.audit.service import signing_key
-    from services.audit.settings import AuditSettings
-    from shared.checkpoint import Signer
-
-    settings = AuditSettings(audit_data_dir=Path(env["BANSOS_AUDIT_DATA_DIR"]))
-    return Signer(settings.signer_name, signing_key(settings)).vkey

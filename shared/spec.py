@@ -46,6 +46,9 @@ class ServiceSpec:
     reads: Sequence[tuple[str, str]] = ()
     constraints: Mapping[str, Unique] = field(default_factory=dict)
     demo: Callable[[DemoContext], Coroutine[Any, Any, None]] | None = None
+    # Settings it lends the other services that `bansos up` runs beside it, computed from
+    # the stack's environment (the audit lends the ledger's public key).
+    lends: Callable[[Mapping[str, str]], Mapping[str, str]] | None = None
     # Start hooks and background tasks beyond the kernel's (the audit's ledger and ingest).
     setup: Callable[[Runtime, FastAPI], None] | None = None
 

@@ -8,6 +8,7 @@ the migrations, the ordered ingest and the checkpoint loop as background tasks.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
@@ -64,6 +65,15 @@ def setup(runtime: Runtime, app: FastAPI) -> None:
     app.state.oversight = oversight.install(runtime, ledger)  # findings, times: auditors, page
 
 
+def lends(env: Mapping[str, str]) -> dict[str, str]:
+    """The ledger's verifier key, for the services that check its checkpoints (community
+    draws verification samples from them); the key is created here if it does not exist
+    yet, and the audit service then reads the same file."""
+    settings = AuditSettings(audit_data_dir=Path(env["BANSOS_AUDIT_DATA_DIR"]))
+    vkey = Signer(settings.signer_name, signing_key(settings)).vkey
+    return {"BANSOS_LEDGER_PUBLIC_KEY": vkey}
+
+
 SERVICE = ServiceSpec(
     name="audit",
     port=8005,
@@ -79,4 +89,5 @@ SERVICE = ServiceSpec(
     project=projections.project,
     reads=[("bansos.>", "the ledger's ingest: every message of the stream, in stream order")],
     setup=setup,
+    lends=lends,
 )

@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry import projections
 from services.registry.domain.appeal_intake import Unmatched, intake_id, intakes
-from services.registry.domain.household import RequestResurvey, households
+from services.registry.domain.commands import RequestResurvey
+from services.registry.domain.household import households
 from shared.consumers import Subscription
 from shared.domain import DomainError
 from shared.errors import HOUSEHOLD_INACTIVE

@@ -15,17 +15,16 @@ from services.registry.api.schemas import (
     MemberIn,
     SurveyIn,
 )
-from services.registry.domain.household import (
+from services.registry.domain.commands import (
     AddMember,
     Deactivate,
     DecideEligibility,
     EligibilityPolicy,
-    Household,
     RecordSurvey,
     RegisterHousehold,
     UpdateHousehold,
-    households,
 )
+from services.registry.domain.household import Household, households
 from shared import clock
 from shared.events.registry import MemberFacts
 from shared.pii import Commitments

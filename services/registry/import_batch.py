@@ -16,7 +16,8 @@ from uuid import UUID, uuid4
 
 from services.registry import jobs, private, projections
 from services.registry.domain import dtks
-from services.registry.domain.household import Reconcile, RegisterHousehold, households
+from services.registry.domain.commands import Reconcile, RegisterHousehold
+from services.registry.domain.household import households
 from services.registry.handlers import member_facts
 from services.registry.import_checks import (
     HOUSEHOLD_REPEATED,

@@ -17,14 +17,13 @@ from pydantic import ValidationError
 from services.registry import jobs
 from services.registry.api.schemas import HouseholdIn, MemberIn
 from services.registry.domain import dtks
-from services.registry.domain.household import (
+from services.registry.domain.commands import (
     AddMember,
-    Household,
     Reconcile,
     RegisterHousehold,
     UpdateHousehold,
-    households,
 )
+from services.registry.domain.household import Household, households
 from services.registry.import_file import Row
 from services.registry.settings import RegistrySettings
 from shared import clock

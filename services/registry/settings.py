@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pydantic import Field
 
-from services.registry.domain.household import EligibilityPolicy
+from services.registry.domain.commands import EligibilityPolicy
 from shared.settings import CommonSettings, database_url_field
 
 

@@ -9,19 +9,16 @@ from uuid import uuid4
 
 import pytest
 
-from services.registry.domain.household import (
+from services.registry.domain.commands import (
     AddMember,
     Deactivate,
     DecideEligibility,
     EligibilityPolicy,
-    Household,
     RecordSurvey,
     RegisterHousehold,
     UpdateHousehold,
-    decide,
-    evolve,
-    vulnerability,
 )
+from services.registry.domain.household import Household, decide, evolve, vulnerability
 from services.registry.domain.pmt import SurveyAnswers, pmt_score
 from shared.domain import DomainError, fold
 from shared.events.registry import (

@@ -10,13 +10,8 @@ from uuid import uuid4
 import pytest
 
 from services.registry.domain.appeal_intake import Intake, Unmatched, intake_id, intakes
-from services.registry.domain.household import (
-    Deactivate,
-    DecideEligibility,
-    Household,
-    RequestResurvey,
-    decide,
-)
+from services.registry.domain.commands import Deactivate, DecideEligibility, RequestResurvey
+from services.registry.domain.household import Household, decide
 from services.registry.domain.pmt import SurveyAnswers
 from shared.domain import DomainError
 from shared.events.registry import (

@@ -10,13 +10,25 @@ subclass version 2.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Literal
 from uuid import UUID
 
-from services.registry.domain.pmt import FORMULA_VERSION, SurveyAnswers, pmt_score
+from services.registry.domain.commands import (
+    AddMember,
+    Command,
+    Deactivate,
+    DecideEligibility,
+    Reconcile,
+    RecordSurvey,
+    RegisterHousehold,
+    RequestResurvey,
+    Taken,
+    UpdateHousehold,
+)
+from services.registry.domain.pmt import FORMULA_VERSION, pmt_score
 from services.registry.errors import (
     DUPLICATE_OF_REQUIRED,
     DUPLICATE_OF_SELF,
@@ -32,7 +44,6 @@ from shared.errors import HOUSEHOLD_INACTIVE, HOUSEHOLD_NOT_FOUND
 from shared.events import EventPayload
 from shared.events.community_appeals import AppealReason
 from shared.events.registry import (
-    DeactivationReason,
     EligibilityDecided,
     HouseholdDeactivated,
     HouseholdRegistered,
@@ -80,105 +91,6 @@ class Household:
     eligible: bool | None = None
     appeals: tuple[OpenAppeal, ...] = ()  # open re-surveys
     appeals_seen: frozenset[UUID] = frozenset()  # every appeal ever requested here
-
-
-# --- commands ------------------------------------------------------------------------------
-# NIK commitment -> the active household that holds it: a NIK belongs to one only.
-Taken = Mapping[str, UUID]
-
-
-@dataclass(frozen=True)
-class RegisterHousehold:
-    rt: str
-    rw: str
-    kk_commitment: str
-    members: tuple[MemberFacts, ...]
-    monthly_income_idr: int
-    today: date
-    desil: int | None = None
-    dtks_listed: bool = False
-    taken: Taken = field(default_factory=dict)  # of the members' NIKs
-
-
-@dataclass(frozen=True)
-class AddMember:
-    member: MemberFacts
-    today: date
-    taken: Taken = field(default_factory=dict)  # of the member's NIK
-
-
-@dataclass(frozen=True)
-class UpdateHousehold:
-    rt: str | None = None
-    rw: str | None = None
-    monthly_income_idr: int | None = None
-    desil: int | None = None
-    dtks_listed: bool | None = None
-    address_changed: bool = False
-
-
-@dataclass(frozen=True)
-class RecordSurvey:
-    survey_id: UUID
-    surveyed_on: date
-    answers: SurveyAnswers
-    today: date
-
-
-@dataclass(frozen=True)
-class EligibilityPolicy:
-    """Thresholds a programme manager can tune (settings); the version goes into the event."""
-
-    poverty_line_idr: int = 850_000  # per capita per month, DKI Jakarta order of magnitude
-    pmt_cutoff: int = 45
-    desil_max: int = 4
-    near_poor_factor: float = 1.5
-    version: str = "eligibility-2026.1"
-
-
-@dataclass(frozen=True)
-class DecideEligibility:
-    today: date
-    policy: EligibilityPolicy = field(default_factory=EligibilityPolicy)
-
-
-@dataclass(frozen=True)
-class Deactivate:
-    reason: DeactivationReason
-    note_commitment: str | None = None  # salted; the note itself stays in the registry
-    duplicate_of: UUID | None = None
-    household_id: UUID | None = None  # the one being deactivated, to refuse self-duplicates
-    duplicate_known: bool = True  # whether the registry knows the household `duplicate_of`
-
-
-@dataclass(frozen=True)
-class RequestResurvey:
-    """The community's appeal matched this household (services/registry/consumers.py)."""
-
-    appeal_id: UUID
-    reason: AppealReason
-
-
-@dataclass(frozen=True)
-class Reconcile:
-    """A registered household as an imported file lists it again (importer.py): its changed
-    facts, then its new members, decided as those commands are, one after the other, so a
-    batch decides each household once."""
-
-    update: UpdateHousehold
-    added: tuple[AddMember, ...] = ()
-
-
-Command = (
-    RegisterHousehold
-    | AddMember
-    | UpdateHousehold
-    | RecordSurvey
-    | DecideEligibility
-    | Deactivate
-    | Reconcile
-    | RequestResurvey
-)
 
 
 # --- rules ---------------------------------------------------------------------------------
