@@ -74,13 +74,21 @@ def up(
     )
     console.print(f"starting {', '.join(stack.services)} (logs in {var / 'logs'}) ...")
 
-    def _stop(*_: object) -> None:
-        raise KeyboardInterrupt  # SIGTERM stops the stack as Ctrl-C does
+    stopping = False
 
-    signal.signal(signal.SIGTERM, _stop)
+    def _stop(*_: object) -> None:
+        # The first SIGINT or SIGTERM stops the stack; another one arriving before the stop
+        # has begun (Ctrl-C then a service manager's SIGTERM) must not cut it short and
+        # leave the children running.
+        nonlocal stopping
+        if not stopping:
+            stopping = True
+            raise KeyboardInterrupt
+
     # Ctrl-C stops the stack even when started in the background, where the shell had
     # SIGINT ignored and Python kept it so.
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop_signal, _stop)
     started = time.monotonic()
     try:
         try:

@@ -159,11 +159,13 @@ class UpProcess:
         self.output.flush()
         return (self.var / "bansos-up.out").read_text(errors="replace")
 
-    def stop(self, how: int = signal.SIGINT) -> str:
-        """Stop it as a user would (Ctrl-C by default); the output, once it has exited."""
+    def stop(self, *how: int) -> str:
+        """Stop it as a user would (Ctrl-C by default; given signals, back to back); the
+        output, once it has exited."""
         if self.proc is None:
             return ""
-        self.proc.send_signal(how)
+        for sent in how or (signal.SIGINT,):
+            self.proc.send_signal(sent)
         self.proc.wait(timeout=30)
         self.returncode = self.proc.returncode
         self.proc = None

@@ -54,12 +54,16 @@ async def test_a_killed_service_restarts_while_the_others_keep_serving(up: UpPro
     assert "could not start" not in out and "stopped." in out
 
 
-@pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
-def test_a_background_stack_stops_cleanly(tmp_path: Path, how: int) -> None:
+@pytest.mark.parametrize(
+    "how",
+    [(signal.SIGINT,), (signal.SIGTERM,), (signal.SIGINT, signal.SIGTERM)],
+    ids=["SIGINT", "SIGTERM", "SIGINT-then-SIGTERM"],
+)
+def test_a_background_stack_stops_cleanly(tmp_path: Path, how: tuple[int, ...]) -> None:
     up = UpProcess(tmp_path / "var", background=True)
     up.start(wait_for=(1, 5))
     children = list(up.children().values())
-    out = up.stop(how)
+    out = up.stop(*how)
     assert up.returncode == 0, out
     assert "stopped." in out and "unexpectedly" not in out and "could not start" not in out
     assert not [pid for pid in children if psutil.pid_exists(pid)]
