@@ -104,3 +104,62 @@ def test_folding_in_two_halves_gives_the_same_figures() -> None:
     for i, view in enumerate(views[10:], start=10):
         halves.add(i, view)
     assert halves.figures(scenario.today, 14) == whole.figures(scenario.today, 14)
+
+
+def test_outreach_reach_and_appeals_per_rw_from_public_views_only() -> None:
+    from datetime import date
+    from uuid import uuid4
+
+    from shared.events import Envelope
+    from shared.events.community import Attendance, MeetingHeld
+    from shared.events.community_appeals import AppealDecided, AppealFiled
+
+    def view(payload: object) -> dict[str, object]:
+        envelope = Envelope.wrap(payload, aggregate_id=uuid4(), aggregate_version=1, actor="x")  # type: ignore[arg-type]
+        return public_view(envelope)
+
+    fold = Fold()
+    views = [
+        # 9 women and 3 men came: the men are shown "<5", so the page counts 9 (a floor).
+        view(
+            MeetingHeld(
+                kind="outreach",
+                held_on=date(2026, 11, 2),
+                rw="03",
+                attendance=Attendance(female=9, male=3),
+                topic_codes=("how_to_appeal",),
+            )
+        ),
+        view(
+            MeetingHeld(
+                kind="outreach",
+                held_on=date(2026, 11, 9),
+                rw="03",
+                attendance=Attendance(female=6, male=5),
+            )
+        ),
+        # A focus group is not outreach.
+        view(
+            MeetingHeld(
+                kind="focus_group",
+                held_on=date(2026, 11, 9),
+                rw="03",
+                attendance=Attendance(female=40, male=40),
+            )
+        ),
+        *(
+            view(AppealFiled(rw="03", reason="wrongly_refused", code_commitment="a" * 64))
+            for _ in range(6)
+        ),
+        *(
+            view(AppealDecided(rw="03", reason="wrongly_refused", outcome="upheld"))
+            for _ in range(5)
+        ),
+        view(AppealFiled(rw="04", reason="data_outdated", code_commitment="b" * 64)),
+    ]
+    for i, v in enumerate(views):
+        fold.add(i, v)
+    rws = {r.rw: r for r in fold.figures(date(2026, 11, 30), 14).rws}
+    assert (rws["03"].residents_reached, rws["03"].appeals_filed) == (20, 6)
+    assert rws["03"].appeals_upheld == 5
+    assert (rws["04"].appeals_filed, rws["04"].appeals_upheld) == ("<5", "<5")

@@ -56,6 +56,9 @@ class RwFigures:
     received_idr: Shown
     received_pct: int | None
     complaints_filed: Shown
+    appeals_filed: Shown
+    appeals_upheld: Shown  # the re-survey found the household wrongly left out
+    residents_reached: Shown  # by outreach sessions (at least: small groups are "<5")
     rounds: tuple[RwRound, ...]
 
 

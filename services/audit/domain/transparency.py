@@ -60,6 +60,11 @@ FILED = "community.complaint_filed"
 ACKNOWLEDGED = "community.complaint_acknowledged"
 ESCALATED = "community.complaint_escalated"
 RESOLVED = "community.complaint_resolved"
+MEETING_HELD = "community.meeting_held"
+APPEAL_FILED = "community.appeal_filed"
+APPEAL_DECIDED = "community.appeal_decided"
+# Who came to an outreach session: women and men (the other groups overlap them).
+REACHED = ("female", "male")
 TYPES = (
     ROUND_SCHEDULED,
     ROUND_ENDORSED,
@@ -120,6 +125,11 @@ class Fold:
         self.acknowledged = 0
         self.escalated = 0
         self.resolved = 0
+        # Per RW: residents reached by outreach (a group shown "<5" counts 0: a floor),
+        # appeals filed and upheld (exclusion errors the re-survey corrected).
+        self.reached: Counter[str] = Counter()
+        self.appeals: Counter[str] = Counter()
+        self.upheld: Counter[str] = Counter()
 
     def add(self, index: int, view: dict[str, Any]) -> None:
         self.size = max(self.size, index + 1)
@@ -164,6 +174,13 @@ class Fold:
             self.escalated += 1
         elif kind == RESOLVED:
             self.resolved += 1
+        elif kind == MEETING_HELD and view.get("kind") == "outreach":
+            came = view.get("attendance", {})
+            self.reached[view["rw"]] += sum(n for g in REACHED if isinstance(n := came.get(g), int))
+        elif kind == APPEAL_FILED:
+            self.appeals[view["rw"]] += 1
+        elif kind == APPEAL_DECIDED and view.get("outcome") == "upheld":
+            self.upheld[view["rw"]] += 1
 
     def _handed(self, kind: str, view: dict[str, Any], index: int) -> None:
         rid = str(view.get("round_id"))
@@ -212,6 +229,8 @@ class Fold:
         rws = sorted(
             {rw for r in rounds for rw in (*r.allocated, *(p.rw for p in r.poskos))}
             | set(self.filed)
+            | set(self.appeals)
+            | set(self.reached)
         )
         return Figures(
             leaves=self.size,
@@ -244,6 +263,9 @@ class Fold:
             received_idr=amount(received, sum(r.received_idr[rw] for r in mine)),
             received_pct=share(received, allocated),
             complaints_filed=suppressed(self.filed[rw]),
+            appeals_filed=suppressed(self.appeals[rw]),
+            appeals_upheld=suppressed(self.upheld[rw]),
+            residents_reached=suppressed(self.reached[rw]),
             rounds=tuple(
                 RwRound(
                     r.round_id,

@@ -135,6 +135,9 @@ def _per_rw(lang: Lang, f: Figures) -> str:
             ("allocated_idr", esc(idr(rw.allocated_idr, lang))),
             ("received_idr", esc(idr(rw.received_idr, lang))),
             ("complaints_filed", esc(rw.complaints_filed)),
+            ("appeals_filed", esc(rw.appeals_filed)),
+            ("appeals_upheld", esc(rw.appeals_upheld)),
+            ("residents_reached", esc(rw.residents_reached)),
         ]
         items = "".join(
             f'<dt>{esc(t(lang, key))}</dt><dd data-field="{key}">{value}</dd>'

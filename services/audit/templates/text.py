@@ -36,6 +36,9 @@ TEXT: dict[str, dict[Lang, str]] = {
     "outstanding": {"id": "Belum diterima", "en": "Not yet received"},
     "progress": {"id": "Kemajuan", "en": "Progress"},
     "complaints_filed": {"id": "Pengaduan", "en": "Complaints"},
+    "appeals_filed": {"id": "Banding", "en": "Appeals"},
+    "appeals_upheld": {"id": "Banding dikabulkan", "en": "Appeals upheld"},
+    "residents_reached": {"id": "Warga ikut sosialisasi", "en": "Residents reached (outreach)"},
     "chart_idr": {
         "id": "Rupiah dialokasikan dan diterima per RW",
         "en": "Rupiah allocated and received per RW",
