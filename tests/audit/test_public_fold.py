@@ -113,11 +113,14 @@ def test_outreach_reach_and_appeals_per_rw_from_public_views_only() -> None:
     from shared.events import Envelope
     from shared.events.community import Attendance, MeetingHeld
     from shared.events.community_appeals import AppealDecided, AppealFiled
+    from shared.events.community_cases import CaseOpened
 
     def view(payload: object) -> dict[str, object]:
         envelope = Envelope.wrap(payload, aggregate_id=uuid4(), aggregate_version=1, actor="x")  # type: ignore[arg-type]
         return public_view(envelope)
 
+    case = {"subject": "household", "reason": "vulnerable_member", "household_id": uuid4()}
+    case |= {"rw": "03", "opened_on": date(2026, 11, 3)}
     fold = Fold()
     views = [
         # 9 women and 3 men came: the men are shown "<5", so the page counts 9 (a floor).
@@ -156,6 +159,8 @@ def test_outreach_reach_and_appeals_per_rw_from_public_views_only() -> None:
             for _ in range(5)
         ),
         view(AppealFiled(rw="04", reason="data_outdated", code_commitment="b" * 64)),
+        *(view(CaseOpened(**case)) for _ in range(5)),
+        view(CaseOpened(**(case | {"rw": "04"}))),
     ]
     for i, v in enumerate(views):
         fold.add(i, v)
@@ -163,3 +168,4 @@ def test_outreach_reach_and_appeals_per_rw_from_public_views_only() -> None:
     assert (rws["03"].residents_reached, rws["03"].appeals_filed) == (20, 6)
     assert rws["03"].appeals_upheld == 5
     assert (rws["04"].appeals_filed, rws["04"].appeals_upheld) == ("<5", "<5")
+    assert (rws["03"].cases_opened, rws["04"].cases_opened) == (5, "<5")

@@ -59,6 +59,7 @@ class RwFigures:
     appeals_filed: Shown
     appeals_upheld: Shown  # the re-survey found the household wrongly left out
     residents_reached: Shown  # by outreach sessions (at least: small groups are "<5")
+    cases_opened: Shown  # mentoring cases (pendampingan)
     rounds: tuple[RwRound, ...]
 
 

@@ -63,6 +63,7 @@ RESOLVED = "community.complaint_resolved"
 MEETING_HELD = "community.meeting_held"
 APPEAL_FILED = "community.appeal_filed"
 APPEAL_DECIDED = "community.appeal_decided"
+CASE_OPENED = "community.case_opened"
 # Who came to an outreach session: women and men (the other groups overlap them).
 REACHED = ("female", "male")
 TYPES = (
@@ -130,6 +131,7 @@ class Fold:
         self.reached: Counter[str] = Counter()
         self.appeals: Counter[str] = Counter()
         self.upheld: Counter[str] = Counter()
+        self.cases: Counter[str] = Counter()  # mentoring cases opened (pendampingan)
 
     def add(self, index: int, view: dict[str, Any]) -> None:
         self.size = max(self.size, index + 1)
@@ -181,6 +183,8 @@ class Fold:
             self.appeals[view["rw"]] += 1
         elif kind == APPEAL_DECIDED and view.get("outcome") == "upheld":
             self.upheld[view["rw"]] += 1
+        elif kind == CASE_OPENED:
+            self.cases[view["rw"]] += 1
 
     def _handed(self, kind: str, view: dict[str, Any], index: int) -> None:
         rid = str(view.get("round_id"))
@@ -231,6 +235,7 @@ class Fold:
             | set(self.filed)
             | set(self.appeals)
             | set(self.reached)
+            | set(self.cases)
         )
         return Figures(
             leaves=self.size,
@@ -266,6 +271,7 @@ class Fold:
             appeals_filed=suppressed(self.appeals[rw]),
             appeals_upheld=suppressed(self.upheld[rw]),
             residents_reached=suppressed(self.reached[rw]),
+            cases_opened=suppressed(self.cases[rw]),
             rounds=tuple(
                 RwRound(
                     r.round_id,

@@ -138,6 +138,7 @@ def _per_rw(lang: Lang, f: Figures) -> str:
             ("appeals_filed", esc(rw.appeals_filed)),
             ("appeals_upheld", esc(rw.appeals_upheld)),
             ("residents_reached", esc(rw.residents_reached)),
+            ("cases_opened", esc(rw.cases_opened)),
         ]
         items = "".join(
             f'<dt>{esc(t(lang, key))}</dt><dd data-field="{key}">{value}</dd>'

@@ -39,6 +39,7 @@ TEXT: dict[str, dict[Lang, str]] = {
     "appeals_filed": {"id": "Banding", "en": "Appeals"},
     "appeals_upheld": {"id": "Banding dikabulkan", "en": "Appeals upheld"},
     "residents_reached": {"id": "Warga ikut sosialisasi", "en": "Residents reached (outreach)"},
+    "cases_opened": {"id": "Kasus pendampingan", "en": "Mentoring cases"},
     "chart_idr": {
         "id": "Rupiah dialokasikan dan diterima per RW",
         "en": "Rupiah allocated and received per RW",
