@@ -123,7 +123,8 @@ async def registry(settings: RegistrySettings) -> AsyncIterator[tuple[httpx.Asyn
 async def upload(client: httpx.AsyncClient, content: bytes, name: str = "dtks.csv") -> str:
     reply = await client.post("/imports", files={"file": (name, content)}, headers=OPERATOR)
     assert reply.status_code == 202, reply.text
-    assert reply.json()["status"] == "queued"
+    # Queued; or already running where the service's own worker is on and was quicker.
+    assert reply.json()["status"] in ("queued", "running")
     return str(reply.json()["job_id"])
 
 
