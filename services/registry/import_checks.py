@@ -88,7 +88,7 @@ def check_rows(group: Group, cols: dtks.Columns, settings: RegistrySettings) -> 
             for name, rule in _problems(error):
                 group.refuse(number, cols.name(name), raw(cells, cols, name), rule)
     # The household's fields from its head's row (else its first): DTKS repeats them.
-    heads = [(n, c) for n, c in group.rows if dtks.person(c, cols)["relationship"] == "head"]
+    heads = [(n, c) for n, c in group.rows if dtks.relationship(c, cols) == "head"]
     group.form_row, cells = (heads or group.rows)[0]
     group.form = dtks.household(cells, cols)
     try:

@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.registry.errors import NIK_ALREADY_REGISTERED
 from shared import eventstore
 from shared.db import BigId, UTCDateTime
-from shared.events import Envelope
+from shared.events import Envelope, EventPayload
 from shared.events.registry import (
     EligibilityDecided,
     HouseholdDeactivated,
@@ -107,36 +107,68 @@ def _flags(vulnerability: Sequence[str]) -> dict[str, bool]:
 
 
 async def project(session: AsyncSession, new_events: Sequence[Envelope]) -> None:
+    """In order; a run of registrations (an import's batch) as two statements, not two per
+    household: they only insert rows of their own households, so order within a run does
+    not matter, and a run ends at any other event."""
+    run: list[tuple[Envelope, HouseholdRegistered]] = []
     for envelope in new_events:
-        await apply(session, envelope)
+        event = envelope.typed()
+        if isinstance(event, HouseholdRegistered):
+            run.append((envelope, event))
+            continue
+        await _registered(session, run)
+        run = []
+        await _apply(session, envelope, event)
+    await _registered(session, run)
+
+
+async def _registered(
+    session: AsyncSession, run: Sequence[tuple[Envelope, HouseholdRegistered]]
+) -> None:
+    if not run:
+        return
+    await session.execute(
+        insert(households),
+        [
+            {
+                "household_id": envelope.aggregate_id,
+                "status": "active",
+                "rt": e.rt,
+                "rw": e.rw,
+                "kk_commitment": e.kk_commitment,
+                "member_count": len(e.members),
+                "monthly_income_idr": e.monthly_income_idr,
+                "desil": e.desil,
+                "dtks_listed": e.dtks_listed,
+                "registered_at": envelope.occurred_at,
+                **_flags(e.vulnerability),
+                "version": envelope.aggregate_version,
+                "updated_at": envelope.occurred_at,
+            }
+            for envelope, e in run
+        ],
+    )
+    await session.execute(
+        insert(active_niks),
+        [
+            {"nik_commitment": m.nik_commitment, "household_id": envelope.aggregate_id}
+            for envelope, e in run
+            for m in e.members
+        ],
+    )
 
 
 async def apply(session: AsyncSession, envelope: Envelope) -> None:
+    await _apply(session, envelope, envelope.typed())
+
+
+async def _apply(session: AsyncSession, envelope: Envelope, event: EventPayload) -> None:
     hid = envelope.aggregate_id
     row = households.c.household_id == hid
     touched = {"version": envelope.aggregate_version, "updated_at": envelope.occurred_at}
-    match envelope.typed():
+    match event:
         case HouseholdRegistered() as e:
-            await session.execute(
-                insert(households).values(
-                    household_id=hid,
-                    status="active",
-                    rt=e.rt,
-                    rw=e.rw,
-                    kk_commitment=e.kk_commitment,
-                    member_count=len(e.members),
-                    monthly_income_idr=e.monthly_income_idr,
-                    desil=e.desil,
-                    dtks_listed=e.dtks_listed,
-                    registered_at=envelope.occurred_at,
-                    **_flags(e.vulnerability),
-                    **touched,
-                )
-            )
-            await session.execute(
-                insert(active_niks),
-                [{"nik_commitment": m.nik_commitment, "household_id": hid} for m in e.members],
-            )
+            await _registered(session, [(envelope, e)])
         case MemberAdded() as e:
             await session.execute(
                 update(households)
