@@ -69,11 +69,9 @@ class VerificationRecorded(EventPayload):
     note_commitment: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
 
     def public(self, aggregate_id: UUID) -> dict[str, Any]:
-        return {
-            "round_id": self.round_id,
-            "rw": self.rw,
-            "received": self.received,
-            "full": self.full,
-            "asked_to_pay": self.asked_to_pay,
-            "respectful": self.respectful,
-        }
+        # The round only: a verification is about one recipient, and "the one in RW 07 who
+        # was asked to pay" singles her out among the ten sampled (every public fact of a
+        # household must hold of ten others: tests/e2e/test_outsider_view.py). The answers
+        # are public as counts per round and RW, small cells suppressed, at
+        # GET /rounds/{id}/verification; auditors open the leaf.
+        return {"round_id": self.round_id}

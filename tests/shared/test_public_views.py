@@ -34,9 +34,8 @@ ALLOWED_KEYS = {
     *("formula_version", "policy_version", "legal_basis", "leaves"),
     # What an outreach session covered: codes from a fixed list, never the words said.
     "topic_codes",
-    # Verification with recipients: the checkpoint a sample was drawn from, its size, and
-    # a verification's outcome classes.
-    *("tree_size", "root_hash", "k", "full", "asked_to_pay", "respectful"),
+    # Verification with recipients: the checkpoint a sample was drawn from, and its size.
+    *("tree_size", "root_hash", "k"),
 }
 # Payload fields holding ids of programme objects, shared by many households.
 ID_KEYS = {"round_id", "budget_id", "course_id", "meeting_id", "subject_id"}
