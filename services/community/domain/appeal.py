@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
+from services.community.domain.complaint import SlaState, pending
 from services.community.errors import APPEAL_EXISTS, APPEAL_HOUSEHOLD_REQUIRED
 from shared.domain import DomainError
 from shared.events import EventPayload
@@ -128,7 +129,7 @@ appeals: Decider[Appeal, Command] = Decider("appeal", Appeal(), decide, evolve)
 
 
 # --- the SLA -------------------------------------------------------------------------------
-AppealSlaState = Literal["on_track", "at_risk", "breached", "met"]
+AppealSlaState = SlaState  # the same states as a complaint's
 
 
 @dataclass(frozen=True)
@@ -151,8 +152,4 @@ def appeal_sla(
     by = filed_at + timedelta(days=policy.decide_days)
     if closed_at is not None:
         return AppealSla("met" if closed_at <= by else "breached", by)
-    if now > by:
-        return AppealSla("breached", by)
-    if now >= filed_at + (by - filed_at) * policy.at_risk_share:
-        return AppealSla("at_risk", by)
-    return AppealSla("on_track", by)
+    return AppealSla(pending(filed_at, by, now, policy.at_risk_share), by)

@@ -184,8 +184,16 @@ def sla(
     if resolved_at is not None:
         return Sla("met", ack_by, resolve_by)
     deadline = ack_by if acknowledged is None else resolve_by
+    return Sla(pending(filed_at, deadline, now, policy.at_risk_share), ack_by, resolve_by)
+
+
+def pending(
+    filed_at: datetime, deadline: datetime, now: datetime, at_risk_share: float
+) -> SlaState:
+    """A step not done yet: breached past its deadline, at risk once `at_risk_share` of the
+    time to it is gone, else on track (complaints and appeals alike)."""
     if now > deadline:
-        return Sla("breached", ack_by, resolve_by)
-    if now >= filed_at + (deadline - filed_at) * policy.at_risk_share:
-        return Sla("at_risk", ack_by, resolve_by)
-    return Sla("on_track", ack_by, resolve_by)
+        return "breached"
+    if now >= filed_at + (deadline - filed_at) * at_risk_share:
+        return "at_risk"
+    return "on_track"
