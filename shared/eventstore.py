@@ -11,10 +11,11 @@ from collections.abc import Awaitable, Callable, Sequence
 from uuid import UUID
 
 from opentelemetry import propagate
-from sqlalchemy import Table, delete, func, insert, select, text
+from sqlalchemy import Table, delete, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from shared.bulk import insert_rows, one_of
 from shared.db import events, outbox
 from shared.domain import DomainError
 from shared.errors import VERSION_CONFLICT, VERSION_STALE
@@ -67,9 +68,10 @@ async def load_many(
     """Several aggregates' histories in a few queries (bounded IN lists)."""
     out: dict[UUID, list[Envelope]] = {}
     for start in range(0, len(aggregate_ids), chunk):
+        wanted = await one_of(db, events.c.aggregate_id, aggregate_ids[start : start + chunk])
         rows = await db.execute(
             select(events.c.aggregate_id, events.c.body)
-            .where(events.c.aggregate_id.in_(aggregate_ids[start : start + chunk]))
+            .where(wanted)
             .order_by(events.c.aggregate_id, events.c.aggregate_version)
         )
         for aggregate_id, body in rows:
@@ -96,8 +98,9 @@ async def append(db: Executor, new_events: Sequence[Envelope]) -> None:
     now = utcnow()
     bodies = [e.canonical() for e in new_events]  # RFC 8785 once, for store and bus alike
     try:
-        await db.execute(
-            insert(events),
+        await insert_rows(
+            db,
+            events,
             [
                 {
                     "event_id": e.event_id,
@@ -114,8 +117,9 @@ async def append(db: Executor, new_events: Sequence[Envelope]) -> None:
     except IntegrityError as exc:
         first = new_events[0]
         raise ConcurrencyConflict(first.aggregate_id, first.aggregate_version - 1) from exc
-    await db.execute(
-        insert(outbox),
+    await insert_rows(
+        db,
+        outbox,
         [
             {
                 "event_id": e.event_id,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -19,6 +20,7 @@ from opentelemetry import propagate, trace
 from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
+from shared.bulk import one_of
 from shared.db import is_sqlite, outbox
 from shared.events import utcnow
 from shared.settings import CommonSettings
@@ -166,25 +168,36 @@ class OutboxRelay:
             return 0
         await self._publish(nc.jetstream(), rows)
         async with self._sessions() as session, session.begin():
-            await session.execute(
-                update(outbox).where(outbox.c.id.in_([r.id for r in rows])).values(sent_at=utcnow())
-            )
+            sent = await one_of(session, outbox.c.id, [r.id for r in rows])
+            await session.execute(update(outbox).where(sent).values(sent_at=utcnow()))
         self.published += len(rows)
         return len(rows)
 
     async def _publish(self, js: JetStreamContext, rows: Sequence[Any]) -> None:
         futures = []
-        for row in rows:
-            headers = dict(row.headers)
-            parent = propagate.extract(headers)
+        stream = self._settings.stream_name
+        # One span per run of rows of one subject and one trace (a bulk import's batch
+        # is thousands of them): a span costs more than the publish it describes.
+        for (subject, _), run in itertools.groupby(rows, key=_trace_of):
+            group = list(run)
+            parent = propagate.extract(group[0].headers)
             with tracer.start_as_current_span(
-                f"{row.subject} publish", context=parent, kind=trace.SpanKind.PRODUCER
-            ):
-                propagate.inject(headers)  # the consumer's span becomes our child
-                futures.append(
-                    await js.publish_async(
-                        row.subject, row.body, stream=self._settings.stream_name, headers=headers
+                f"{subject} publish", context=parent, kind=trace.SpanKind.PRODUCER
+            ) as span:
+                if len(group) > 1:
+                    span.set_attribute("messaging.batch.message_count", len(group))
+                for row in group:
+                    headers = dict(row.headers)
+                    propagate.inject(headers)  # the consumer's span becomes our child
+                    futures.append(
+                        await js.publish_async(
+                            row.subject, row.body, stream=stream, headers=headers
+                        )
                     )
-                )
         async with asyncio.timeout(self._settings.outbox_ack_timeout_s):
             await asyncio.gather(*futures)
+
+
+def _trace_of(row: Any) -> tuple[str, str | None]:
+    headers = row.headers
+    return row.subject, headers.get("traceparent") if isinstance(headers, dict) else None

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, func, insert, select, union_all, update
+from sqlalchemy import func, insert, select, union_all, update
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
@@ -31,6 +31,7 @@ from services.audit.tables import (
     receipts,
     sealed,
 )
+from shared.bulk import BulkInsert
 from shared.checkpoint import Signer, sign_checkpoint
 from shared.events import utcnow
 from shared.merkle import Frontier, consistency_proof, inclusion_proof, needed_nodes, subtree_root
@@ -75,56 +76,6 @@ async def compute(conn: Executor, build: Callable[[Callable[[int, int], bytes]],
     """Run a pure proof builder over stored nodes, fetched in one go."""
     stored = await fetch_nodes(conn, needed_nodes(build))
     return build(lambda level, index: stored[(level, index)])
-
-
-class BulkInsert:
-    """Rows in the table's column order, written at the driver: PostgreSQL's COPY (binary,
-    through asyncpg), elsewhere an executemany of rows bound once.
-
-    Ingest's hot path: SQLAlchemy's per-row parameter handling cost more than SQLite's
-    own insert, and on PostgreSQL an executemany costs the server a protocol round per
-    row that COPY does not. On SQLite, values still go through each column's own bind
-    processor, so types are stored exactly as the rest of the code reads them; asyncpg's
-    COPY encodes Python values (UUIDs, aware datetimes, bytes) itself.
-    """
-
-    def __init__(self, table: Table, dialect: Dialect) -> None:
-        compiled = insert(table).compile(dialect=dialect)
-        self.table = table.name
-        self.sql = str(compiled)
-        self.columns = [c.key for c in table.columns]
-        names = list(compiled.positiontup or [])
-        if names != self.columns:
-            raise ValueError(f"{table.name}: unexpected parameter order {names}")
-        processors = [
-            table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
-        ]
-        # Only the columns whose type converts a value (UUIDs, timestamps, …), once.
-        self.converters = [(i, p) for i, p in enumerate(processors) if p is not None]
-        self.copy = dialect.name == "postgresql" and dialect.driver == "asyncpg"
-
-    def bind(self, rows: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
-        """Rows hold values in the table's column order."""
-        if not self.converters:
-            return [tuple(row) for row in rows]
-        bound = []
-        for row in rows:
-            values = list(row)
-            for i, process in self.converters:
-                values[i] = process(values[i])
-            bound.append(tuple(values))
-        return bound
-
-    async def execute(self, conn: AsyncConnection, rows: Sequence[Sequence[Any]]) -> None:
-        if self.copy:
-            driver: Any = (await conn.get_raw_connection()).driver_connection
-            # SQLAlchemy opens the transaction with its first statement: a copy before
-            # one would commit on its own, whatever the transaction does after it.
-            if not driver.is_in_transaction():
-                raise RuntimeError(f"COPY into {self.table} outside a transaction")
-            await driver.copy_records_to_table(self.table, records=rows, columns=self.columns)
-            return
-        await conn.exec_driver_sql(self.sql, self.bind(rows))
 
 
 class Ledger:

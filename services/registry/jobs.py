@@ -22,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.projections import metadata
+from shared.bulk import insert_rows, one_of
 from shared.db import BigId, UTCDateTime
 
 COUNTS = (
@@ -174,7 +175,11 @@ async def seen(session: AsyncSession, job_id: UUID, commitments: Sequence[str]) 
         rows = await session.execute(
             select(import_niks.c.nik_commitment, import_niks.c.row)
             .where(import_niks.c.job_id == job_id)
-            .where(import_niks.c.nik_commitment.in_(commitments[start : start + 1000]))
+            .where(
+                await one_of(
+                    session, import_niks.c.nik_commitment, commitments[start : start + 1000]
+                )
+            )
         )
         found.update({c: r for c, r in rows})
     return found
@@ -182,7 +187,8 @@ async def seen(session: AsyncSession, job_id: UUID, commitments: Sequence[str]) 
 
 async def remember(session: AsyncSession, job_id: UUID, niks: Mapping[str, int]) -> None:
     if niks:
-        await session.execute(
-            insert(import_niks),
+        await insert_rows(
+            session,
+            import_niks,
             [{"job_id": job_id, "nik_commitment": c, "row": r} for c, r in niks.items()],
         )

@@ -29,6 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.projections import households, metadata
+from shared.bulk import insert_rows, one_of
 from shared.pii import SaltedCommitment
 
 household_pii = Table(
@@ -160,10 +161,8 @@ async def keep_many(
 ) -> None:
     """A batch's personal data in two statements: `household_pii` rows, then `members`
     rows (each with its `position`)."""
-    if households_rows:
-        await session.execute(insert(household_pii), list(households_rows))
-    if member_rows:
-        await session.execute(insert(members), list(member_rows))
+    await insert_rows(session, household_pii, households_rows)
+    await insert_rows(session, members, member_rows)
 
 
 async def active_by_reference(
@@ -183,8 +182,8 @@ async def active_by_reference(
         .join(households, households.c.household_id == household_pii.c.household_id)
         .where(households.c.status == "active")
         .where(
-            household_pii.c.kk_number.in_(list(kk_numbers))
-            | household_pii.c.dtks_ref.in_(list(dtks_refs))
+            await one_of(session, household_pii.c.kk_number, kk_numbers)
+            | await one_of(session, household_pii.c.dtks_ref, dtks_refs)
         )
     )
     return [dict(row._mapping) for row in found]
@@ -195,7 +194,7 @@ async def niks_of(session: AsyncSession, household_ids: Sequence[UUID]) -> dict[
     found: dict[UUID, list[str]] = {h: [] for h in household_ids}
     rows = await session.execute(
         select(members.c.household_id, members.c.nik)
-        .where(members.c.household_id.in_(list(household_ids)))
+        .where(await one_of(session, members.c.household_id, household_ids))
         .order_by(members.c.household_id, members.c.position)
     )
     for household_id, nik in rows:

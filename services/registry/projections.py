@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.errors import NIK_ALREADY_REGISTERED
 from shared import eventstore
+from shared.bulk import insert_rows, one_of
 from shared.db import BigId, UTCDateTime
 from shared.events import Envelope, EventPayload
 from shared.events.registry import (
@@ -127,8 +128,9 @@ async def _registered(
 ) -> None:
     if not run:
         return
-    await session.execute(
-        insert(households),
+    await insert_rows(
+        session,
+        households,
         [
             {
                 "household_id": envelope.aggregate_id,
@@ -148,8 +150,9 @@ async def _registered(
             for envelope, e in run
         ],
     )
-    await session.execute(
-        insert(active_niks),
+    await insert_rows(
+        session,
+        active_niks,
         [
             {"nik_commitment": m.nik_commitment, "household_id": envelope.aggregate_id}
             for envelope, e in run
@@ -230,7 +233,9 @@ async def _apply(session: AsyncSession, envelope: Envelope, event: EventPayload)
 async def holders(session: AsyncSession, nik_commitments: Sequence[str]) -> dict[str, UUID]:
     """Which active household holds each of these NIKs (by commitment), where one does."""
     rows = await session.execute(
-        select(active_niks).where(active_niks.c.nik_commitment.in_(list(nik_commitments)))
+        select(active_niks).where(
+            await one_of(session, active_niks.c.nik_commitment, nik_commitments)
+        )
     )
     return {commitment: household_id for commitment, household_id in rows}
 

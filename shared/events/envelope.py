@@ -8,7 +8,7 @@ from uuid import UUID, uuid4
 
 import orjson
 import rfc8785
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 SUBJECT_PREFIX = "bansos"
 
@@ -78,6 +78,9 @@ class Envelope(BaseModel):
     correlation_id: UUID
     causation_id: UUID | None = None
     payload: dict[str, Any]
+    # The payload model an envelope was wrapped from: `typed()` need not validate again
+    # what the decider just built (a bulk import projects thousands in one transaction).
+    _typed: EventPayload | None = PrivateAttr(default=None)
 
     @field_validator("occurred_at")
     @classmethod
@@ -100,7 +103,7 @@ class Envelope(BaseModel):
         occurred_at: datetime | None = None,
     ) -> Self:
         event_id = uuid4()
-        return cls(
+        envelope = cls(
             event_id=event_id,
             type=payload.event_type,
             schema_version=payload.schema_version,
@@ -114,12 +117,22 @@ class Envelope(BaseModel):
             causation_id=causation_id,
             payload=payload.model_dump(mode="json"),
         )
+        envelope._typed = payload
+        return envelope
+
+    def __eq__(self, other: object) -> bool:
+        """Equal fields are equal envelopes, wrapped here or decoded from the bus."""
+        if type(other) is not type(self):
+            return NotImplemented
+        return self.__dict__ == other.__dict__
 
     @property
     def subject(self) -> str:
         return subject_for(self.type)
 
     def typed(self) -> EventPayload:
+        if self._typed is not None:
+            return self._typed
         model = PAYLOAD_TYPES.get((self.type, self.schema_version))
         if model is None:
             raise UnknownEventType(f"no payload model for {self.type} v{self.schema_version}")
