@@ -94,8 +94,8 @@ def _print(console: Console, report: SampleReport, quorum: int) -> None:
             else "an erased hand-over's id is gone: the exact sample cannot be recomputed"
         )
         console.print(
-            f"opened: {report.opened} hand-overs matched their commitments, "
-            f"{report.erased} erased; {exact}"
+            f"opened the round's hand-over leaves: {report.opened} matched their "
+            f"commitments, {report.erased} erased; {exact}"
         )
     else:
         console.print(

@@ -162,7 +162,7 @@ def test_an_auditor_recomputes_the_exact_sample(
         *("--witness", witness.cosigner.vkey, "--token", AUDITOR, "--community", up.url(4)),
     )
     assert run.returncode == 0, run.stdout + run.stderr
-    assert f"opened: {HANDED} hand-overs matched their commitments, 0 erased" in run.stdout
+    assert f"hand-over leaves: {HANDED} matched their commitments, 0 erased" in run.stdout
     assert "is the one drawn, in order" in run.stdout
     assert "community: asks facilitators to visit the same sample" in run.stdout
     assert_names_no_hand_over(run.stdout, scene)
