@@ -18,6 +18,7 @@ from rich.table import Table
 from shared.auth import Role, issue_token
 from shared.demo import DEMO_SUBJECTS, DemoContext, DemoError
 from shared.launcher import DEMO_WITNESSES, Stack
+from shared.sample_check_command import sample_check_command
 from shared.settings import CommonSettings
 from shared.spec import discover
 from shared.verify import verify_command
@@ -32,6 +33,9 @@ app.command("verify", help="Verify the audit ledger from outside, trusting nothi
 )
 app.command("witness", help="Cosign the audit ledger's checkpoints as an oversight body.")(
     witness_command
+)
+app.command("sample-check", help="Recompute a round's verification sample from the ledger.")(
+    sample_check_command
 )
 console = Console()
 

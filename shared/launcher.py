@@ -245,7 +245,9 @@ class Stack:
             start_new_session=True,
         )
 
-    def start_service(self, name: str) -> None:
+    def service_env(self, name: str) -> dict[str, str]:
+        """The environment service `name` starts with: the stack's settings, and what the
+        other services lend it (the audit: the ledger's key and its witnesses)."""
         env = {
             "BANSOS_MODE": "development",  # `bansos up` runs a laptop's stack
             **os.environ,
@@ -258,14 +260,20 @@ class Stack:
             "BANSOS_AUDIT_DATA_DIR": str((self.var / "audit").resolve()),
             "BANSOS_IMPORT_DIR": str((self.var / "registry" / "imports").resolve()),
         }
-        if name == "audit" and self.witnesses:
+        if self.witnesses:
+            # Every service sees the witnesses the stack runs: the audit counts their
+            # cosignatures, and lends them to the services that require them.
             env["BANSOS_WITNESSES"] = ",".join(self.witness_vkeys())
         specs = discover()
-        for other in self.services:  # what the others lend (the ledger's public key)
+        for other in self.services:  # what the others lend
             lends = specs[other].lends if other in specs and other != name else None
             for key, value in (lends(env) if lends else {}).items():
                 env.setdefault(key, value)
         env.pop("DATABASE_URL", None)
+        return env
+
+    def start_service(self, name: str) -> None:
+        env = self.service_env(name)
         out = self._log(name)
         self.procs[name] = subprocess.Popen(
             [sys.executable, "-m", "shared.serve", name],

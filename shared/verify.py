@@ -52,7 +52,7 @@ class Report:
     sealed_erased: int | None = None  # with --sealed: leaves whose opening was erased
 
 
-def _trusted_key(
+def trusted_key(
     client: httpx.Client, pinned: bytes | None, key_name: str | None, state: dict[str, Any] | None
 ) -> tuple[str, bytes]:
     body = get_json(client, "/ledger/public-key")
@@ -121,7 +121,7 @@ def verify_ledger(
     """Verify the ledger behind ``client`` (base_url set) up to its latest checkpoint, or
     with a quorum up to its latest checkpoint cosigned by ``quorum`` of ``witnesses``;
     with ``sealed_token`` open every leaf as an auditor. Raise VerificationError."""
-    name, key = _trusted_key(client, public_key, key_name, state)
+    name, key = trusted_key(client, public_key, key_name, state)
     try:
         checkpoint = parse_and_verify(
             _checkpoint_note(client, quorum),
@@ -207,7 +207,7 @@ def write_atomically(path: Path, text: str) -> None:
         raise
 
 
-def _pinned_key(text: str) -> bytes:
+def pinned_key(text: str) -> bytes:
     try:
         key = unb64(text, None, "--public-key")
     except VerificationError:
@@ -248,7 +248,7 @@ def _options(
     wanted = count if quorum is None else quorum
     if witnesses and not 1 <= wanted <= count:
         raise ValueError(f"--quorum must be between 1 and the {count} distinct --witness keys")
-    pinned = _pinned_key(public_key) if public_key else None
+    pinned = pinned_key(public_key) if public_key else None
     stored = load_state(state) if state else None
     return _Options(pinned, stored, witnesses, wanted if witnesses else 0, token)
 

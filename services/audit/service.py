@@ -66,12 +66,16 @@ def setup(runtime: Runtime, app: FastAPI) -> None:
 
 
 def lends(env: Mapping[str, str]) -> dict[str, str]:
-    """The ledger's verifier key, for the services that check its checkpoints (community
-    draws verification samples from them); the key is created here if it does not exist
+    """The ledger's verifier key and the witnesses whose cosignatures it counts, for the
+    services that check its checkpoints (community draws verification samples from
+    checkpoints those witnesses cosigned); the key is created here if it does not exist
     yet, and the audit service then reads the same file."""
     settings = AuditSettings(audit_data_dir=Path(env["BANSOS_AUDIT_DATA_DIR"]))
     vkey = Signer(settings.signer_name, signing_key(settings)).vkey
-    return {"BANSOS_LEDGER_PUBLIC_KEY": vkey}
+    lent = {"BANSOS_LEDGER_PUBLIC_KEY": vkey}
+    if env.get("BANSOS_WITNESSES", "").strip():
+        lent["BANSOS_LEDGER_WITNESSES"] = env["BANSOS_WITNESSES"]
+    return lent
 
 
 SERVICE = ServiceSpec(

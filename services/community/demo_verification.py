@@ -1,5 +1,7 @@
 """Demo data for verification with recipients: the month's closed rounds get their sample,
-drawn from the ledger's signed checkpoint once it covers the closure, and a facilitator
+drawn from the latest checkpoint every witness of the ledger cosigned (community requires
+their cosignatures: `bansos up` gives it the audit's witnesses) once one covers the
+closure, and a facilitator
 verifies every sampled hand-over; one recipient says she was asked to pay, which files a
 complaint and becomes the audit's `verification_discrepancy` finding. A re-run finds the
 sample drawn and the verifications made, and adds nothing."""
@@ -16,9 +18,11 @@ from shared import clock
 from shared.auth import Role
 from shared.demo import DemoContext, DemoError, ok
 
-# What the ledger may still be catching up on: the closure's leaf, the hand-overs.
+# What the ledger may still be catching up on: the closure's leaf, the hand-overs, and
+# the witnesses' next round (every 2 s under `bansos up --demo`).
 WAITING = {"sample_checkpoint_early", "sample_incomplete"}
-PATIENCE_S = 30
+UNSIGNED = {"no_checkpoint", "no_cosigned_checkpoint"}
+PATIENCE_S = 60
 
 
 async def seed_verifications(ctx: DemoContext) -> None:
@@ -48,20 +52,30 @@ async def seed_verifications(ctx: DemoContext) -> None:
 async def _sample(
     facilitator: httpx.AsyncClient, ledger: httpx.AsyncClient, round_id: str
 ) -> dict[str, Any]:
-    """The round's sample, drawn now if it is not yet: from the latest checkpoint, once
-    the ledger holds the closure and community knows every hand-over."""
+    """The round's sample, drawn now if it is not yet: from the latest checkpoint all the
+    ledger's witnesses cosigned, once one covers the closure and community knows every
+    hand-over."""
     path = f"/rounds/{round_id}/verification-sample"
     held = await facilitator.get(path)
     if held.status_code == 200:
         return ok(held)
+    witnesses = len(ok(await ledger.get("/ledger/witnesses"))["witnesses"])
+    params = {"cosigned": witnesses} if witnesses else {}
     deadline = time.monotonic() + PATIENCE_S
     while True:
-        note = (await ledger.get("/ledger/checkpoint")).text
-        drawn = await facilitator.post(path, json={"checkpoint": note})
-        if not drawn.is_error:
-            return ok(drawn)
-        if drawn.json().get("error") not in WAITING or time.monotonic() > deadline:
-            raise DemoError(f"POST {path} -> {drawn.status_code}: {drawn.text[:300]}")
+        served = await ledger.get("/ledger/checkpoint", params=params)
+        if served.status_code == 200:
+            drawn = await facilitator.post(path, json={"checkpoint": served.text})
+            if not drawn.is_error:
+                return ok(drawn)
+            waiting, refused = drawn.json().get("error") in WAITING, drawn
+        else:  # 404: no checkpoint yet, or the witnesses have not cosigned one yet
+            waiting, refused = served.json().get("error") in UNSIGNED, served
+        if not waiting or time.monotonic() > deadline:
+            raise DemoError(
+                f"{refused.request.method} {refused.request.url.path} -> "
+                f"{refused.status_code}: {refused.text[:300]}"
+            )
         await asyncio.sleep(0.25)
 
 

@@ -73,6 +73,11 @@ SAMPLE_INCOMPLETE = declare(
 SAMPLE_KEY_UNSET = declare(
     409, "sample_key_unset", "the ledger's public key is not configured (BANSOS_LEDGER_PUBLIC_KEY)"
 )
+SAMPLE_WITNESSES_UNSET = declare(
+    409,
+    "sample_witnesses_unset",
+    "no witness cosignature is required (BANSOS_LEDGER_WITNESSES, BANSOS_SAMPLE_QUORUM)",
+)
 SAMPLE_CHECKPOINT_INVALID = declare(
     422, "sample_checkpoint_invalid", "not a checkpoint signed by the ledger's key"
 )

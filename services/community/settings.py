@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from services.community.domain.appeal import AppealSlaPolicy
 from services.community.domain.complaint import SlaPolicy
@@ -27,11 +27,12 @@ class CommunitySettings(CommonSettings):
     # Verification with recipients: the audit ledger's verifier key (`<name>+<key ID>+
     # <base64 key>`, as GET /ledger/public-key names it; `bansos up` passes the local one)
     # and origin, the witnesses whose cosignatures a sample's checkpoint must carry (vkeys,
-    # comma-separated) and how many of them, and the sample's size.
+    # comma-separated; `bansos up` passes the audit's BANSOS_WITNESSES) and how many of them
+    # (unset: all of them), and the sample's size.
     ledger_public_key: str | None = None
     ledger_origin: str = "bansos.tanjung-barat/ledger/v2"
     ledger_witnesses: str = ""
-    sample_quorum: int = Field(default=0, ge=0, le=20)
+    sample_quorum: int | None = Field(default=None, ge=0, le=20)
     sample_minimum: int = Field(default=10, ge=1, le=1000)
     sample_share_pct: float = Field(default=5.0, gt=0, le=100)
 
@@ -61,6 +62,22 @@ class CommunitySettings(CommonSettings):
             except (CheckpointError, ValueError) as exc:
                 raise ValueError(f"BANSOS_LEDGER_WITNESSES: {exc}") from exc
         return value
+
+    @model_validator(mode="after")
+    def _reachable_quorum(self) -> CommunitySettings:
+        # A quorum the configured witnesses cannot meet would refuse every draw: say so at
+        # start rather than at the first closed round.
+        if self.sample_quorum is not None and self.sample_quorum > len(self.witness_keys()):
+            raise ValueError(
+                f"BANSOS_SAMPLE_QUORUM is {self.sample_quorum} but BANSOS_LEDGER_WITNESSES "
+                f"names {len(self.witness_keys())} witnesses: give their vkeys, or lower it"
+            )
+        return self
+
+    def quorum(self) -> int:
+        """The cosignatures a sample's checkpoint must carry: BANSOS_SAMPLE_QUORUM, else
+        every configured witness."""
+        return len(self.witness_keys()) if self.sample_quorum is None else self.sample_quorum
 
     def ledger_key(self) -> tuple[str, bytes] | None:
         return parse_vkey(self.ledger_public_key) if self.ledger_public_key else None

@@ -26,6 +26,7 @@ from services.community.errors import (
     SAMPLE_CHECKPOINT_INVALID,
     SAMPLE_COSIGNATURES_MISSING,
     SAMPLE_KEY_UNSET,
+    SAMPLE_WITNESSES_UNSET,
 )
 from services.community.settings import CommunitySettings
 from shared.checkpoint import Checkpoint, CheckpointError, cosignatures_in, parse_and_verify
@@ -38,22 +39,38 @@ from shared.uow import Outcome, UnitOfWork, retried
 
 
 def verified_checkpoint(settings: CommunitySettings, note: str) -> Checkpoint:
-    """The checkpoint note, its signature by the ledger's key checked (and, with
-    BANSOS_SAMPLE_QUORUM, its witnesses' cosignatures)."""
+    """The checkpoint note, its signature by the ledger's key and the cosignatures of
+    `settings.quorum()` of the configured witnesses checked.
+
+    The ledger's key is the operator's: alone, it could sign a root of the operator's
+    choosing and so choose the sample. A witness cosigns only a checkpoint consistent with
+    every one it saw before, so the cosignatures are what make the root the ledger's. Outside
+    development mode a draw without them is refused (the rest of the service runs on: the
+    residents' complaints and appeals must not wait for the witnesses' keys)."""
     key = settings.ledger_key()
     if key is None:
         raise DomainError(SAMPLE_KEY_UNSET, "set BANSOS_LEDGER_PUBLIC_KEY to the ledger's vkey")
+    quorum = settings.quorum()
+    if quorum == 0 and not settings.development:
+        raise DomainError(
+            SAMPLE_WITNESSES_UNSET,
+            "a sample is drawn only from a checkpoint the oversight bodies' witnesses "
+            "cosigned: set BANSOS_LEDGER_WITNESSES to their vkeys (the audit's "
+            "BANSOS_WITNESSES) and leave BANSOS_SAMPLE_QUORUM unset (all of them) or at 1 or more",
+        )
     try:
         checkpoint = parse_and_verify(note, *key, expected_origin=settings.ledger_origin)
     except CheckpointError as exc:
         raise DomainError(SAMPLE_CHECKPOINT_INVALID, str(exc), field="checkpoint") from exc
-    if settings.sample_quorum:
+    if quorum:
         cosigned = cosignatures_in(note, settings.witness_keys())
-        if len(cosigned) < settings.sample_quorum:
+        if len(cosigned) < quorum:
+            named = ", ".join(sorted(cosigned)) or "none"
             raise DomainError(
                 SAMPLE_COSIGNATURES_MISSING,
-                f"the checkpoint carries {len(cosigned)} of the {settings.sample_quorum} "
-                "witness cosignatures asked for (GET /ledger/checkpoint?cosigned=K)",
+                f"the checkpoint carries valid cosignatures of {len(cosigned)} of the "
+                f"{quorum} witnesses required ({named}): take the latest checkpoint they "
+                f"cosigned, GET /ledger/checkpoint?cosigned={quorum} at the audit service",
                 field="checkpoint",
             )
     return checkpoint

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Uuid,
     insert,
     select,
+    update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -98,13 +99,14 @@ OWN = [samples, sample_members, verifications]  # what a rebuild recomputes
 # --- learnt from distribution ---------------------------------------------------------------
 async def on_distribution(session: AsyncSession, envelope: Envelope, event: EventPayload) -> None:
     """Hand-overs and closures as distribution announces them; a redelivery changes
-    nothing (the first word on an allocation or a round stays)."""
+    nothing (the first word on a round stays). An allocation reported undelivered (no one
+    at home) may be handed over later, and a hand-over is final: `received` replaces
+    `undelivered`, never the reverse, so the round's population is every allocation with
+    a hand-over, as its closure counts them."""
     match event:
         case AidReceived() | AidUndelivered():
             known = await session.scalar(
-                select(handovers.c.allocation_id).where(
-                    handovers.c.allocation_id == envelope.aggregate_id
-                )
+                select(handovers.c.status).where(handovers.c.allocation_id == envelope.aggregate_id)
             )
             if known is None:
                 await session.execute(
@@ -117,6 +119,12 @@ async def on_distribution(session: AsyncSession, envelope: Envelope, event: Even
                             event.receipt_commitment if isinstance(event, AidReceived) else None
                         ),
                     )
+                )
+            elif known == "undelivered" and isinstance(event, AidReceived):
+                await session.execute(
+                    update(handovers)
+                    .where(handovers.c.allocation_id == envelope.aggregate_id)
+                    .values(status="received", receipt_commitment=event.receipt_commitment)
                 )
         case RoundClosed():
             known = await session.scalar(

@@ -222,3 +222,22 @@ async def test_feedback_names_its_hand_over_by_receipt_code(
     # The code never leaves the service, only its commitment (sealed).
     messages = await stream_messages(nats_server.url)
     assert not any(code.encode() in m.data for m in messages)
+
+
+async def test_a_hand_over_after_an_undelivered_visit_is_in_the_population(
+    client: httpx.AsyncClient, nats_server: NatsServer
+) -> None:
+    """No one at home on the first visit, handed over on the second: the closure counts it
+    received, and so must the draw (else the round could never be sampled)."""
+    keys = commitments(CommunitySettings())
+    scene = await publish_closed_round(nats_server.url, keys, n=6, revisited=2)
+    note, _ = checkpoint(scene.closure_seq)
+    path = f"/rounds/{scene.round_id}/verification-sample"
+
+    async def drawn() -> dict[str, Any] | None:
+        reply = await client.post(path, json={"checkpoint": note}, headers=FACILITATOR)
+        return reply.json() if reply.status_code == 201 else None
+
+    sample = await eventually(drawn)
+    assert sample["population"] == 6
+    assert sorted(sample["allocation_ids"]) == sorted(str(a) for a in scene.received)

@@ -1,6 +1,7 @@
 """A closed round as distribution announces it on the stream, for the verification tests:
-scheduled, hand-overs received (with receipt codes whose commitments the events carry)
-and one undelivered, then closed; the closure's stream sequence is kept."""
+scheduled, hand-overs received (with receipt codes whose commitments the events carry;
+the first `revisited` of them after a visit that found no one at home) and one
+undelivered, then closed; the closure's stream sequence is kept."""
 
 from __future__ import annotations
 
@@ -42,7 +43,9 @@ def _wrap(payload: EventPayload, aggregate_id: UUID, actor: str, role: str) -> E
     )
 
 
-async def publish_closed_round(nats_url: str, keys: Commitments, n: int = 12) -> ClosedRound:
+async def publish_closed_round(
+    nats_url: str, keys: Commitments, n: int = 12, revisited: int = 0
+) -> ClosedRound:
     scene = ClosedRound()
     today = date.today()
     rid = scene.round_id
@@ -66,6 +69,16 @@ async def publish_closed_round(nats_url: str, keys: Commitments, n: int = 12) ->
     for i in range(n):
         allocation, code, rw = uuid4(), bearer_code("BT", 3), "03" if i % 3 else "04"
         scene.received[allocation], scene.rws[allocation] = code, rw
+        if i < revisited:
+            away = AidUndelivered(
+                round_id=rid,
+                programme="BLT",
+                rw=rw,
+                amount_idr=BENEFIT,
+                officer_id=officer,
+                reason="not_at_home",
+            )
+            scene.envelopes.append(_wrap(away, allocation, "petugas.rudi", "distribution_officer"))
         scene.envelopes.append(
             _wrap(
                 AidReceived(

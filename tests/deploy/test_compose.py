@@ -263,6 +263,8 @@ def test_each_service_runs_from_the_project_image_on_its_port(name: str) -> None
     assert {"BANSOS_JWT_SECRET", "BANSOS_PROGRAMME_KEY", "BANSOS_OTEL_EXPORTER"} <= set(env)
     assert env["BANSOS_MODE"] == "production"  # built-in secrets refused
     assert ("BANSOS_WITNESSES" in env) is (name == "audit")
+    # Community requires the audit's witnesses' cosignatures on a sample's checkpoint.
+    assert ("BANSOS_LEDGER_WITNESSES" in env) is (name == "community")
     assert any(str(p).endswith(f":{port}:{port}") for p in service["ports"])
 
 

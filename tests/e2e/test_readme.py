@@ -77,6 +77,17 @@ def rounds_of_the_month(up: UpProcess) -> Counter[str]:
     return Counter(r["programme"] for r in reply.json())
 
 
+def walked_the_community_blocks(out: str) -> None:
+    """A case opened (its closure is tested in the block), a round's sample drawn,
+    verified and recomputed twice (the demo's round by anyone, the README's by an
+    auditor), an appeal upheld."""
+    assert '"reason":"after_aid"' in out
+    assert '"discrepancies":["asked_to_pay"]' in out
+    assert out.count("OK: the sample is the one the published rule gives") == 2, out[-4000:]
+    assert "is the one drawn, in order" in out
+    assert out.count('"outcome":"upheld"') >= 1
+
+
 def test_the_walkthroughs_run_twice_and_after_a_second_make_run(tmp_path: Path) -> None:
     # A checkout's layout: .venv/bin/bansos beside ./var, as the README expects.
     workdir = tmp_path / "checkout"
@@ -97,6 +108,7 @@ def test_the_walkthroughs_run_twice_and_after_a_second_make_run(tmp_path: Path) 
         for out in (first, second):
             assert '"receipt_code"' in out and '"status":"completed"' in out
             assert out.count("FAILED") == 0 and "opened and matched" in out
+            walked_the_community_blocks(out)
         # Each run scheduled its own BLT round for RW 03; the demo's stay as they were.
         assert rounds_of_the_month(up) == demo_rounds + Counter({"BLT": 2})
     finally:
@@ -110,11 +122,13 @@ def test_the_walkthroughs_run_twice_and_after_a_second_make_run(tmp_path: Path) 
     try:
         started = again.printed()
         assert "Reusing an earlier run" in started and "rm -rf" in started, started[-3000:]
-        assert "42 households registered" in started  # the demo's 40, the README's 2
+        # The demo's 40; each README run registers two (Budi's, and Rini's who appeals).
+        assert "44 households registered" in started
         # The second demo added households to the month's rounds, and no round.
         assert rounds_of_the_month(again) == demo_rounds + Counter({"BLT": 2})
         third = run_blocks(workdir, again.port_base)
         assert refusals(third) == SHOWN, third[-4000:]
+        walked_the_community_blocks(third)
     finally:
         out = again.stop()
     assert again.returncode == 0, out

@@ -19,8 +19,9 @@ class SampleIn(_Body):
     checkpoint: str = Field(
         min_length=10,
         max_length=20_000,
-        description="the ledger's signed checkpoint note, as GET /ledger/checkpoint on the "
-        "audit service serves it (signed after the round closed)",
+        description="the ledger's signed checkpoint note with its witnesses' cosignatures, as "
+        "GET /ledger/checkpoint?cosigned=K on the audit service serves it (signed after the "
+        "round closed)",
     )
 
 

@@ -1,20 +1,19 @@
 """Verification with recipients: a sample of a closed round's hand-overs that nobody
 chooses, and what each sampled recipient tells a facilitator. Pure deciders, no I/O.
 
-The sample is a pure function of a signed ledger checkpoint's root and the round's
-received hand-overs: each allocation id is ranked by SHA-256(root || the id as its
-36-character lowercase text) and the first k are taken, k = max(min(n, minimum),
-ceil(share % of n)). The root is published (the checkpoint note, and the draw's public
-view), so anyone who knows the round's allocation ids recomputes the sample; nobody
-could know the root before the round closed, because the checkpoint must cover the
-closure (`Draw.closure_seq`: the handler reads it from the closure's stream sequence).
+The sample is a pure function of a cosigned ledger checkpoint's root and the round's
+received hand-overs, by the published rule in shared/sampling.py (`draw`, `sample_size`):
+each allocation id is ranked by SHA-256(root || the id as its 36-character lowercase
+text) and the first k are taken, k = max(min(n, minimum), ceil(share % of n)). The root
+is published (the checkpoint note, and the draw's public view), so anyone recomputes k
+and an auditor, who can open the hand-overs' leaves, the sample itself (`bansos
+sample-check`); nobody could know the root before the round closed, because the
+checkpoint must cover the closure (`Draw.closure_seq`: the handler reads it from the
+closure's stream sequence).
 """
 
 from __future__ import annotations
 
-import hashlib
-import math
-from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from uuid import UUID
 
@@ -36,24 +35,10 @@ from shared.events.community_verification import (
     VerificationRecorded,
     VerificationSampleDrawn,
 )
+from shared.sampling import MINIMUM, SHARE_PCT
+from shared.sampling import draw as draw  # the published rule, re-exported
+from shared.sampling import sample_size as sample_size
 from shared.uow import Decider
-
-
-# --- the draw, for anyone to recompute -----------------------------------------------------
-def sample_size(n: int, minimum: int = 10, share_pct: float = 5.0) -> int:
-    """How many of n hand-overs are verified: all of a small round, else at least
-    `minimum`, and at least `share_pct` % of a large one."""
-    return max(min(n, minimum), min(n, math.ceil(n * share_pct / 100)))
-
-
-def rank(root: bytes, allocation_id: UUID) -> bytes:
-    return hashlib.sha256(root + str(allocation_id).encode()).digest()
-
-
-def draw(root: bytes, allocation_ids: Iterable[UUID], k: int) -> tuple[UUID, ...]:
-    """The first k allocation ids by their rank under the root (ties cannot matter: a
-    SHA-256 collision)."""
-    return tuple(sorted(set(allocation_ids), key=lambda a: rank(root, a))[:k])
 
 
 # --- the sample of a round (aggregate: the round's id) -------------------------------------
@@ -65,8 +50,8 @@ class Sample:
 
 @dataclass(frozen=True)
 class SamplePolicy:
-    minimum: int = 10
-    share_pct: float = 5.0
+    minimum: int = MINIMUM
+    share_pct: float = SHARE_PCT
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from services.community.errors import (
     SAMPLE_INCOMPLETE,
     SAMPLE_KEY_UNSET,
     SAMPLE_NOT_FOUND,
+    SAMPLE_WITNESSES_UNSET,
     VERIFICATION_EXISTS,
     VERIFICATION_INCONSISTENT,
 )
@@ -53,9 +54,10 @@ async def _sample(session: Reads, round_id: UUID) -> SampleOut:
     "/{round_id}/verification-sample",
     status_code=201,
     response_model=SampleOut,
-    summary="Draw a closed round's verification sample from a signed ledger checkpoint",
+    summary="Draw a closed round's verification sample from a witness-cosigned ledger checkpoint",
     responses=errors(
         SAMPLE_KEY_UNSET,
+        SAMPLE_WITNESSES_UNSET,
         SAMPLE_CHECKPOINT_INVALID,
         SAMPLE_COSIGNATURES_MISSING,
         SAMPLE_CHECKPOINT_EARLY,
