@@ -55,8 +55,7 @@ async def test_rows_read_back_as_written(engine: AsyncEngine, n: int) -> None:
     async with sessions() as session:
         found = [stored(r) for r in await session.execute(select(outbox).order_by(outbox.c.id))]
     assert found == [
-        (r["event_id"], r["subject"], r["body"], r["headers"], r["created_at"], None)
-        for r in rows
+        (r["event_id"], r["subject"], r["body"], r["headers"], r["created_at"], None) for r in rows
     ]
 
 
