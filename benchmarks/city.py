@@ -130,16 +130,16 @@ async def main() -> None:
         with nats_server() as nats_url:
             done = await run(path, args.households, nats_url, tmp)
     n = args.households
-    print(f"  events on the stream        : {int(done['events']):,}")
+    print(f"  events on the stream                : {int(done['events']):,}")
     for name in ("registry", "distribution", "training", "audit", "verified"):
         label = {"audit": "ledger holds every event", "verified": "ledger verified"}.get(
             name, f"{name} holds every household"
         )
-        print(f"  {label:<34}: {done[name]:8.1f} s  ({n / done[name]:8.0f} households/s)")
-    print(f"  entries verified            : {int(done['entries_checked']):,}")
+        print(f"  {label:<36}: {done[name]:8.1f} s  ({n / done[name]:8.0f} households/s)")
+    print(f"  entries verified                    : {int(done['entries_checked']):,}")
     for name in SERVICES:
-        print(f"  peak RSS {name:<20}: {done[f'rss:{name}']:8.0f} MiB")
-    print(f"  raw nats-py publish_async   : {raw:8.0f} msg/s")
+        print(f"  peak RSS {name:<28}: {done[f'rss:{name}']:8.0f} MiB")
+    print(f"  raw nats-py publish_async           : {raw:8.0f} msg/s")
 
 
 if __name__ == "__main__":

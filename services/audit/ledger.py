@@ -9,6 +9,7 @@ rebuilt per request (docs/architecture.md#the-ledger).
 
 from __future__ import annotations
 
+import asyncio
 import copy
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -89,6 +90,7 @@ class Ledger:
         self.last_stream_seq = 0
         self.latest: SignedCheckpoint | None = None
         self._bulk: tuple[BulkInsert, BulkInsert, BulkInsert] | None = None
+        self.grown = asyncio.Event()  # set by each append: the checkpoint loop wakes
 
     @property
     def size(self) -> int:
@@ -173,6 +175,7 @@ class Ledger:
                 await conn.execute(insert(receipts), receipt_rows)
         self.frontier = frontier
         self.last_stream_seq = fresh[-1].stream_seq
+        self.grown.set()
         return len(fresh)
 
     def _inserts(self, dialect: Dialect) -> tuple[BulkInsert, BulkInsert, BulkInsert]:

@@ -51,7 +51,7 @@ class AuditSettings(CommonSettings):
     signing_key: SecretStr | None = Field(
         default=None, description="PEM Ed25519 private key; else one is kept in the data dir"
     )
-    checkpoint_interval_s: float = Field(default=0.25, gt=0, le=1.0)
+    checkpoint_interval_s: float = Field(default=0.05, gt=0, le=1.0)
     ingest_batch: int = Field(default=1000, ge=1, le=10_000)
     witnesses: str = Field(
         default="", description="comma-separated witness vkeys (<name>+<key ID>+<key>)"
