@@ -17,7 +17,7 @@ from sqlalchemy import JSON, ColumnElement, Table, any_, bindparam, insert
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 COPY_FROM = 32  # rows: below this, an INSERT's one round trip is cheaper than COPY's two
 
@@ -94,6 +94,19 @@ _cache: dict[tuple[str, str, tuple[str, ...]], BulkInsert] = {}
 
 
 Executor = AsyncSession | AsyncConnection
+
+
+async def analyse(engine: AsyncEngine, tables: Sequence[Table]) -> None:
+    """Refresh PostgreSQL's statistics of tables a bulk load is growing (its documented
+    advice after a bulk load): planned while a table looked empty, a lookup by key scans
+    the whole table and a batch costs more the further the load gets. Autovacuum would
+    catch up eventually, or never where it is off. Elsewhere nothing to do."""
+    if engine.dialect.name != "postgresql":
+        return
+    async with engine.connect() as conn:
+        await conn.execution_options(isolation_level="AUTOCOMMIT")
+        for table in tables:
+            await conn.exec_driver_sql(f'ANALYZE "{table.name}"')
 
 
 async def insert_rows(db: Executor, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:

@@ -15,17 +15,29 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from services.registry import jobs
+from services.registry import jobs, private, projections
 from services.registry.domain import dtks
 from services.registry.import_batch import run_batch
 from services.registry.import_file import FileRefused, Row, batches, count_rows, header, records
 from services.registry.settings import RegistrySettings
+from shared.bulk import analyse
+from shared.db import events, outbox
 from shared.domain import DomainError
 from shared.events import utcnow
 from shared.runtime import Runtime
 
 log = logging.getLogger("bansos.registry.import")
 ATTEMPTS = 5  # of one batch, while concurrent registrations keep changing its facts
+# The tables an import grows, whose statistics its lookups are planned with.
+GROWN = (
+    private.household_pii,
+    private.members,
+    projections.households,
+    projections.active_niks,
+    jobs.import_niks,
+    events,
+    outbox,
+)
 
 
 class BatchRefused(Exception):
@@ -85,6 +97,8 @@ class Importer:
                     break
                 await self._batch(job, batch, cols)
                 done += 1
+                if done & (done - 1) == 0:  # after batches 1, 2, 4, 8, …: a doubled table
+                    await analyse(self.runtime.engine, GROWN)
             else:
                 return
         except (FileRefused, BatchRefused, OSError) as exc:

@@ -24,6 +24,7 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    union,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -170,23 +171,32 @@ async def active_by_reference(
 ) -> list[dict[str, Any]]:
     """The active households with one of these KK numbers or DTKS ids: their personal data
     and the facts an import compares a row with."""
-    found = await session.execute(
+    # Index lookups only, joined here: a join left to PostgreSQL's generic plan scanned
+    # every household per batch until the table was analysed (118 ms at 10,000 households).
+    pii = await session.execute(
+        union(
+            select(household_pii).where(
+                await one_of(session, household_pii.c.kk_number, kk_numbers)
+            ),
+            select(household_pii).where(await one_of(session, household_pii.c.dtks_ref, dtks_refs)),
+        )
+    )
+    held = {row.household_id: dict(row._mapping) for row in pii}
+    if not held:
+        return []
+    facts = await session.execute(
         select(
-            household_pii,
+            households.c.household_id,
             households.c.rt,
             households.c.rw,
             households.c.desil,
             households.c.dtks_listed,
             households.c.monthly_income_idr,
         )
-        .join(households, households.c.household_id == household_pii.c.household_id)
+        .where(await one_of(session, households.c.household_id, list(held)))
         .where(households.c.status == "active")
-        .where(
-            await one_of(session, household_pii.c.kk_number, kk_numbers)
-            | await one_of(session, household_pii.c.dtks_ref, dtks_refs)
-        )
     )
-    return [dict(row._mapping) for row in found]
+    return [{**held[row.household_id], **row._mapping} for row in facts]
 
 
 async def niks_of(session: AsyncSession, household_ids: Sequence[UUID]) -> dict[UUID, list[str]]:
