@@ -32,7 +32,8 @@ bench: install
 	$(BIN)/python -m benchmarks.audit
 	$(BIN)/python -m benchmarks.distribution
 	$(BIN)/python -m benchmarks.projections
-	$(BIN)/python -m benchmarks.imports --households 1000000
+	$(BIN)/python -m benchmarks.imports
+	$(BIN)/python -m benchmarks.city --households 1000000
 
 ## chaos: commands under load while NATS dies three times and audit once (about 2 minutes)
 chaos: install
