@@ -42,6 +42,7 @@ from shared.events.registry import (
 )
 from shared.messaging import ensure_stream, make_broker
 from shared.pii import commitments
+from shared.runtime import freeze_startup_heap
 from shared.settings import CommonSettings
 from shared.spec import ServiceSpec
 
@@ -145,6 +146,7 @@ async def projection_rate(
         .select_from(table)
         .where(table.c.eligible.is_not(None))  # every household's last event is its decision
     )
+    freeze_startup_heap()  # as the service does once started (shared/runtime.py)
     started = time.perf_counter()
     run = consumer.run(
         broker, settings, subscription.subject, **({"batch_size": batch} if batch else {})
