@@ -22,8 +22,8 @@ from uuid import UUID
 
 from faststream.nats import NatsBroker
 from nats.aio.msg import Msg
-from nats.errors import TimeoutError as NatsTimeout
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.errors import NotFoundError
 from opentelemetry import propagate, trace
 from sqlalchemy import Table, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from shared.db import dead_letters, inbox
 from shared.events import Envelope, EventPayload, UndecodableEvent, decode, utcnow
 from shared.messaging import connected
+from shared.pull import Pull
 from shared.settings import CommonSettings
 
 log = logging.getLogger("bansos.consumers")
@@ -239,36 +240,31 @@ class ProjectionConsumer:
         nc = connected(broker)
         if nc is None:
             raise ConnectionError("NATS not connected")
-        sub = await nc.jetstream().pull_subscribe(
-            subject,
-            durable=self.name,
-            stream=settings.stream_name,
-            config=ConsumerConfig(
-                deliver_policy=DeliverPolicy.ALL,
-                ack_policy=AckPolicy.EXPLICIT,
-                ack_wait=30.0,
-                max_ack_pending=batch_size * 4,
-            ),
-        )
-        stopping = asyncio.ensure_future(self._stopping.wait())
-        fetching = asyncio.ensure_future(sub.fetch(batch_size, timeout=5.0))
+        js = nc.jetstream()
         try:
-            while True:
-                # fetch() returns as soon as messages are there (up to a batch): a long
-                # timeout costs no latency, and leaves nats-py no room to give up half-way
-                # through a fetch (a short one did, holding messages until their redelivery
-                # 30 s later). It runs as its own task, raced against the stop signal.
-                await asyncio.wait({fetching, stopping}, return_when=asyncio.FIRST_COMPLETED)
-                if self._stopping.is_set():
-                    return
-                try:
-                    msgs = fetching.result()
-                except (TimeoutError, NatsTimeout):
-                    msgs = []  # a quiet stream
-                # The next batch arrives while this one is applied (it is applied after).
-                fetching = asyncio.ensure_future(sub.fetch(batch_size, timeout=5.0))
+            await js.consumer_info(settings.stream_name, self.name)
+        except NotFoundError:
+            await js.add_consumer(
+                settings.stream_name,
+                ConsumerConfig(
+                    name=self.name,
+                    durable_name=self.name,
+                    filter_subject=subject,
+                    deliver_policy=DeliverPolicy.ALL,
+                    ack_policy=AckPolicy.EXPLICIT,
+                    ack_wait=30.0,
+                    max_ack_pending=batch_size * 4,
+                ),
+            )
+        # Messages are asked for ahead (shared/pull.py): the next batch arrives while
+        # this one is applied.
+        pull = Pull(nc, settings.stream_name, self.name, batch_size)
+        await pull.start()
+        try:
+            while not self._stopping.is_set():
+                msgs = await pull.next_batch(self._stopping)
                 if not msgs:
-                    continue
+                    continue  # a quiet stream, or a stop
                 try:
                     retry = await self.process(msgs)
                 except Exception:  # the database is away: everything comes back later
@@ -281,11 +277,7 @@ class ProjectionConsumer:
                     else:
                         await msg.ack()
         finally:
-            if not fetching.done():
-                fetching.cancel()  # unacked messages it may get come back later
-            stopping.cancel()
-            with contextlib.suppress(Exception):
-                await sub.unsubscribe()
+            await pull.close()
 
 
 def _insert_new(session: AsyncSession, table: Table) -> Any:
