@@ -17,7 +17,6 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
 from uuid import UUID
 
 from faststream.nats import NatsBroker
@@ -25,7 +24,7 @@ from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 from opentelemetry import propagate, trace
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Uuid, bindparam, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -143,20 +142,7 @@ class ProjectionConsumer:
         # new (in the transaction: a failure below takes them back). A lookup by a list of
         # a whole batch's ids went wrong at scale: PostgreSQL's cached generic plan for
         # that statement, made while the inbox was small, scanned the whole inbox later.
-        now = utcnow()
-        new = (
-            set(
-                await session.scalars(
-                    _insert_new(session, inbox).returning(inbox.c.event_id),
-                    [
-                        {"consumer": self.name, "event_id": event_id, "processed_at": now}
-                        for event_id in once
-                    ],
-                )
-            )
-            if once
-            else set()
-        )
+        new = await self._insert_inbox(session, list(once)) if once else set()
         fresh = [item for event_id, item in once.items() if event_id in new]
         if not fresh:
             return
@@ -194,6 +180,17 @@ class ProjectionConsumer:
                         await self._handle(session, envelope, payload)
                     finally:
                         current_stream_seq.reset(placed)
+
+    async def _insert_inbox(self, session: AsyncSession, event_ids: list[UUID]) -> set[UUID]:
+        """Insert the inbox rows of these events, skipping those there: the ids inserted."""
+        now = utcnow()
+        if session.get_bind().dialect.name == "postgresql":
+            # The ids as one array: one statement whatever the batch's size (prepared
+            # once, no parameters per row for SQLAlchemy to process one by one).
+            ids = {"consumer": self.name, "event_ids": event_ids, "now": now}
+            return set(await session.scalars(_INBOX_UNNEST, ids))
+        rows = [{"consumer": self.name, "event_id": e, "processed_at": now} for e in event_ids]
+        return set(await session.scalars(_INBOX_VALUES, rows))
 
     async def _park(self, session: AsyncSession, msg: Msg, reason: str) -> None:
         seq = _stream_seq(msg)
@@ -280,11 +277,21 @@ class ProjectionConsumer:
             await pull.close()
 
 
-def _insert_new(session: AsyncSession, table: Table) -> Any:
-    """INSERT … ON CONFLICT DO NOTHING, in the session's dialect."""
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing()
-    return sqlite.insert(table).on_conflict_do_nothing()
+_INBOX_COLUMNS = ["consumer", "event_id", "processed_at"]
+_INBOX_UNNEST = (
+    postgresql.insert(inbox)
+    .from_select(
+        _INBOX_COLUMNS,
+        select(
+            bindparam("consumer", type_=inbox.c.consumer.type),
+            func.unnest(bindparam("event_ids", type_=postgresql.ARRAY(Uuid))),
+            bindparam("now", type_=inbox.c.processed_at.type),
+        ),
+    )
+    .on_conflict_do_nothing()
+    .returning(inbox.c.event_id)
+)
+_INBOX_VALUES = sqlite.insert(inbox).on_conflict_do_nothing().returning(inbox.c.event_id)
 
 
 def _stream_seq(msg: Msg) -> int | None:
