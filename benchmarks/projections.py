@@ -6,8 +6,9 @@ N synthetic households (services/registry/demo.py's generator, members' NIKs com
 the registry commits them) give three events each — registered, eligibility decided, and
 for one in five an update — published to a private nats-server. Each service's projection
 consumer then runs in this process, as its runtime runs it (`ProjectionConsumer.run`, a
-durable pull consumer, batches of 200, inbox), into a fresh PostgreSQL database migrated as
-the service migrates it, and is timed until every household shows its last version.
+durable pull consumer, the runtime's batch size, inbox, the startup heap frozen), into a
+fresh PostgreSQL database migrated as the service migrates it, and is timed until every
+household shows its last version.
 
 Run from the repository root: .venv/bin/python -m benchmarks.projections [--households N]
 """

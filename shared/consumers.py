@@ -213,10 +213,16 @@ class ProjectionConsumer:
         )
 
     async def run(
-        self, broker: NatsBroker, settings: CommonSettings, subject: str, batch_size: int = 200
+        self, broker: NatsBroker, settings: CommonSettings, subject: str, batch_size: int = 500
     ) -> None:
         """Consume until cancelled. The durable consumer remembers where it was, so an
-        outage or an error is waited out and consumption resumes from there."""
+        outage or an error is waited out and consumption resumes from there.
+
+        Batches of up to 500: a batch costs a transaction, an inbox insert and its
+        handler's statements whatever its size (the households projection: about 20 %
+        faster than batches of 200, benchmarks/README.md). A durable consumer created
+        with a smaller max_ack_pending (4 × 200 before) keeps it: its batches are
+        smaller."""
         delay = 0.2
         while not self._stopping.is_set():
             try:
