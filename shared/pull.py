@@ -63,10 +63,14 @@ class Pull:
 
     async def next_batch(self, stopping: asyncio.Event, wait: float = 5.0) -> list[Msg]:
         """Up to a batch of the messages that have arrived, waiting for the first one
-        for at most `wait` seconds or until `stopping` is set (then: none)."""
+        for at most `wait` seconds, until `stopping` is set, or until a request ends
+        or is due to be forgotten (then: none, and the caller asks again)."""
         await self._ask()
         if not self._ready:
             self._arrived.clear()
+            if self._requests:  # not past the oldest request's end, had the 408 been lost
+                now = asyncio.get_running_loop().time()
+                wait = max(0.0, min(wait, self._requests[0].expires_at - now))
             arrived = asyncio.ensure_future(self._arrived.wait())
             stop = asyncio.ensure_future(stopping.wait())
             try:
@@ -113,6 +117,8 @@ class Pull:
         headers = msg.headers or {}
         if headers.get("Status") == "100":
             return  # a heartbeat: none is asked for
-        # Any other status ends the oldest request (408 expired, 409 and the rest: ended).
+        # Any other status ends the oldest request (408 expired, 409 and the rest: ended):
+        # the waiting batch wakes up empty-handed, so that another is asked for at once.
         if requests:
             requests.popleft()
+        self._arrived.set()
