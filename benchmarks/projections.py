@@ -6,8 +6,9 @@ N synthetic households (services/registry/demo.py's generator, members' NIKs com
 the registry commits them) give three events each — registered, eligibility decided, and
 for one in five an update — published to a private nats-server. Each service's projection
 consumer then runs in this process, as its runtime runs it (`ProjectionConsumer.run`, a
-durable pull consumer, batches of 200, inbox), into a fresh PostgreSQL database migrated as
-the service migrates it, and is timed until every household shows its last version.
+durable pull consumer, the runtime's batch size, inbox, the startup heap frozen), into a
+fresh PostgreSQL database migrated as the service migrates it, and is timed until every
+household shows its last version.
 
 Run from the repository root: .venv/bin/python -m benchmarks.projections [--households N]
 """
@@ -42,6 +43,7 @@ from shared.events.registry import (
 )
 from shared.messaging import ensure_stream, make_broker
 from shared.pii import commitments
+from shared.runtime import freeze_startup_heap
 from shared.settings import CommonSettings
 from shared.spec import ServiceSpec
 
@@ -145,6 +147,7 @@ async def projection_rate(
         .select_from(table)
         .where(table.c.eligible.is_not(None))  # every household's last event is its decision
     )
+    freeze_startup_heap()  # as the service does once started (shared/runtime.py)
     started = time.perf_counter()
     run = consumer.run(
         broker, settings, subscription.subject, **({"batch_size": batch} if batch else {})

@@ -271,3 +271,33 @@ async def test_a_batch_handler_gets_whole_batches_and_keeps_the_same_guarantees(
         running.cancel()
         await asyncio.gather(running, return_exceptions=True)
         await broker.stop()
+
+
+async def test_a_quiet_stream_answers_promptly_after_the_pull_requests_expire(
+    engine: AsyncEngine, nats_server: NatsServer
+) -> None:
+    """Pull requests expire after 5 s (shared/pull.py): the next ones are asked for as
+    the server ends them, so an event published just after is applied at once, not at
+    the next expiry."""
+    settings = CommonSettings(nats_url=nats_server.url)
+    sessions = sessionmaker(engine)
+    broker = make_broker(settings)
+    await broker.connect()
+    await ensure_stream(broker.connection.jetstream(), settings)
+    consumer = ProjectionConsumer("quiet-projection", sessions, count_applied)
+    running = asyncio.create_task(consumer.run(broker, settings, "bansos.registry.>"))
+
+    async def applied_count() -> int:
+        async with sessions() as s:
+            return int(await s.scalar(select(func.count()).select_from(applied)) or 0)
+
+    try:
+        await asyncio.sleep(5.5)  # the requests of the start have expired, unanswered
+        late = event("late")
+        await publish(nats_server.url, [(late.canonical(), str(late.event_id))])
+        await eventually(lambda: _equals(applied_count(), 1), within=2.5)
+    finally:
+        consumer.stop()
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+        await broker.stop()
