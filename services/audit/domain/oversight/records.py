@@ -9,7 +9,7 @@ from datetime import date, datetime
 from uuid import UUID
 
 
-@dataclass
+@dataclass(slots=True)
 class HouseholdRecord:
     rw: str | None = None
     registered_at: datetime | None = None
@@ -19,12 +19,13 @@ class HouseholdRecord:
     decision_idx: int | None = None
     first_survey_at: datetime | None = None
     first_eligible_at: datetime | None = None
-    # NIK commitment -> the leaf that put it in this household
-    members: dict[str, int] = field(default_factory=dict)
-    first_allocated_at: dict[str, datetime] = field(default_factory=dict)  # by programme
+    # NIK commitment (its 32 bytes: half the memory of its hex) -> the leaf that put it in
+    # this household. A city's million households are folded in memory: every byte counts.
+    members: dict[bytes, int] = field(default_factory=dict)
+    first_allocated_at: dict[str, datetime] | None = None  # by programme, once allocated
 
 
-@dataclass
+@dataclass(slots=True)
 class AllocationRecord:
     allocation_id: UUID
     household_id: UUID
@@ -39,7 +40,7 @@ class AllocationRecord:
     received_at: datetime | None = None  # the envelope's occurred_at
 
 
-@dataclass
+@dataclass(slots=True)
 class Counts:
     """A round's figures in one RW."""
 
@@ -51,7 +52,7 @@ class Counts:
     undelivered_idr: int = 0
 
 
-@dataclass
+@dataclass(slots=True)
 class RoundRecord:
     round_id: UUID
     programme: str
@@ -72,7 +73,7 @@ class RoundRecord:
         return self.counts.setdefault(rw, Counts())
 
 
-@dataclass
+@dataclass(slots=True)
 class BudgetRecord:
     budget_id: UUID
     programme: str
@@ -84,14 +85,14 @@ class BudgetRecord:
     exceeded: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Certificate:
     certified_on: date
     expires_on: date
     idx: int
 
 
-@dataclass
+@dataclass(slots=True)
 class ComplaintRecord:
     rw: str
     category: str
@@ -104,14 +105,14 @@ class ComplaintRecord:
     resolved_at: datetime | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class CourseRecord:
     sessions: frozenset[UUID]
     threshold_pct: int
     opened_idx: int
 
 
-@dataclass
+@dataclass(slots=True)
 class EnrolmentRecord:
     course_id: UUID
     household_id: UUID
@@ -119,7 +120,7 @@ class EnrolmentRecord:
     attended: dict[UUID, int] = field(default_factory=dict)  # session -> attendance leaf
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class HandOver:
     """A hand-over as the officer-centred rules see it."""
 

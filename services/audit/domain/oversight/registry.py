@@ -27,10 +27,10 @@ def fold(s: State, leaf: Leaf, payload: EventPayload) -> None:
             h = _household(s, leaf)
             h.rw, h.registered_at = payload.rw, at
             for m in payload.members:
-                h.members.setdefault(m.nik_commitment, i)
+                h.members.setdefault(bytes.fromhex(m.nik_commitment), i)
         case MemberAdded():
             h = _household(s, leaf)
-            h.members.setdefault(payload.member.nik_commitment, i)
+            h.members.setdefault(bytes.fromhex(payload.member.nik_commitment), i)
         case HouseholdUpdated():
             h = _household(s, leaf)
             h.rw = payload.rw or h.rw
@@ -62,7 +62,7 @@ def eligible_by_rw(s: State) -> Counter[str]:
 
 
 def nik_twice(s: State) -> list[Finding]:
-    holders: dict[str, list[tuple[int, UUID, HouseholdRecord]]] = defaultdict(list)
+    holders: dict[bytes, list[tuple[int, UUID, HouseholdRecord]]] = defaultdict(list)
     for hid, h in s.households.items():
         if h.active:
             for nik, idx in h.members.items():

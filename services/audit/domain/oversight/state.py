@@ -5,6 +5,7 @@ the leaves it was given."""
 
 from __future__ import annotations
 
+import sys
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -67,7 +68,8 @@ class State:
     unjudged: list[int] = field(default_factory=list)  # leaves the fold could not take in
 
     def on_timeline(self, household: UUID, leaf: Leaf) -> None:
-        self.about[household].append((leaf.index, leaf.kind, leaf.day))
+        # Interned: a few dozen types and a few hundred days, shared by every entry.
+        self.about[household].append((leaf.index, sys.intern(leaf.kind), sys.intern(leaf.day)))
 
     def raise_for(
         self,

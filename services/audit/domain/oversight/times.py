@@ -104,7 +104,7 @@ def steps(s: State) -> list[Step]:
         step("registered_to_surveyed", h.rw, None, h.registered_at, survey)
         step("surveyed_to_eligible", h.rw, None, survey, h.first_eligible_at)
         step("registered_to_eligible", h.rw, None, h.registered_at, h.first_eligible_at)
-        for programme, at in h.first_allocated_at.items():
+        for programme, at in (h.first_allocated_at or {}).items():
             step("eligible_to_allocated", h.rw, programme, h.first_eligible_at, at)
     for a in s.allocations.values():
         step("allocated_to_received", a.rw, a.programme, a.at, a.received_at)
