@@ -221,6 +221,7 @@ async def _head(
 def _receipt(item: dict[str, Any], nik: str, rng: random.Random, **changes: Any) -> dict[str, Any]:
     photo = f"{item['allocation_id']}-{rng.random()}".encode()
     return {
+        **_evening_session(),
         "recipient_nik": nik,
         "place": _posko(item["rw"]),
         "evidence_sha256": hashlib.sha256(photo).hexdigest(),
@@ -230,6 +231,16 @@ def _receipt(item: dict[str, Any], nik: str, rng: random.Random, **changes: Any)
         ],
         **changes,
     }
+
+
+def _evening_session() -> dict[str, str]:
+    """A demo started after 20:00 WIB records its hand-overs as the evening's posko
+    session (19:30) rather than now: otherwise every one of them is, rightly, an auditor's
+    `handover_at_night` (posko hours end at 20:00), which is not what the demo shows."""
+    now = datetime.now(clock.JAKARTA)
+    if now.hour < 20:
+        return {}
+    return {"received_at": now.replace(hour=19, minute=30, second=0, microsecond=0).isoformat()}
 
 
 async def _hand_over(
