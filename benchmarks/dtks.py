@@ -111,6 +111,12 @@ def write(out: IO[str], households: int, seed: int, rws: list[str]) -> int:
     return written
 
 
+def synthetic_file(path: Path, households: int, rws: list[str], seed: int = 14) -> int:
+    """The file the import benchmarks upload: `households` of the kelurahan's RWs."""
+    with path.open("w", encoding="utf-8", newline="") as out:
+        return write(out, households, seed, rws)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--households", type=int, default=1000)

@@ -58,11 +58,9 @@ async def main() -> None:
     parser.add_argument("--households", type=int, default=20_000)
     args = parser.parse_args()
     os.environ.setdefault("BANSOS_MODE", "development")
-    settings = CommonSettings()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "dtks.csv"
-        with path.open("w", newline="") as out:
-            rows = dtks.write(out, args.households, 14, settings.rw_list)
+        rows = dtks.synthetic_file(path, args.households, CommonSettings().rw_list)
         print(f"import benchmark: {args.households:,} households, {rows:,} rows")
         with nats_server() as nats_url:
             raw = await raw_publish_async_per_second(nats_url, 20_000)

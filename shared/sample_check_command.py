@@ -18,7 +18,15 @@ from shared.ledger_client import VerificationError, b64, get_json, make_client
 from shared.quorum import Witness, parse_witnesses
 from shared.sample_check import CannotCheck, SampleReport, Trust, check_sample
 from shared.sampling import MINIMUM, SHARE_PCT
-from shared.verify import DO_NOT_TRUST, pinned_key, trusted_key
+from shared.verify import (
+    DO_NOT_TRUST,
+    AuditURL,
+    PinnedKey,
+    Quorum,
+    WitnessKeys,
+    pinned_key,
+    trusted_key,
+)
 
 TOFU = "trusting what the server serves (TOFU): pin them out of band, as for `bansos verify`"
 
@@ -108,19 +116,11 @@ def _print(console: Console, report: SampleReport, quorum: int) -> None:
 
 
 def sample_check_command(
-    url: Annotated[str, typer.Option(help="audit service base URL, e.g. http://127.0.0.1:8005")],
+    url: AuditURL,
     round_id: Annotated[str, typer.Option("--round", help="the closed round's id")],
-    public_key: Annotated[
-        str | None, typer.Option("--public-key", help="base64 Ed25519 log key to pin")
-    ] = None,
-    witness: Annotated[
-        list[str] | None,
-        typer.Option(help="a witness's vkey, obtained from the witness itself (repeatable)"),
-    ] = None,
-    quorum: Annotated[
-        int | None,
-        typer.Option(help="cosignatures required from distinct --witness keys (default: all)"),
-    ] = None,
+    public_key: PinnedKey = None,
+    witness: WitnessKeys = None,
+    quorum: Quorum = None,
     token: Annotated[
         str | None,
         typer.Option(help="an auditor token: open the hand-overs, recompute the exact sample"),

@@ -288,22 +288,29 @@ def _http_failure(console: Console, url: str, error: httpx.HTTPError) -> None:
     console.print("check the URL and that the audit service is running, then run again")
 
 
+# The options every command that checks the ledger from outside takes.
+AuditURL = Annotated[str, typer.Option(help="audit service base URL, e.g. http://127.0.0.1:8005")]
+PinnedKey = Annotated[
+    str | None, typer.Option("--public-key", help="base64 Ed25519 log key to pin")
+]
+WitnessKeys = Annotated[
+    list[str] | None,
+    typer.Option(help="a witness's vkey, obtained from the witness itself (repeatable)"),
+]
+Quorum = Annotated[
+    int | None,
+    typer.Option(help="cosignatures required from distinct --witness keys (default: all)"),
+]
+
+
 def verify_command(
-    url: Annotated[str, typer.Option(help="audit service base URL, e.g. http://127.0.0.1:8005")],
-    public_key: Annotated[
-        str | None, typer.Option("--public-key", help="base64 Ed25519 log key to pin")
-    ] = None,
+    url: AuditURL,
+    public_key: PinnedKey = None,
     state: Annotated[
         Path | None, typer.Option(help="file that keeps the last trusted checkpoint")
     ] = None,
-    witness: Annotated[
-        list[str] | None,
-        typer.Option(help="a witness's vkey, obtained from the witness itself (repeatable)"),
-    ] = None,
-    quorum: Annotated[
-        int | None,
-        typer.Option(help="cosignatures required from distinct --witness keys (default: all)"),
-    ] = None,
+    witness: WitnessKeys = None,
+    quorum: Quorum = None,
     sealed: Annotated[
         bool, typer.Option("--sealed", help="open every sealed leaf too (needs --token)")
     ] = False,
