@@ -23,7 +23,7 @@ from pathlib import Path
 import httpx
 import psutil
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from benchmarks import dtks
 from benchmarks.common import Service, nats_server, postgres_database, service
@@ -54,18 +54,16 @@ async def stack(
         yield running, databases
 
 
-async def count(url: str, query: str) -> int:
-    engine = create_async_engine(url)
-    try:
-        async with engine.connect() as conn:
-            return int(await conn.scalar(text(query)) or 0)
-    finally:
-        await engine.dispose()
+async def count(engine: AsyncEngine, query: str) -> int:
+    async with engine.connect() as conn:
+        return int(await conn.scalar(text(query)) or 0)
 
 
 async def run(path: Path, households: int, nats_url: str, tmp: Path) -> dict[str, float]:
     token = issue_token(CommonSettings(), "bench.operator", Role.registry_operator)
-    async with stack(nats_url, tmp) as (running, databases):
+    async with stack(nats_url, tmp) as (running, urls):
+        # One engine per database for the whole run, not one per poll.
+        databases = {name: create_async_engine(url) for name, url in urls.items()}
         procs = {n: psutil.Process(s.pid) for n, s in running.items()}
         peaks = dict.fromkeys(SERVICES, 0)
         done: dict[str, float] = {}
@@ -110,6 +108,8 @@ async def run(path: Path, households: int, nats_url: str, tmp: Path) -> dict[str
             done[f"rss:{name}"] = peak / 2**20
         done["events"] = events
         done["entries_checked"] = report.entries_checked
+        for engine in databases.values():
+            await engine.dispose()
     return done
 
 
