@@ -1,8 +1,10 @@
-"""Memory of the audit's oversight fold per household: the fold keeps every household
-in memory (issue 12), so at city scale its size per household is the audit's RSS.
-Registered households (three to five members each, as an import makes them) are decoded
-from their canonical bytes and folded, as the service folds sealed leaves; tracemalloc
-counts what the fold keeps.
+"""Memory of the audit's oversight fold per household: the fold takes in every household
+of the ledger, so at city scale what it keeps per household decides the audit's RSS.
+Households as an import makes them (three to five members, an eligibility decision, one
+in five updated) are generated one at a time, decoded from their canonical bytes and
+folded as the service folds sealed leaves. Printed: the Python objects the fold keeps
+(tracemalloc), the growth of the process's peak RSS (which also counts SQLite's page
+cache, where the households live), and the fold's time per household.
 
     .venv/bin/python -m benchmarks.oversight_memory [--households 20000]
 """
@@ -12,32 +14,53 @@ from __future__ import annotations
 import argparse
 import gc
 import random
+import resource
+import time
 import tracemalloc
 
 from benchmarks.projections import household_events
 from services.audit.domain.oversight.fold import Oversight
 from shared.events import Envelope, public_view
 
+MIB = 2**20
+
+
+def peak_rss() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
+
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--households", type=int, default=20_000)
-    n = parser.parse_args().households
+    parser.add_argument("--tracemalloc", action="store_true", help="also count Python objects")
+    args = parser.parse_args()
+    n = args.households
     rng = random.Random(1)
-    registered = [household_events(rng, i)[0] for i in range(n)]
-    views = [public_view(e) for e in registered]
-    bodies = [e.canonical() for e in registered]
-    del registered
     gc.collect()
-    tracemalloc.start()
+    if args.tracemalloc:
+        tracemalloc.start()
     fold = Oversight()
-    before = tracemalloc.get_traced_memory()[0]
-    for i, (body, view) in enumerate(zip(bodies, views, strict=True)):
-        fold.apply(i, Envelope.model_validate_json(body), view)
+    rss_before = peak_rss()
+    traced_before = tracemalloc.get_traced_memory()[0]
+    idx = 0
+    folding = 0.0
+    for i in range(n):
+        for event in household_events(rng, i):
+            body, view = event.canonical(), public_view(event)
+            started = time.perf_counter()
+            fold.apply(idx, Envelope.model_validate_json(body), view)
+            folding += time.perf_counter() - started
+            idx += 1
     gc.collect()
-    kept = tracemalloc.get_traced_memory()[0] - before
-    print(f"oversight fold: {kept / n:6.0f} bytes per registered household ({n:,} households)")
-    print(f"  at 1,000,000 households     : {kept / n * 1e6 / 2**20:6.0f} MiB")
+    grown = peak_rss() - rss_before
+    print(f"oversight fold of {n:,} households ({idx:,} leaves)")
+    print(f"  peak RSS grew by            : {grown / MIB:7.1f} MiB ({grown / n:6.0f} B/household)")
+    if args.tracemalloc:
+        kept = tracemalloc.get_traced_memory()[0] - traced_before
+        per = kept / n
+        print(f"  Python objects kept          : {kept / MIB:7.1f} MiB ({per:6.0f} B/household)")
+    print(f"  fold time                    : {folding / idx * 1e6:7.1f} µs/leaf")
+    print(f"  findings, times              : {len(fold.findings())}, {len(fold.times())}")
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import os
 import random
 import resource
@@ -42,7 +43,7 @@ from shared.events.registry import (
     MemberFacts,
 )
 from shared.messaging import ensure_stream, make_broker
-from shared.pii import commitments
+from shared.pii import Commitments, commitments
 from shared.runtime import freeze_startup_heap
 from shared.settings import CommonSettings
 from shared.spec import ServiceSpec
@@ -50,10 +51,15 @@ from shared.spec import ServiceSpec
 RWS = [f"{n:02d}" for n in range(1, 11)]
 
 
+@functools.cache
+def _commitments() -> Commitments:
+    return commitments(CommonSettings())  # settings are read once, not per household
+
+
 def household_events(rng: random.Random, i: int) -> list[Envelope]:
     """One demo household's registry events, as the registry would publish them."""
     body = demo.household(rng, RWS[i % len(RWS)])
-    c = commitments(CommonSettings())
+    c = _commitments()
     members = tuple(
         MemberFacts(
             member_id=uuid4(),

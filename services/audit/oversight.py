@@ -127,7 +127,7 @@ class OversightRunner:
 
     def timeline(self, household_id: UUID) -> list[tuple[int, str, str]]:
         """(index, type, day) of every folded leaf about the household, in index order."""
-        return sorted(set(self.state.about.get(household_id, ())))
+        return self.state.timeline(household_id)
 
     @property
     def size(self) -> int:

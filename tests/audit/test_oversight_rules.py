@@ -382,7 +382,7 @@ def test_verification_discrepancy() -> None:
     assert finding.subjects == (h2.allocation_id,)
     assert "not in full, asked to pay" in finding.description
     assert "10k" not in finding.description  # the band stays in the sealed event
-    timeline = scene.fold().about[h2.household_id]
+    timeline = scene.fold().timeline(h2.household_id)
     assert (i, "community.verification_recorded") in [(j, kind) for j, kind, _ in timeline]
 
 
@@ -455,7 +455,7 @@ def test_erased_leaves_count_by_their_public_view_only() -> None:
     assert result is not None
     assert (result.total.allocated.households, result.total.received.idr) == (1, BENEFIT)
     assert state.findings() == []  # nothing to judge a hand-over by, nothing raised
-    assert [i for i, _, _ in state.about[h.household_id]] == [
+    assert [i for i, _, _ in state.timeline(h.household_id)] == [
         h.indices["registered"],
         h.indices["surveyed"],
         h.indices["decided"],
@@ -468,7 +468,7 @@ def test_timeline_links_allocations_enrolments_and_complaints() -> None:
     _, filed_indices = complaint(scene, filed, filed + timedelta(hours=1), household=h.household_id)
     trained = course(scene, h, attended=4)
     other = Household(scene, nik=hexes(40)).register()
-    timeline = [i for i, _, _ in scene.fold().about[h.household_id]]
+    timeline = [i for i, _, _ in scene.fold().timeline(h.household_id)]
     assert h.indices["allocated"] in timeline and h.indices["received"] in timeline
     assert set(filed_indices) | {trained["completed"], *trained["present"]} <= set(timeline)
     assert other.indices["registered"] not in timeline

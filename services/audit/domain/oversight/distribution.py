@@ -75,9 +75,7 @@ def _allocated(s: State, leaf: Leaf, e: AidAllocated) -> None:
     h = s.households.get(e.household_id)
     r = s.rounds.get(e.round_id)
     if h is not None:
-        if h.first_allocated_at is None:
-            h.first_allocated_at = {}
-        h.first_allocated_at.setdefault(e.programme, at)
+        s.households.allocated(e.household_id, e.programme, at)
     if h is None or not h.eligible:
         said = "no eligibility decision" if h is None or h.eligible is None else "not eligible"
         basis = (h.decision_idx,) if h is not None and h.decision_idx is not None else ()

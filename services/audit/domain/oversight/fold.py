@@ -1,7 +1,9 @@
 """The oversight fold: ledger leaves, in index order, into the state that reconciliation,
-findings, bureaucracy times and household timelines are read from. Pure: no I/O and no
-clock (a deadline is judged against the latest leaf's time, the ledger's own clock), so
-folding the same leaves from index 0 always gives the same answers.
+findings, bureaucracy times and household timelines are read from. Pure: no clock (a
+deadline is judged against the latest leaf's time, the ledger's own clock) and no I/O but
+its own private, temporary store for households (`households`: a city's million do not fit
+in memory as objects), so folding the same leaves from index 0 always gives the same
+answers.
 
 `apply(index, envelope, public)` takes each leaf: its sealed envelope, or None for a leaf
 whose content was erased or is not a valid event; then only its public view counts

@@ -11,6 +11,9 @@ from uuid import UUID
 
 @dataclass(slots=True)
 class HouseholdRecord:
+    """A household as the fold's store (`households.Households`) reads and writes it whole;
+    its members, first allocations and timeline are kept beside it there."""
+
     rw: str | None = None
     registered_at: datetime | None = None
     active: bool = True
@@ -19,10 +22,8 @@ class HouseholdRecord:
     decision_idx: int | None = None
     first_survey_at: datetime | None = None
     first_eligible_at: datetime | None = None
-    # NIK commitment (its 32 bytes: half the memory of its hex) -> the leaf that put it in
-    # this household. A city's million households are folded in memory: every byte counts.
-    members: dict[bytes, int] = field(default_factory=dict)
-    first_allocated_at: dict[str, datetime] | None = None  # by programme, once allocated
+    # The RW it counted in among the eligible when read: what `put` moves it from.
+    counted: str | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(slots=True)

@@ -5,7 +5,6 @@ the leaves it was given."""
 
 from __future__ import annotations
 
-import sys
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -13,6 +12,7 @@ from typing import Any
 from uuid import UUID
 
 from services.audit.domain.oversight.findings import Finding
+from services.audit.domain.oversight.households import Households
 from services.audit.domain.oversight.records import (
     AllocationRecord,
     BudgetRecord,
@@ -21,7 +21,6 @@ from services.audit.domain.oversight.records import (
     CourseRecord,
     EnrolmentRecord,
     HandOver,
-    HouseholdRecord,
     RoundRecord,
 )
 
@@ -41,7 +40,8 @@ class Leaf:
 class State:
     size: int = 0  # leaves folded
     now: datetime | None = None  # the latest leaf's time
-    households: dict[UUID, HouseholdRecord] = field(default_factory=dict)
+    # households, their members and the timelines of every subject: in their own store
+    households: Households = field(default_factory=Households)
     allocations: dict[UUID, AllocationRecord] = field(default_factory=dict)
     rounds: dict[UUID, RoundRecord] = field(default_factory=dict)
     budgets: dict[UUID, BudgetRecord] = field(default_factory=dict)
@@ -59,17 +59,16 @@ class State:
     complaints: dict[UUID, ComplaintRecord] = field(default_factory=dict)
     courses: dict[UUID, CourseRecord] = field(default_factory=dict)
     enrolments: dict[UUID, EnrolmentRecord] = field(default_factory=dict)
-    # household -> (index, type, day) of the leaves about it: its timeline
-    about: defaultdict[UUID, list[tuple[int, str, str]]] = field(
-        default_factory=lambda: defaultdict(list)
-    )
     raised: list[Finding] = field(default_factory=list)  # judged as their leaf was folded
     erasures: int = 0  # audit.leaves_erased leaves seen
     unjudged: list[int] = field(default_factory=list)  # leaves the fold could not take in
 
     def on_timeline(self, household: UUID, leaf: Leaf) -> None:
-        # Interned: a few dozen types and a few hundred days, shared by every entry.
-        self.about[household].append((leaf.index, sys.intern(leaf.kind), sys.intern(leaf.day)))
+        self.households.on_timeline(household, leaf.index, leaf.kind, leaf.day)
+
+    def timeline(self, household: UUID) -> list[tuple[int, str, str]]:
+        """(index, type, day) of every folded leaf about the household, in index order."""
+        return self.households.timeline(household)
 
     def raise_for(
         self,

@@ -97,15 +97,12 @@ def steps(s: State) -> list[Step]:
         if start is not None and end is not None and end >= start:
             found.append(Step(name, rw, programme, start, end))
 
-    for h in s.households.values():
-        if h.rw is None:
-            continue
-        survey = h.first_survey_at
-        step("registered_to_surveyed", h.rw, None, h.registered_at, survey)
-        step("surveyed_to_eligible", h.rw, None, survey, h.first_eligible_at)
-        step("registered_to_eligible", h.rw, None, h.registered_at, h.first_eligible_at)
-        for programme, at in (h.first_allocated_at or {}).items():
-            step("eligible_to_allocated", h.rw, programme, h.first_eligible_at, at)
+    for rw, registered, survey, eligible in s.households.times():
+        step("registered_to_surveyed", rw, None, registered, survey)
+        step("surveyed_to_eligible", rw, None, survey, eligible)
+        step("registered_to_eligible", rw, None, registered, eligible)
+    for rw, programme, eligible, allocated in s.households.allocation_times():
+        step("eligible_to_allocated", rw, programme, eligible, allocated)
     for a in s.allocations.values():
         step("allocated_to_received", a.rw, a.programme, a.at, a.received_at)
     for c in s.complaints.values():
