@@ -11,6 +11,7 @@ clean run.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -43,16 +44,21 @@ from shared.runtime import Runtime
 from shared.uow import Caller
 
 
-async def run_batch(
-    runtime: Runtime, job: dict[str, Any], batch: list[Row], cols: dtks.Columns
-) -> Tally:
-    """Check, decide and store one batch; with the job's cursor, in one transaction."""
-    settings = runtime.settings
-    assert isinstance(settings, RegistrySettings)
+@dataclass
+class Checked:
+    """A batch's rows grouped by No. KK, each row checked on its own, and its members'
+    facts (NIK commitments): all of a batch that needs no database, so the importer checks
+    the next batch while this one is stored. Its groups collect refusals as the batch is
+    decided: check the rows again (`check_batch`) to decide them again."""
+
+    rows: list[Row]
+    cols: dtks.Columns
+    groups: dict[str, Group]
+    facts: dict[str, dict[int, MemberFacts]]
+
+
+def check_batch(settings: RegistrySettings, batch: list[Row], cols: dtks.Columns) -> Checked:
     keys = commitments(settings)
-    caller = Caller(actor=job["actor"], role=job["actor_role"], correlation_id=job["job_id"])
-    uow = runtime.unit_of_work(caller)
-    tally = Tally()
     groups: dict[str, Group] = {}
     for number, cells in batch:
         kk = dtks.cell(cells, cols, "kk_number")
@@ -60,12 +66,25 @@ async def run_batch(
         groups.setdefault(key, Group(key, [])).rows.append((number, cells))
     for group in groups.values():
         check_rows(group, cols, settings)
+    facts = {
+        group.key: {n: member_facts(keys, p, uuid4()) for n, p in group.people.items()}
+        for group in groups.values()
+    }
+    return Checked(batch, cols, groups, facts)
+
+
+async def run_batch(runtime: Runtime, job: dict[str, Any], checked: Checked) -> Tally:
+    """Decide and store one checked batch; with the job's cursor, in one transaction."""
+    settings = runtime.settings
+    assert isinstance(settings, RegistrySettings)
+    keys = commitments(settings)
+    caller = Caller(actor=job["actor"], role=job["actor_role"], correlation_id=job["job_id"])
+    uow = runtime.unit_of_work(caller)
+    tally = Tally()
+    batch, cols, groups, facts = checked.rows, checked.cols, checked.groups, checked.facts
 
     async with uow:
         session = uow.session
-        facts: dict[str, dict[int, MemberFacts]] = {}
-        for group in groups.values():
-            facts[group.key] = {n: member_facts(keys, p, uuid4()) for n, p in group.people.items()}
         wanted = [f.nik_commitment for fs in facts.values() for f in fs.values()]
         earlier = await jobs.seen(session, job["job_id"], wanted)
         taken = await projections.holders(session, wanted)

@@ -16,9 +16,8 @@ from typing import Any
 from uuid import UUID
 
 from services.registry import jobs, private, projections
-from services.registry.domain import dtks
-from services.registry.import_batch import run_batch
-from services.registry.import_file import FileRefused, Row, batches, count_rows, header, records
+from services.registry.import_batch import Checked, check_batch, run_batch
+from services.registry.import_file import FileRefused, batches, count_rows, header, records
 from services.registry.settings import RegistrySettings
 from shared.bulk import analyse
 from shared.db import events, outbox
@@ -90,17 +89,31 @@ class Importer:
             stream = batches(
                 records(path, fmt), cols, int(job["cursor"]), settings.import_batch_rows
             )
-            done = 0
-            while max_batches is None or done < max_batches:
+
+            async def read_and_check() -> Checked | None:
                 batch = await asyncio.to_thread(next, stream, None)
-                if batch is None:
-                    break
-                await self._batch(job, batch, cols)
-                done += 1
-                if done & (done - 1) == 0:  # after batches 1, 2, 4, 8, …: a doubled table
-                    await analyse(self.runtime.engine, GROWN)
-            else:
-                return
+                return None if batch is None else check_batch(settings, batch, cols)
+
+            done = 0
+            # The next batch is read and checked while this one is stored: its CPU work
+            # overlaps PostgreSQL's (the import waited on each in turn).
+            ahead = asyncio.create_task(read_and_check())
+            try:
+                while max_batches is None or done < max_batches:
+                    checked = await ahead
+                    if checked is None:
+                        break
+                    ahead = asyncio.create_task(read_and_check())
+                    await self._batch(job, checked)
+                    done += 1
+                    if done & (done - 1) == 0:  # after batches 1, 2, 4, 8, …: a doubled table
+                        await analyse(self.runtime.engine, GROWN)
+                else:
+                    return
+            finally:
+                ahead.cancel()
+                if ahead.done() and not ahead.cancelled():
+                    ahead.exception()  # read past where this run stopped: not its failure
         except (FileRefused, BatchRefused, OSError) as exc:
             log.warning("import %s failed: %s", job_id, exc)
             async with sessions.begin() as session:
@@ -115,20 +128,23 @@ class Importer:
             )
         await asyncio.to_thread(path.unlink, missing_ok=True)
 
-    async def _batch(self, job: dict[str, Any], batch: list[Row], cols: dtks.Columns) -> None:
+    async def _batch(self, job: dict[str, Any], checked: Checked) -> None:
         """One batch, again when a concurrent registration took a NIK or a household
-        first (it is then decided on the new facts)."""
+        first (it is then checked and decided again, on the new facts)."""
+        settings = self.runtime.settings
+        assert isinstance(settings, RegistrySettings)
         for attempt in range(1, ATTEMPTS + 1):
             try:
-                await run_batch(self.runtime, job, batch, cols)
+                await run_batch(self.runtime, job, checked)
                 return
             except DomainError as exc:
                 if attempt == ATTEMPTS:
                     raise BatchRefused(
-                        f"the batch from row {batch[0][0]} was refused {ATTEMPTS} times: "
-                        f"{exc.code}: {exc.message}"
+                        f"the batch from row {checked.rows[0][0]} was refused {ATTEMPTS} "
+                        f"times: {exc.code}: {exc.message}"
                     ) from exc
                 await asyncio.sleep(0.05 * attempt)
+                checked = check_batch(settings, checked.rows, checked.cols)
 
 
 def job_files(settings: RegistrySettings) -> Path:

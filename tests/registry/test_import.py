@@ -386,11 +386,11 @@ async def test_a_batch_refused_every_time_fails_its_job_and_the_next_job_runs(
 ) -> None:
     attempts: list[int] = []
 
-    async def refusing(runtime: Any, job: dict[str, Any], batch: Any, cols: Any) -> Any:
+    async def refusing(runtime: Any, job: dict[str, Any], checked: Any) -> Any:
         if job["filename"] == "poison.csv":  # as if a registration took its NIK each time
-            attempts.append(batch[0][0])
+            attempts.append(checked.rows[0][0])
             raise DomainError("nik_already_registered", "taken again meanwhile", field="nik")
-        return await run_batch(runtime, job, batch, cols)
+        return await run_batch(runtime, job, checked)
 
     monkeypatch.setattr(importer, "run_batch", refusing)
     settings = settings_for(database_url, nats_server, tmp_path, import_worker=True)
