@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import os
 import signal
 import subprocess
@@ -16,6 +18,7 @@ import pytest
 from nats.aio.msg import Msg
 from nats.errors import NotJSMessageError
 
+from services.audit.consumers import checkpoint_loop
 from shared.consumers import stream_seq
 from shared.events import Envelope
 from shared.events.registry import HouseholdDeactivated
@@ -166,3 +169,37 @@ def test_ingest_reads_the_stream_sequence_as_nats_py_does(reply: str) -> None:
 def test_a_reply_that_is_not_jetstreams_is_refused_as_nats_py_refuses_it() -> None:
     with pytest.raises(NotJSMessageError):
         stream_seq(Msg(_client=None, subject="bansos.x", reply="_INBOX.abc"))  # type: ignore[arg-type]
+
+
+class _SlowSigner:
+    """A ledger that always grew, whose checkpoint takes `takes` seconds to sign."""
+
+    def __init__(self, takes: float, wanted: int) -> None:
+        self.grown = asyncio.Event()
+        self.takes = takes
+        self.started: list[float] = []
+        self.enough = asyncio.Event()
+        self.wanted = wanted
+
+    async def checkpoint(self) -> None:
+        self.started.append(asyncio.get_running_loop().time())
+        if len(self.started) >= self.wanted:
+            self.enough.set()
+        self.grown.set()  # events keep arriving
+        await asyncio.sleep(self.takes)
+
+
+async def test_checkpoints_are_signed_at_most_once_per_interval_under_load() -> None:
+    """However long a signing takes, two signings start `interval` apart at least (the
+    storage bound of BANSOS_CHECKPOINT_INTERVAL_S); a slow one is followed at once."""
+    for takes, interval in ((0.01, 0.05), (0.08, 0.05)):
+        ledger = _SlowSigner(takes, wanted=4)
+        loop = asyncio.create_task(checkpoint_loop(ledger, interval))  # type: ignore[arg-type]
+        try:
+            await asyncio.wait_for(ledger.enough.wait(), timeout=10)
+        finally:
+            loop.cancel()
+        gaps = [b - a for a, b in itertools.pairwise(ledger.started)]
+        assert min(gaps) >= interval * 0.99, (takes, gaps)
+        if takes > interval:  # no extra wait after a signing longer than the interval
+            assert min(gaps) >= takes * 0.99
