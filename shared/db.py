@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from alembic import command
 from alembic.config import Config
@@ -25,9 +25,14 @@ from sqlalchemy import (
     Uuid,
     event,
     text,
+    update,
 )
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.sql.dml import Update
+
+if TYPE_CHECKING:
+    from shared.events import Envelope
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -101,6 +106,16 @@ dead_letters = Table(
     Column("reason", Text, nullable=False),
     Column("received_at", UTCDateTime(), nullable=False),
 )
+
+
+def versioned_update(key: Column[Any], envelope: Envelope, **values: Any) -> Update:
+    """UPDATE the read-model row of the envelope's aggregate (`key`: its primary key
+    column), with the aggregate version the row now reflects."""
+    return (
+        update(key.table)
+        .where(key == envelope.aggregate_id)
+        .values(version=envelope.aggregate_version, **values)
+    )
 
 
 def is_sqlite(url: str) -> bool:

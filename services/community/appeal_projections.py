@@ -15,12 +15,11 @@ from sqlalchemy import (
     UniqueConstraint,
     Uuid,
     insert,
-    update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.community.errors import APPEAL_CODE_COLLISION
-from shared.db import BigId, UTCDateTime
+from shared.db import BigId, UTCDateTime, versioned_update
 from shared.events import Envelope
 from shared.events.community_appeals import (
     AppealDecided,
@@ -57,11 +56,7 @@ CONSTRAINTS = {
 
 
 def _appeal(envelope: Envelope, **values: Any) -> Any:
-    return (
-        update(appeals)
-        .where(appeals.c.appeal_id == envelope.aggregate_id)
-        .values(version=envelope.aggregate_version, **values)
-    )
+    return versioned_update(appeals.c.appeal_id, envelope, **values)
 
 
 async def apply(session: AsyncSession, envelope: Envelope) -> None:

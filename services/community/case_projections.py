@@ -24,7 +24,7 @@ from sqlalchemy import (
 from sqlalchemy import case as sql_case
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.db import BigId
+from shared.db import BigId, versioned_update
 from shared.events import Envelope
 from shared.events.community_cases import (
     CaseClosed,
@@ -94,11 +94,7 @@ TABLES = [cases, case_visits, case_referrals]
 
 
 def _case(envelope: Envelope, **values: Any) -> Any:
-    return (
-        update(cases)
-        .where(cases.c.case_id == envelope.aggregate_id)
-        .values(version=envelope.aggregate_version, **values)
-    )
+    return versioned_update(cases.c.case_id, envelope, **values)
 
 
 async def apply(session: AsyncSession, envelope: Envelope) -> None:

@@ -35,7 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.community import appeal_projections, case_projections, verification_projections
 from services.community.errors import RECEIPT_RATED, TICKET_COLLISION
 from shared import eventstore
-from shared.db import BigId, UTCDateTime
+from shared.db import BigId, UTCDateTime, versioned_update
 from shared.events import Envelope
 from shared.events.community import (
     ComplaintAcknowledged,
@@ -143,11 +143,7 @@ project = projector(None)
 
 
 def _complaint(envelope: Envelope, **values: Any) -> Any:
-    return (
-        update(complaints)
-        .where(complaints.c.complaint_id == envelope.aggregate_id)
-        .values(version=envelope.aggregate_version, **values)
-    )
+    return versioned_update(complaints.c.complaint_id, envelope, **values)
 
 
 def _ticket(event: ComplaintFiled, keys: Commitments | None) -> str:

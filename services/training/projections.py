@@ -34,7 +34,7 @@ from services.training import private
 from services.training.domain.enrolment_rules import HouseholdFacts
 from services.training.errors import OUTCOME_RECORDED
 from shared import eventstore
-from shared.db import BigId, UTCDateTime
+from shared.db import BigId, UTCDateTime, versioned_update
 from shared.events import Envelope
 from shared.events.training import (
     AttendanceRecorded,
@@ -118,11 +118,7 @@ async def project(session: AsyncSession, new_events: Sequence[Envelope]) -> None
 
 
 def _course(envelope: Envelope, **counters: Any) -> Any:
-    return (
-        update(courses)
-        .where(courses.c.course_id == envelope.aggregate_id)
-        .values(version=envelope.aggregate_version, **counters)
-    )
+    return versioned_update(courses.c.course_id, envelope, **counters)
 
 
 def _enrolment(enrolment_id: Any, **values: Any) -> Any:
