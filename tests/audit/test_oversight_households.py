@@ -5,7 +5,9 @@ per household (a city's million used to take a gigabyte there)."""
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import os
 import random
 import tracemalloc
 from datetime import UTC, datetime, timedelta
@@ -146,3 +148,33 @@ def test_the_folds_python_heap_does_not_grow_with_households() -> None:
         tracemalloc.stop()
     assert len(fold.households) == 300
     assert kept / 300 < 100, f"{kept / 300:.0f} bytes of Python objects per household"
+
+
+def test_the_spilled_file_is_unlinked_and_private(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keyed NIK commitments and household ids on disk: no other process may find them."""
+    monkeypatch.setattr(store, "CACHE_KIB", 64)
+    before = _sqlite_temp_files()
+    hs = Households()
+    rng = random.Random(5)
+    for i in range(2_000):
+        household = uuid4()
+        eligible(hs, household, "03")
+        hs.add_members(household, [rng.randbytes(32) for _ in range(4)], i)
+    hs.flush()
+    spilled = _sqlite_temp_files() - before
+    assert spilled, "nothing spilled: the test proves nothing"
+    for fd, target in spilled:
+        assert target.endswith("(deleted)")
+        assert os.stat(f"/proc/self/fd/{fd}").st_mode & 0o077 == 0
+    hs.close()
+    assert not (_sqlite_temp_files() - before)
+
+
+def _sqlite_temp_files() -> set[tuple[str, str]]:
+    found = set()
+    for fd in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):
+            target = os.readlink(f"/proc/self/fd/{fd}")
+            if "etilqs_" in target:  # SQLite's temporary files
+                found.add((fd, target))
+    return found

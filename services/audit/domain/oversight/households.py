@@ -5,11 +5,13 @@ of Python objects.
 Why: the fold takes in every household of the ledger. As Python objects that was about a
 kilobyte a household, a gigabyte for a city's million: three times the audit's memory
 budget. Here SQLite's page cache (`CACHE_KIB`) holds what is hot and the rest spills to a
-temporary file that nobody else opens and that is deleted when the fold is dropped
-(SQLite's empty file name). The fold stays a pure function of its leaves: the same leaves
-give the same rows, whatever was spilled. What every rule needs at once stays in memory
-and small: the eligible households by RW (kept up to date as households change) and the
-few NIK commitments seen in more than one household.
+temporary file (SQLite's empty file name: in SQLITE_TMPDIR, else /var/tmp or /tmp; mode
+0600 and unlinked as soon as it is opened, so no other process finds it and it goes when
+the fold does). It holds what the ledger's sealed leaves hold of households (keyed NIK
+commitments, ids, RWs), never a name or a NIK. The fold stays a pure function of its
+leaves: the same leaves give the same rows, whatever was spilled. What every rule needs
+at once stays in memory and small: the eligible households by RW (kept up to date as
+households change) and the few NIK commitments seen in more than one household.
 """
 
 from __future__ import annotations
