@@ -34,8 +34,9 @@ def fold(s: State, leaf: Leaf, payload: EventPayload) -> None:
         case ComplaintFiled():
             refs = payload.references
             household = refs.household_id
-            if household is None and refs.allocation_id in s.allocations:
-                household = s.allocations[refs.allocation_id].household_id
+            allocation = s.allocations.get(refs.allocation_id) if household is None else None
+            if allocation is not None:
+                household = allocation.household_id
             s.complaints[leaf.aggregate] = ComplaintRecord(
                 payload.rw, payload.category, i, at, household
             )

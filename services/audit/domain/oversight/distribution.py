@@ -71,7 +71,7 @@ def _allocated(s: State, leaf: Leaf, e: AidAllocated) -> None:
     if aid in s.allocations:
         return  # the same allocation again: counted once
     a = AllocationRecord(aid, e.household_id, e.round_id, e.programme, e.rw, e.amount_idr, i, at)
-    s.allocations[aid] = a
+    s.allocations.put(a)
     h = s.households.get(e.household_id)
     r = s.rounds.get(e.round_id)
     if h is not None:
@@ -135,6 +135,7 @@ def _undelivered(s: State, leaf: Leaf) -> None:
     r = s.rounds.get(a.round_id)
     if a.status == "allocated":
         a.status = "undelivered"
+        s.allocations.put(a)
         if r is not None:
             r.rw(a.rw).undelivered += 1
             r.rw(a.rw).undelivered_idr += a.amount_idr
@@ -142,12 +143,12 @@ def _undelivered(s: State, leaf: Leaf) -> None:
 
 def collectors(s: State) -> list[Finding]:
     found = []
-    for (round_id, _), households in s.recipients.items():
+    for round_id, households in s.allocations.shared_recipients():
         if len(households) < MANY_HOUSEHOLDS:
             continue
         r = s.rounds.get(round_id)
         indices = tuple(sorted(households.values()))
-        last = s.by_receipt.get(indices[-1])
+        last = s.allocations.by_receipt(indices[-1])
         found.append(
             Finding(
                 "recipient_many_households",

@@ -5,7 +5,6 @@ evidence, and one officer at two places within the hour."""
 
 from __future__ import annotations
 
-import bisect
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -71,7 +70,7 @@ def received(s: State, leaf: Leaf, e: AidReceived | AidReceivedV1) -> None:
                 counts.received += 1
                 counts.received_idr += a.amount_idr
             a.status, a.received_idx, a.received_at = "received", i, leaf.at
-            s.by_receipt[i] = a
+            s.allocations.put(a)
         h = s.households.get(a.household_id)
         if h is not None and not h.active and h.deactivated_idx is not None:
             s.raise_at(
@@ -84,7 +83,7 @@ def received(s: State, leaf: Leaf, e: AidReceived | AidReceivedV1) -> None:
                 (aid, a.household_id),
             )
         if isinstance(e, AidReceived):
-            s.recipients[(a.round_id, e.recipient_commitment)].setdefault(a.household_id, i)
+            s.allocations.collected(a.round_id, e.recipient_commitment, a.household_id, i)
     _rules(s, leaf, e, place, r)
 
 
@@ -174,7 +173,7 @@ def _rules(
             (i,),
             (aid,),
         )
-    first = s.evidence.setdefault(e.evidence_sha256, i)
+    first = s.allocations.first_use(e.evidence_sha256, i)
     if first != i:
         s.raise_at(
             "evidence_reused",
@@ -199,10 +198,8 @@ def _two_places(
     an hour, at another place: a move between poskos. Only neighbours count, so an
     officer who stepped out to another posko once is one finding each way, not one per
     hand-over of the rest of the hour."""
-    seen = s.hand_overs[e.officer_id]
     here = HandOver(e.received_at, _place(e.place), leaf.index)
-    at = bisect.bisect_right(seen, e.received_at, key=lambda h: h.received_at)
-    neighbours = seen[max(at - 1, 0) : at + 1]
+    neighbours = s.allocations.neighbours(e.officer_id, e.received_at)
     clashes = [
         h
         for h in neighbours
@@ -220,4 +217,4 @@ def _two_places(
             (other.idx, leaf.index),
             (e.officer_id, leaf.aggregate),
         )
-    bisect.insort(seen, here, key=lambda h: h.received_at)
+    s.allocations.handed_over(e.officer_id, here)

@@ -57,11 +57,12 @@ COLUMNS = (
 )
 
 
-def _micros(at: datetime | None) -> int | None:
+def micros(at: datetime | None) -> int | None:
+    """A time as SQLite keeps it: microseconds since the epoch."""
     return None if at is None else (at - EPOCH) // MICROSECOND
 
 
-def _time(micros: int | None) -> datetime | None:
+def moment(micros: int | None) -> datetime | None:
     return None if micros is None else EPOCH + micros * MICROSECOND
 
 
@@ -98,6 +99,11 @@ class Households:
         self._members: list[tuple[bytes, bytes, int]] = []
         self._allocated: list[tuple[bytes, str, int | None]] = []
         self._timeline: list[tuple[bytes, int, str, str]] = []
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The fold's database: the allocations (allocations.py) live in it too."""
+        return self._db
 
     def close(self) -> None:
         self._db.close()
@@ -160,13 +166,13 @@ class Households:
         rw, registered, active, deactivated, eligible, decision, survey, first_eligible = row
         h = HouseholdRecord(
             rw=rw,
-            registered_at=_time(registered),
+            registered_at=moment(registered),
             active=bool(active),
             deactivated_idx=deactivated,
             eligible=_flag(eligible),
             decision_idx=decision,
-            first_survey_at=_time(survey),
-            first_eligible_at=_time(first_eligible),
+            first_survey_at=moment(survey),
+            first_eligible_at=moment(first_eligible),
         )
         h.counted = _counted(h)
         return h
@@ -218,7 +224,7 @@ class Households:
     # --- first allocations ----------------------------------------------------------------
     def allocated(self, household: UUID, programme: str, at: datetime) -> None:
         """The household's first allocation of the programme (a later one changes nothing)."""
-        self._allocated.append((household.bytes, programme, _micros(at)))
+        self._allocated.append((household.bytes, programme, micros(at)))
         self._buffered()
 
     # --- what the bureaucracy times read --------------------------------------------------
@@ -232,7 +238,7 @@ class Households:
             " WHERE rw IS NOT NULL"
         )
         for rw, registered, survey, eligible in rows:
-            yield rw, _time(registered), _time(survey), _time(eligible)
+            yield rw, moment(registered), moment(survey), moment(eligible)
 
     def allocation_times(self) -> Iterator[tuple[str, str, datetime | None, datetime]]:
         """(RW, programme, first eligible, first allocated) of every allocated household."""
@@ -242,9 +248,9 @@ class Households:
             " JOIN households h ON h.id = f.household WHERE h.rw IS NOT NULL"
         )
         for rw, programme, eligible, at in rows:
-            allocated = _time(at)
+            allocated = moment(at)
             assert allocated is not None
-            yield rw, programme, _time(eligible), allocated
+            yield rw, programme, moment(eligible), allocated
 
     # --- timelines ------------------------------------------------------------------------
     def on_timeline(self, subject: UUID, idx: int, kind: str, day: str) -> None:
@@ -273,11 +279,11 @@ def _row(household: UUID, h: HouseholdRecord) -> tuple[object, ...]:
     return (
         household.bytes,
         h.rw,
-        _micros(h.registered_at),
+        micros(h.registered_at),
         int(h.active),
         h.deactivated_idx,
         None if h.eligible is None else int(h.eligible),
         h.decision_idx,
-        _micros(h.first_survey_at),
-        _micros(h.first_eligible_at),
+        micros(h.first_survey_at),
+        micros(h.first_eligible_at),
     )

@@ -106,8 +106,7 @@ def reconcile(state: State, round_id: UUID) -> Reconciliation | None:
     pending = sorted(
         (
             Pending(a.allocation_id, a.household_id, a.rw, a.status, a.amount_idr, a.idx)
-            for a in state.allocations.values()
-            if a.round_id == round_id and a.status != "received"
+            for a in state.allocations.not_received(round_id)
         ),
         key=lambda p: p.index,
     )

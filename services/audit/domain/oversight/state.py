@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from services.audit.domain.oversight.allocations import Allocations
 from services.audit.domain.oversight.findings import Finding
 from services.audit.domain.oversight.households import Households
 from services.audit.domain.oversight.records import (
@@ -20,7 +21,6 @@ from services.audit.domain.oversight.records import (
     ComplaintRecord,
     CourseRecord,
     EnrolmentRecord,
-    HandOver,
     RoundRecord,
 )
 
@@ -40,21 +40,14 @@ class Leaf:
 class State:
     size: int = 0  # leaves folded
     now: datetime | None = None  # the latest leaf's time
-    # households, their members and the timelines of every subject: in their own store
+    # Households, their members and the timelines of every subject; allocations and what
+    # their hand-overs left: in the fold's own store (households.py, allocations.py).
     households: Households = field(default_factory=Households)
-    allocations: dict[UUID, AllocationRecord] = field(default_factory=dict)
+    allocations: Allocations = field(init=False)
     rounds: dict[UUID, RoundRecord] = field(default_factory=dict)
     budgets: dict[UUID, BudgetRecord] = field(default_factory=dict)
     certificates: defaultdict[UUID, list[Certificate]] = field(
         default_factory=lambda: defaultdict(list)
-    )
-    # officer -> their hand-overs, by time
-    hand_overs: defaultdict[UUID, list[HandOver]] = field(default_factory=lambda: defaultdict(list))
-    by_receipt: dict[int, AllocationRecord] = field(default_factory=dict)  # first hand-over
-    evidence: dict[str, int] = field(default_factory=dict)  # evidence hash -> first hand-over
-    # (round, recipient commitment) -> household -> its first hand-over to them
-    recipients: defaultdict[tuple[UUID, str], dict[UUID, int]] = field(
-        default_factory=lambda: defaultdict(dict)
     )
     complaints: dict[UUID, ComplaintRecord] = field(default_factory=dict)
     courses: dict[UUID, CourseRecord] = field(default_factory=dict)
@@ -62,6 +55,9 @@ class State:
     raised: list[Finding] = field(default_factory=list)  # judged as their leaf was folded
     erasures: int = 0  # audit.leaves_erased leaves seen
     unjudged: list[int] = field(default_factory=list)  # leaves the fold could not take in
+
+    def __post_init__(self) -> None:
+        self.allocations = Allocations(self.households.connection)
 
     def on_timeline(self, household: UUID, leaf: Leaf) -> None:
         self.households.on_timeline(household, leaf.index, leaf.kind, leaf.day)

@@ -103,8 +103,8 @@ def steps(s: State) -> list[Step]:
         step("registered_to_eligible", rw, None, registered, eligible)
     for rw, programme, eligible, allocated in s.households.allocation_times():
         step("eligible_to_allocated", rw, programme, eligible, allocated)
-    for a in s.allocations.values():
-        step("allocated_to_received", a.rw, a.programme, a.at, a.received_at)
+    for rw, programme, allocated, received in s.allocations.received_times():
+        step("allocated_to_received", rw, programme, allocated, received)
     for c in s.complaints.values():
         acknowledged = c.acknowledged_at or c.resolved_at  # resolving acknowledges too
         step("complaint_filed_to_acknowledged", c.rw, None, c.filed_at, acknowledged)
