@@ -3,6 +3,8 @@ finding, and the means to bend it so that exactly one rule should fire."""
 
 from __future__ import annotations
 
+import gc
+import tracemalloc
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -84,6 +86,21 @@ class Scene:
 
     def rules(self) -> dict[str, int]:
         return self.fold().finding_counts()
+
+    def fold_counting_heap(self) -> tuple[Oversight, int]:
+        """The fold, and the bytes of Python objects it keeps (its stores flushed; their
+        SQLite page cache is not Python's, and is bounded on its own)."""
+        gc.collect()
+        tracemalloc.start()
+        try:
+            before = tracemalloc.get_traced_memory()[0]
+            fold = self.fold()
+            fold.households.flush()
+            fold.allocations.flush()
+            gc.collect()
+            return fold, tracemalloc.get_traced_memory()[0] - before
+        finally:
+            tracemalloc.stop()
 
 
 @dataclass
