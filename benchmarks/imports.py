@@ -53,7 +53,7 @@ async def import_rate(
     if profile is not None:  # py-spy's collapsed stacks of the registry during the import
         spy = await asyncio.create_subprocess_exec(
             shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy")),
-            *("record", "--pid", str(pid), "--format", "raw", "-o", str(profile)),
+            *("record", "--pid", str(pid), "--rate", "250", "--format", "raw", "-o", str(profile)),
             stdout=asyncio.subprocess.DEVNULL,
         )
     async with httpx.AsyncClient(base_url=url, headers=headers, timeout=600) as client:

@@ -11,6 +11,7 @@ clean run.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID, uuid4
@@ -57,6 +58,33 @@ class Checked:
     facts: dict[str, dict[int, MemberFacts]]
 
 
+@dataclass
+class InFlight:
+    """A batch being stored, as the batch after it sees it while both are in flight (on
+    their own connections). The later one may read and write beside it but commits after
+    it, and only if neither shares what the other touches: the keys of its rows (NIK
+    commitments, No. KK, DTKS ids: compared before it starts) and the households they
+    found (compared before it writes)."""
+
+    keys: frozenset[str]
+    touched: asyncio.Future[frozenset[UUID]]  # the households it found, once read
+    committed: asyncio.Future[None]  # its commit, or why there was none
+
+
+class RunAfter(Exception):
+    """The batch found a household the batch before it found too: it runs again, alone,
+    once that one is committed."""
+
+
+def batch_keys(checked: Checked) -> frozenset[str]:
+    keys = {f.nik_commitment for fs in checked.facts.values() for f in fs.values()}
+    for group in checked.groups.values():
+        for name in ("kk_number", "dtks_ref"):
+            if group.form.get(name):
+                keys.add(f"{name}:{group.form[name]}")
+    return frozenset(keys)
+
+
 def check_batch(settings: RegistrySettings, batch: list[Row], cols: dtks.Columns) -> Checked:
     keys = commitments(settings)
     groups: dict[str, Group] = {}
@@ -73,8 +101,16 @@ def check_batch(settings: RegistrySettings, batch: list[Row], cols: dtks.Columns
     return Checked(batch, cols, groups, facts)
 
 
-async def run_batch(runtime: Runtime, job: dict[str, Any], checked: Checked) -> Tally:
-    """Decide and store one checked batch; with the job's cursor, in one transaction."""
+async def run_batch(
+    runtime: Runtime,
+    job: dict[str, Any],
+    checked: Checked,
+    *,
+    before: InFlight | None = None,
+    flight: InFlight | None = None,
+) -> Tally:
+    """Decide and store one checked batch; with the job's cursor, in one transaction.
+    Beside `before` (still in flight) as `flight`: after it, as InFlight says."""
     settings = runtime.settings
     assert isinstance(settings, RegistrySettings)
     keys = commitments(settings)
@@ -96,6 +132,9 @@ async def run_batch(runtime: Runtime, job: dict[str, Any], checked: Checked) -> 
         by_dtks = {h["dtks_ref"]: h for h in held if h["dtks_ref"]}
         by_kk = {h["kk_number"]: h for h in held}
         niks = await private.niks_of(session, [h["household_id"] for h in held])
+        found_ids = frozenset(h["household_id"] for h in held)
+        if flight is not None:
+            flight.touched.set_result(found_ids)
 
         commands: list[tuple[UUID, RegisterHousehold | Reconcile]] = []
         new_pii: list[dict[str, Any]] = []
@@ -206,6 +245,8 @@ async def run_batch(runtime: Runtime, job: dict[str, Any], checked: Checked) -> 
             if group.lines:
                 refuse_whole(group)
 
+        if before is not None and found_ids & await before.touched:
+            raise RunAfter(f"batch from row {batch[0][0]}: a household of the batch before")
         await uow.execute_many(households, commands)
         await private.keep_many(session, new_pii, new_members)
         for hid, personal in changed_pii:
@@ -222,5 +263,7 @@ async def run_batch(runtime: Runtime, job: dict[str, Any], checked: Checked) -> 
         new_niks = {c: r for c, r in tally.niks.items() if c not in earlier}
         await jobs.remember(session, job["job_id"], new_niks)
         await jobs.refuse(session, job["job_id"], tally.lines)
+        if before is not None:
+            await before.committed  # the job's cursor moves in file order
         await jobs.advance(session, job["job_id"], batch[-1][0], tally.counts)
     return tally

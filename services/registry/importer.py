@@ -11,16 +11,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 from services.registry import jobs, private, projections
-from services.registry.import_batch import Checked, check_batch, run_batch
+from services.registry.import_batch import (
+    Checked,
+    InFlight,
+    RunAfter,
+    batch_keys,
+    check_batch,
+    run_batch,
+)
 from services.registry.import_file import FileRefused, batches, count_rows, header, records
 from services.registry.settings import RegistrySettings
 from shared.bulk import analyse
-from shared.db import events, outbox
+from shared.db import events, is_sqlite, outbox
 from shared.domain import DomainError
 from shared.events import utcnow
 from shared.runtime import Runtime
@@ -94,21 +103,19 @@ class Importer:
                 batch = await asyncio.to_thread(next, stream, None)
                 return None if batch is None else check_batch(settings, batch, cols)
 
-            done = 0
             # The next batch is read and checked while this one is stored: its CPU work
             # overlaps PostgreSQL's (the import waited on each in turn).
             ahead = asyncio.create_task(read_and_check())
-            try:
-                while max_batches is None or done < max_batches:
-                    checked = await ahead
-                    if checked is None:
-                        break
+
+            async def next_checked() -> Checked | None:
+                nonlocal ahead
+                checked = await ahead
+                if checked is not None:
                     ahead = asyncio.create_task(read_and_check())
-                    await self._batch(job, checked)
-                    done += 1
-                    if done & (done - 1) == 0:  # after batches 1, 2, 4, 8, …: a doubled table
-                        await analyse(self.runtime.engine, GROWN)
-                else:
+                return checked
+
+            try:
+                if not await self._store(job, next_checked, max_batches):
                     return
             finally:
                 ahead.cancel()
@@ -128,12 +135,90 @@ class Importer:
             )
         await asyncio.to_thread(path.unlink, missing_ok=True)
 
-    async def _batch(self, job: dict[str, Any], checked: Checked) -> None:
+    async def _store(
+        self,
+        job: dict[str, Any],
+        next_checked: Callable[[], Awaitable[Checked | None]],
+        max_batches: int | None,
+    ) -> bool:
+        """Store the batches in file order; True once the file is done. Two are in flight
+        on PostgreSQL (one transaction each: while one waits on the database, the other
+        decides), unless they share a NIK, a No. KK, a DTKS id or a household (then one
+        after the other); each commits after the one before it, so the job's cursor, and
+        a resume, are as one batch at a time would leave them."""
+        settings = self.runtime.settings
+        assert isinstance(settings, RegistrySettings)
+        two = settings.import_in_flight > 1 and not is_sqlite(settings.database_url)
+        loop = asyncio.get_running_loop()
+        prev: _Flight | None = None
+        done = 0
+        try:
+            while max_batches is None or done < max_batches:
+                checked = await next_checked()
+                if checked is None:
+                    break
+                mine = InFlight(batch_keys(checked), loop.create_future(), loop.create_future())
+                if prev is not None and (not two or prev.flight.keys & mine.keys):
+                    await self._settle(job, prev)  # one after the other
+                    prev = None
+                before = prev.flight if prev is not None else None
+                task = asyncio.create_task(self._fly(job, checked, mine, before))
+                earlier, prev = prev, _Flight(checked, mine, task)
+                if earlier is not None:
+                    await self._settle(job, earlier)  # at most two in flight
+                done += 1
+                if done & (done - 1) == 0:  # after batches 1, 2, 4, 8, …: a doubled table
+                    await analyse(self.runtime.engine, GROWN)
+            else:
+                if prev is not None:
+                    await self._settle(job, prev)
+                    prev = None
+                return False
+            if prev is not None:
+                await self._settle(job, prev)
+                prev = None
+            return True
+        finally:
+            if prev is not None:  # a failure before it: it cannot commit
+                prev.task.cancel()
+                with contextlib.suppress(BaseException):
+                    await prev.task
+
+    async def _fly(
+        self, job: dict[str, Any], checked: Checked, mine: InFlight, before: InFlight | None
+    ) -> None:
+        try:
+            await run_batch(self.runtime, job, checked, before=before, flight=mine)
+        except BaseException as exc:
+            for future in (mine.touched, mine.committed):
+                if not future.done():
+                    future.set_exception(NotCommitted(str(exc)))
+                    future.exception()  # the batch after reads it, or nobody needs to
+            raise
+        mine.committed.set_result(None)
+
+    async def _settle(self, job: dict[str, Any], flight: _Flight) -> None:
+        """A batch in flight, committed; or, when it could not go on beside the batch
+        before it (that one failed, or they shared a household), stored again on its own."""
+        settings = self.runtime.settings
+        assert isinstance(settings, RegistrySettings)
+        checked = flight.checked
+        try:
+            await flight.task
+        except (RunAfter, NotCommitted):
+            await self._batch(job, check_batch(settings, checked.rows, checked.cols))
+        except DomainError:  # its first attempt
+            await self._batch(job, checked, tried=1)
+
+    async def _batch(self, job: dict[str, Any], checked: Checked, tried: int = 0) -> None:
         """One batch, again when a concurrent registration took a NIK or a household
         first (it is then checked and decided again, on the new facts)."""
         settings = self.runtime.settings
         assert isinstance(settings, RegistrySettings)
-        for attempt in range(1, ATTEMPTS + 1):
+        for attempt in range(tried + 1, ATTEMPTS + 1):
+            if attempt > 1:
+                await asyncio.sleep(0.05 * (attempt - 1))
+                checked = check_batch(settings, checked.rows, checked.cols)
             try:
                 await run_batch(self.runtime, job, checked)
                 return
@@ -143,8 +228,17 @@ class Importer:
                         f"the batch from row {checked.rows[0][0]} was refused {ATTEMPTS} "
                         f"times: {exc.code}: {exc.message}"
                     ) from exc
-                await asyncio.sleep(0.05 * attempt)
-                checked = check_batch(settings, checked.rows, checked.cols)
+
+
+class NotCommitted(Exception):
+    """The batch in flight before this one did not commit: this one may not either."""
+
+
+@dataclass
+class _Flight:
+    checked: Checked
+    flight: InFlight
+    task: asyncio.Task[None]
 
 
 def job_files(settings: RegistrySettings) -> Path:

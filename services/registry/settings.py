@@ -21,6 +21,9 @@ class RegistrySettings(CommonSettings):
     # done; a batch of rows commits at once; the worker runs in the service.
     import_dir: Path = Path("var/registry/imports")
     import_batch_rows: int = Field(default=500, ge=1, le=10_000)
+    # Batches stored at once (PostgreSQL; SQLite has one writer): 2 overlaps one batch's
+    # decisions with the other's database work, 1 stores one after the other.
+    import_in_flight: int = Field(default=2, ge=1, le=2)
     import_worker: bool = True
 
     def policy(self) -> EligibilityPolicy:
