@@ -60,7 +60,11 @@ class Allocations:
 
     def __init__(self, db: sqlite3.Connection) -> None:
         self._db = db
-        self._db.executescript(SCHEMA)
+        # One statement at a time: executescript would first commit the fold's one open
+        # transaction (households.py), and every later statement would commit on its own.
+        for statement in SCHEMA.split(";"):
+            if statement.strip():
+                self._db.execute(statement)
         self._written: dict[UUID, AllocationRecord] = {}
         self._recipients: list[tuple[bytes, str, bytes, int]] = []
         self._shared: set[tuple[bytes, str]] = set()  # (round, recipient): 2+ households
