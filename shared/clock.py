@@ -15,6 +15,11 @@ def today() -> date:
     return datetime.now(JAKARTA).date()
 
 
+def day_of(moment: datetime) -> date:
+    """The Jakarta day of an aware moment (17:00 UTC is already the next day in WIB)."""
+    return moment.astimezone(JAKARTA).date()
+
+
 def add_months(day: date, months: int) -> date:
     """`day` moved by whole months, on the same day of the month or the month's last
     (31 January + 1 month = 28 or 29 February)."""

@@ -169,7 +169,7 @@ async def confirm_receipt(
         round_status, members = await facts.hand_over(uow.session, allocation_id)
         command = ConfirmReceipt(
             round_status=round_status,
-            officer=await facts.officer(uow.session, uow.caller.actor, received_at.date()),
+            officer=await facts.officer(uow.session, uow.caller.actor, clock.day_of(received_at)),
             recipient_commitment=keys.nik(form.recipient_nik),
             member_commitments=tuple(members),
             receipt_commitment=keys.receipt(code),

@@ -8,7 +8,7 @@ from __future__ import annotations
 import random
 import re
 from collections.abc import AsyncIterator
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 from uuid import uuid4
 
@@ -24,6 +24,7 @@ from services.community.api.schemas import TICKET
 from services.community.service import SERVICE
 from services.community.settings import CommunitySettings
 from shared.auth import Role
+from shared.clock import today as wib_today  # the programme's day (WIB)
 from shared.events import Envelope
 from shared.events.distribution import Posko, RoundScheduled
 from shared.pii import commitments
@@ -242,9 +243,9 @@ async def test_feedback_on_an_announced_round_is_averaged(
     scheduled = Envelope.wrap(
         RoundScheduled(
             programme="SEMBAKO",
-            period=f"{date.today():%Y-%m}",
+            period=f"{wib_today():%Y-%m}",
             budget_id=uuid4(),
-            poskos=(Posko(rw="06", place="Posko RW 06", on=date.today()),),
+            poskos=(Posko(rw="06", place="Posko RW 06", on=wib_today()),),
         ),
         aggregate_id=round_id,
         aggregate_version=1,
@@ -282,7 +283,7 @@ async def test_a_meeting_and_its_follow_ups(client: httpx.AsyncClient) -> None:
         "/meetings",
         json={
             "kind": "focus_group",
-            "held_on": str(date.today() - timedelta(days=1)),
+            "held_on": str(wib_today() - timedelta(days=1)),
             "rw": "05",
             "attendance": {"female": 18, "male": 9, "elderly": 4, "disabled": 1, "youth": 3},
             "topics": ["Jadwal pembagian sembako", "Kualitas beras"],
@@ -305,7 +306,7 @@ async def test_a_meeting_and_its_follow_ups(client: httpx.AsyncClient) -> None:
         "/meetings",
         json={
             "kind": "outreach",
-            "held_on": str(date.today() + timedelta(days=2)),
+            "held_on": str(wib_today() + timedelta(days=2)),
             "rw": "05",
             "attendance": {"female": 1, "male": 1},
             "topics": ["Sosialisasi"],

@@ -11,7 +11,6 @@ import random
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 import httpx
@@ -24,6 +23,7 @@ from services.registry import demo
 from services.registry.service import SERVICE as REGISTRY
 from services.registry.settings import RegistrySettings
 from shared.auth import Role
+from shared.clock import today as wib_today  # the programme's day (WIB)
 from shared.events import Envelope
 from shared.pii import commitments
 from shared.settings import CommonSettings
@@ -116,7 +116,7 @@ async def test_a_refused_household_appeals_is_re_surveyed_and_the_appeal_upheld(
     )
     assert patched.status_code == 200, patched.text
     survey = demo.survey(system.rng, {**household, "monthly_income_idr": 400_000})
-    survey["surveyed_on"] = str(date.today())
+    survey["surveyed_on"] = str(wib_today())
     recorded = await system.registry.post(
         f"/households/{hid}/surveys", json=survey, headers=OPERATOR
     )

@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from services.community.domain import complaint, feedback, meeting
+from shared.clock import today as wib_today  # the programme's day (WIB)
 from shared.domain import DomainError, fold
 from shared.events import EventPayload
 from shared.events.community import (
@@ -27,7 +28,7 @@ from shared.events.community import (
     MeetingHeld,
 )
 
-TODAY = date.today()
+TODAY = wib_today()
 TICKET = "7c" * 32  # commitments: the code and the words stay in the service
 DESCRIPTION = "ab" * 32
 CONTACT = "c0" * 32

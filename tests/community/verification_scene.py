@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
 import nats
 
+from shared.clock import today as wib_today  # the programme's day (WIB)
 from shared.events import Envelope, EventPayload
 from shared.events.distribution import (
     AidReceived,
@@ -47,7 +48,7 @@ async def publish_closed_round(
     nats_url: str, keys: Commitments, n: int = 12, revisited: int = 0
 ) -> ClosedRound:
     scene = ClosedRound()
-    today = date.today()
+    today = wib_today()
     rid = scene.round_id
     scene.envelopes.append(
         _wrap(

@@ -9,7 +9,7 @@ import random
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from uuid import UUID, uuid4, uuid5
 
@@ -25,8 +25,9 @@ from services.distribution.service import SERVICE as DISTRIBUTION
 from services.distribution.settings import DistributionSettings
 from services.registry.service import SERVICE as REGISTRY
 from services.registry.settings import RegistrySettings
-from shared import eventstore
+from shared import clock, eventstore
 from shared.auth import Role
+from shared.clock import today as wib_today  # the programme's day (WIB)
 from shared.events import Envelope, EventPayload
 from shared.events.distribution import AidAllocatedV1, AidReceivedV1, AidUndeliveredV1
 from shared.pii import code_pattern, commitments
@@ -46,7 +47,7 @@ FACILITATOR = bearer(Role.community_facilitator, "facilitator.yusuf")
 OFFICER = bearer(Role.distribution_officer, "officer.rudi")
 OTHER_OFFICER = bearer(Role.distribution_officer, "officer.agus")
 UNCERTIFIED = bearer(Role.distribution_officer, "officer.baru")
-PERIOD = f"{date.today():%Y-%m}"
+PERIOD = f"{wib_today():%Y-%m}"
 EVIDENCE = "9f" * 32
 
 
@@ -100,8 +101,8 @@ async def certify(system: System, sub: str = "officer.rudi") -> None:
         f"/officers/{sub}/certificates",
         json={
             "certificate_number": f"PKH-{sub}-{system.rng.randrange(10**6)}",
-            "certified_on": str(date.today() - timedelta(days=30)),
-            "expires_on": str(date.today() + timedelta(days=335)),
+            "certified_on": str(wib_today() - timedelta(days=30)),
+            "expires_on": str(wib_today() + timedelta(days=335)),
         },
         headers=MANAGER,
     )
@@ -115,7 +116,7 @@ async def round_(system: System, *rws: str, programme: str = "BLT") -> str:
             "programme": programme,
             "period": PERIOD,
             "poskos": [
-                {"rw": rw, "place": f"Posko RW {rw}, balai warga", "on": str(date.today())}
+                {"rw": rw, "place": f"Posko RW {rw}, balai warga", "on": str(wib_today())}
                 for rw in rws
             ],
         },
@@ -239,6 +240,30 @@ async def test_a_round_from_budget_to_hand_over_and_closure(system: System) -> N
         f"/allocations/{a2}/receipt", json=receipt(second["head_nik"]), headers=OFFICER
     )
     assert late.status_code == 409 and late.json()["error"] == "round_closed"
+
+
+async def test_a_certificate_counts_by_the_jakarta_day_of_the_hand_over(system: System) -> None:
+    """00:00 WIB is 17:00 UTC the day before: an officer certified today (WIB) hands over at
+    midnight, and the certificate is valid on the hand-over's Jakarta day, not the UTC one."""
+    rid, homes = await ready_round(system, "03", 1)
+    aid = await allocate(system, rid, homes[0])
+    midnight = datetime.combine(clock.today(), time(0, 0), clock.JAKARTA)
+    reply = await system.distribution.post(
+        "/officers/officer.wati/certificates",
+        json={
+            "certificate_number": "PKH-officer.wati-1",
+            "certified_on": str(clock.today()),
+            "expires_on": str(clock.today() + timedelta(days=365)),
+        },
+        headers=MANAGER,
+    )
+    assert reply.status_code == 201, reply.text
+    handed = await system.distribution.post(
+        f"/allocations/{aid}/receipt",
+        json={**receipt(homes[0]["head_nik"]), "received_at": midnight.isoformat()},
+        headers=bearer(Role.distribution_officer, "officer.wati"),
+    )
+    assert handed.status_code == 200, handed.text
 
 
 async def test_the_budget_is_never_overspent(system: System) -> None:
@@ -408,7 +433,7 @@ async def test_rules_that_need_state_answer_with_their_code(system: System) -> N
         json={
             "programme": "SEMBAKO",
             "period": PERIOD,
-            "poskos": [{"rw": "01", "place": "Posko RW 01", "on": str(date.today())}],
+            "poskos": [{"rw": "01", "place": "Posko RW 01", "on": str(wib_today())}],
         },
         headers=MANAGER,
     )
@@ -418,7 +443,7 @@ async def test_rules_that_need_state_answer_with_their_code(system: System) -> N
         json={
             "programme": "BLT",
             "period": PERIOD,
-            "poskos": [{"rw": "42", "place": "Posko RW 42", "on": str(date.today())}],
+            "poskos": [{"rw": "42", "place": "Posko RW 42", "on": str(wib_today())}],
         },
         headers=MANAGER,
     )

@@ -34,6 +34,7 @@ from services.distribution.domain.ids import budget_id, officer_id
 from services.distribution.service import SERVICE
 from services.registry import published
 from shared import eventstore
+from shared.clock import today as wib_today  # the programme's day (WIB)
 from shared.db import make_engine, migrate, sessionmaker
 from shared.domain import DomainError
 from shared.events import Envelope, EventPayload
@@ -53,7 +54,7 @@ from shared.pii import Commitments, commitments
 from shared.settings import CommonSettings
 from shared.uow import Caller, UnitOfWork
 
-TODAY = date.today()
+TODAY = wib_today()
 PERIOD = f"{TODAY:%Y-%m}"
 BENEFIT = 600_000
 EVIDENCE = "9f" * 32

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import random
 from collections.abc import AsyncIterator
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from services.registry import demo
 from services.registry.service import SERVICE as REGISTRY
 from services.registry.settings import RegistrySettings
 from shared.auth import Role
+from shared.clock import today as wib_today  # the programme's day (WIB)
 from tests.conftest import fresh_postgres_database
 from tests.helpers import NatsServer, bearer, eventually, serve_app
 
@@ -77,7 +77,7 @@ async def test_an_appeal_re_surveys_a_household_and_distribution_can_then_alloca
         ] is False
         await eventually(lambda: _is(eligibility(distribution, hid), False))
 
-        period = f"{date.today():%Y-%m}"
+        period = f"{wib_today():%Y-%m}"
         budget = {
             "programme": "BLT",
             "period": period,
@@ -85,7 +85,7 @@ async def test_an_appeal_re_surveys_a_household_and_distribution_can_then_alloca
             "benefit_idr": 600_000,
         }
         assert (await distribution.post("/budgets", json=budget, headers=MANAGER)).is_success
-        posko = {"rw": "05", "place": "Posko RW 05, balai warga", "on": str(date.today())}
+        posko = {"rw": "05", "place": "Posko RW 05, balai warga", "on": str(wib_today())}
         scheduled = await distribution.post(
             "/rounds",
             json={"programme": "BLT", "period": period, "poskos": [posko]},
@@ -118,7 +118,7 @@ async def test_an_appeal_re_surveys_a_household_and_distribution_can_then_alloca
         )
         survey = {
             **demo.survey(rng, {**body, "monthly_income_idr": 300_000}),
-            "surveyed_on": str(date.today()),
+            "surveyed_on": str(wib_today()),
         }
         assert (
             await registry.post(f"/households/{hid}/surveys", json=survey, headers=OPERATOR)

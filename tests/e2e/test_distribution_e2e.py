@@ -11,7 +11,7 @@ import hashlib
 import random
 import re
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ import pytest
 
 from services.registry import demo
 from shared.auth import Role
+from shared.clock import today as wib_today  # the programme's day (WIB)
 from shared.events import Envelope
 from shared.pii import code_pattern, commitments
 from shared.settings import CommonSettings
@@ -73,7 +74,7 @@ async def test_aid_goes_from_registry_to_hand_over_to_the_ledger(up: UpProcess) 
             return reply.status_code == 200 and reply.json()["eligible"] is True
 
         await eventually(known, within=30)
-        period = f"{date.today():%Y-%m}"
+        period = f"{wib_today():%Y-%m}"
         steps = [
             (
                 "/budgets",
@@ -91,8 +92,8 @@ async def test_aid_goes_from_registry_to_hand_over_to_the_ledger(up: UpProcess) 
                 MANAGER,
                 {
                     "certificate_number": "SERT-E2E-1",
-                    "certified_on": str(date.today()),
-                    "expires_on": str(date.today() + timedelta(days=365)),
+                    "certified_on": str(wib_today()),
+                    "expires_on": str(wib_today() + timedelta(days=365)),
                 },
             ),
             (
@@ -101,7 +102,7 @@ async def test_aid_goes_from_registry_to_hand_over_to_the_ledger(up: UpProcess) 
                 {
                     "programme": "SEMBAKO",
                     "period": period,
-                    "poskos": [{"rw": "04", "place": "Posko RW 04", "on": str(date.today())}],
+                    "poskos": [{"rw": "04", "place": "Posko RW 04", "on": str(wib_today())}],
                 },
             ),
         ]

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -15,6 +15,7 @@ import pytest
 
 from services.registry import demo
 from shared.auth import Role
+from shared.clock import today as wib_today  # the programme's day (WIB)
 from tests.audit.test_audit_e2e import verify
 from tests.e2e.test_registry_e2e import personal_data
 from tests.helpers import UpProcess, bearer, eventually, stream_holds
@@ -53,7 +54,7 @@ async def test_a_member_trains_and_the_ledger_holds_it(up: UpProcess) -> None:
         await eventually(known, within=30)
         # Entered from the paper registers: held four months ago, so its 3-month follow-up
         # is due.
-        held = date.today() - timedelta(days=122)
+        held = wib_today() - timedelta(days=122)
         course = await training.post(
             "/courses",
             json={

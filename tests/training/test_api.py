@@ -24,6 +24,7 @@ from services.training.settings import TrainingSettings
 from shared import eventstore
 from shared.auth import Role
 from shared.clock import add_months
+from shared.clock import today as wib_today  # the programme's day (WIB)
 from shared.events.training import OutcomeRecorded, TraineeWithdrawn
 from shared.pii import commitments
 from shared.runtime import Runtime
@@ -38,7 +39,7 @@ from tests.helpers import (
 
 COORDINATOR = bearer(Role.training_coordinator, "coordinator.rina")
 AUDITOR = bearer(Role.auditor, "inspektorat.hasan")
-TODAY = date.today()
+TODAY = wib_today()
 
 
 @dataclass

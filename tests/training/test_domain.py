@@ -21,6 +21,7 @@ from services.training.domain.enrolment_rules import (
 )
 from services.training.domain.state import Course
 from shared.clock import add_months
+from shared.clock import today as wib_today  # the programme's day (WIB)
 from shared.domain import DomainError, fold
 from shared.events import EventPayload
 from shared.events.training import (
@@ -37,7 +38,7 @@ from shared.events.training import (
     WaitlistPromoted,
 )
 
-TODAY = date.today()
+TODAY = wib_today()
 PREFIX = "TB-HC-2026-1a2b3c"
 HEAD, SPOUSE, CHILD = "c0mm1t-head", "c0mm1t-spouse", "c0mm1t-child"
 HOUSEHOLD_ID = uuid4()

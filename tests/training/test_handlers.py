@@ -4,7 +4,7 @@ its course, what it writes beside its events, and the constraint behind a rule."
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -20,12 +20,13 @@ from services.training.api.schemas import (
     SessionIn,
     WithdrawalIn,
 )
+from shared.clock import today as wib_today  # the programme's day (WIB)
 from shared.domain import DomainError
 from shared.uow import UnitOfWork
 from tests.training.conftest import TrainingDb
 
 HEAD, SPOUSE = "3174091203650001", "3174094506700002"
-TODAY = date.today()
+TODAY = wib_today()
 
 
 def course_form(capacity: int = 2) -> CourseIn:

@@ -4,7 +4,7 @@ the event store gives the read models the live projection gave, while the privat
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -18,6 +18,7 @@ from services.training.api.schemas import (
     WithdrawalIn,
 )
 from shared import eventstore
+from shared.clock import today as wib_today  # the programme's day (WIB)
 from shared.events import Envelope, EventPayload
 from shared.events.training import (
     AttendanceRecorded,
@@ -31,7 +32,7 @@ from shared.events.training import (
 )
 from tests.training.conftest import TrainingDb
 
-TODAY = date.today()
+TODAY = wib_today()
 # A course that ended a hundred days ago: its 3-month follow-ups are due.
 S1 = Session(session_id=uuid4(), on=TODAY - timedelta(days=107), place="Aula RW 02")
 S2 = Session(session_id=uuid4(), on=TODAY - timedelta(days=100), place="Aula RW 02")

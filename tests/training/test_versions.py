@@ -5,7 +5,7 @@ from before version 2 upgrades in place, keeping its trainers and notes."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
@@ -19,6 +19,7 @@ from services.training.service import SERVICE
 from services.training.settings import TrainingSettings
 from shared import eventstore
 from shared.auth import Role
+from shared.clock import today as wib_today  # the programme's day (WIB)
 from shared.db import make_engine, migrate, sessionmaker
 from shared.events import Envelope, EventPayload
 from shared.events.training import (
@@ -42,7 +43,7 @@ HOUSEHOLD = UUID("00000000-0000-4000-8000-0000000000aa")
 
 def v1_course(course_id: UUID, siti: UUID, budi: UUID) -> list[Envelope]:
     """Opened, two enrolled (one waiting), attended, completed, followed up, withdrawn."""
-    session = Session(session_id=uuid4(), on=date.today() - timedelta(days=200), place="Aula")
+    session = Session(session_id=uuid4(), on=wib_today() - timedelta(days=200), place="Aula")
     payloads: list[EventPayload] = [
         CourseOpenedV1(
             category="handicraft",
