@@ -27,17 +27,22 @@ POSTGRES = os.environ.get("DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0
 def nats_server() -> Iterator[str]:
     with tempfile.TemporaryDirectory() as store:
         port = free_port()
-        proc = subprocess.Popen(
-            [nats_server_binary(), "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", store],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            wait_for_port("127.0.0.1", port, 20, proc)
-            yield f"nats://127.0.0.1:{port}"
-        finally:
-            proc.terminate()
-            proc.wait()
+        command = [nats_server_binary(), "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", store]
+        with listening(command, port, "nats", quiet=True) as url:
+            yield url
+
+
+@contextlib.contextmanager
+def listening(command: list[str], port: int, scheme: str, quiet: bool = False) -> Iterator[str]:
+    """A process started with `command`, once it listens on `port`; stopped afterwards."""
+    out = subprocess.DEVNULL if quiet else None
+    proc = subprocess.Popen(command, stdout=out, stderr=out)
+    try:
+        wait_for_port("127.0.0.1", port, 20, proc)
+        yield f"{scheme}://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait()
 
 
 @contextlib.asynccontextmanager
@@ -63,8 +68,8 @@ class Service:
 
 
 @contextlib.contextmanager
-def service(name: str, database_url: str, nats_url: str) -> Iterator[Service]:
-    """One uvicorn worker of `services.<name>`, as `bansos up` runs it."""
+def service(name: str, database_url: str, nats_url: str, workers: int = 1) -> Iterator[Service]:
+    """`services.<name>` under uvicorn, as `bansos up` runs it (one worker by default)."""
     port = free_port()
     env = {
         "BANSOS_MODE": "development",  # the built-in secrets, as `bansos up` runs
@@ -73,15 +78,19 @@ def service(name: str, database_url: str, nats_url: str) -> Iterator[Service]:
         "BANSOS_NATS_URL": nats_url,
         "BANSOS_HTTP_PORT": str(port),
         "BANSOS_LOG_LEVEL": "WARNING",
+        "BANSOS_HTTP_WORKERS": str(workers),
     }
     proc = subprocess.Popen([sys.executable, "-m", f"services.{name}"], env=env)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
+        ready: set[int] = set()  # workers seen ready (each connection reaches one of them)
+        while time.monotonic() < deadline and len(ready) < workers:
             with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{url}/ready", timeout=1).status_code == 200:
-                    break
+                answer = httpx.get(f"{url}/ready", timeout=1)
+                if answer.status_code == 200:
+                    ready.add(answer.json().get("worker", {}).get("pid", 0))
+                    continue
             time.sleep(0.1)
         yield Service(url, proc.pid)
     finally:

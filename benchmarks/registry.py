@@ -15,10 +15,10 @@ import time
 from pathlib import Path
 from uuid import uuid4
 
-import httpx
 import nats
 
 from benchmarks.common import nats_server, postgres_database, service, sqlite_url
+from benchmarks.http_load import Load, post_each, trivial_service
 from services.registry import demo
 from shared import eventstore
 from shared.auth import Role, issue_token
@@ -29,28 +29,33 @@ from shared.messaging import OutboxRelay, ensure_stream, make_broker
 from shared.settings import CommonSettings
 
 
-async def registrations_per_second(url: str, households: int, concurrency: int) -> float:
+def bodies(households: int) -> list[dict[str, object]]:
+    """Demo households with no NIK or No. KK twice (a repeat would be a 409)."""
     rng = random.Random(7)
-    bodies = [demo.household(rng, f"{1 + i % 10:02d}") for i in range(households)]
+    seen: set[str] = set()
+    out: list[dict[str, object]] = []
+    while len(out) < households:
+        body = demo.household(rng, f"{1 + len(out) % 10:02d}")
+        keys = {body["kk_number"], *(m["nik"] for m in body["members"])}
+        if keys.isdisjoint(seen):
+            seen |= keys
+            out.append(body)
+    return out
+
+
+def registrations(url: str, households: int, concurrency: int) -> Load:
     token = issue_token(CommonSettings(), "bench", Role.registry_operator)
-    gate = asyncio.Semaphore(concurrency)
-    limits = httpx.Limits(max_connections=concurrency)
-    async with httpx.AsyncClient(
-        base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=60, limits=limits
-    ) as client:
+    load = post_each(url, "/households", bodies(households), token, connections=concurrency)
+    if load.created < households * 0.99:
+        raise SystemExit(f"too many failed registrations: {households - load.created}")
+    return load
 
-        async def one(body: dict[str, object]) -> int:
-            async with gate:
-                return (await client.post("/households", json=body)).status_code
 
-        await one(bodies.pop())  # warm up
-        started = time.perf_counter()
-        codes = await asyncio.gather(*(one(b) for b in bodies))
-        elapsed = time.perf_counter() - started
-    ok = sum(1 for c in codes if c == 201)
-    if ok < len(bodies) * 0.99:
-        raise SystemExit(f"too many failed registrations: {len(bodies) - ok}")
-    return ok / elapsed
+def report(label: str, load: Load) -> None:
+    print(
+        f"  {label:43}: {load.per_second:8.0f} /s"
+        f"  ({load.created} in {load.seconds:.1f} s, {load.refused} refused)"
+    )
 
 
 def sample_events(n: int) -> list[Envelope]:
@@ -111,28 +116,38 @@ async def raw_publish_async_per_second(nats_url: str, n: int) -> float:
 
 async def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--households", type=int, default=2000)
+    parser.add_argument("--households", type=int, default=5000)
     parser.add_argument("--events", type=int, default=20000)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--backends", default="sqlite,postgres")
+    parser.add_argument(
+        "--workers", default="1,2", help="HTTP workers to measure on PostgreSQL, e.g. 1,2"
+    )
     args = parser.parse_args()
     os.environ.setdefault("BANSOS_MODE", "development")  # built-in secrets, as `bansos up`
     print(f"registry benchmark: {args.households} registrations, {args.events} relayed events")
     with tempfile.TemporaryDirectory() as tmp:
-        for backend in ("sqlite", "postgres"):
+        with trivial_service() as url:
+            report(
+                "baseline: trivial FastAPI POST, wrk",
+                registrations(url, args.households, args.concurrency),
+            )
+        runs = [("sqlite", 1)] if "sqlite" in args.backends else []
+        if "postgres" in args.backends:
+            runs += [("postgres", int(w)) for w in args.workers.split(",")]
+        for backend, workers in runs:
             with nats_server() as nats_url:
                 if backend == "sqlite":
                     url = sqlite_url(Path(tmp), "registry")
                     with service("registry", url, nats_url) as http:
-                        rate = await registrations_per_second(
-                            http.url, args.households, args.concurrency
-                        )
+                        load = registrations(http.url, args.households, args.concurrency)
                 else:
                     async with postgres_database() as url:
-                        with service("registry", url, nats_url) as http:
-                            rate = await registrations_per_second(
-                                http.url, args.households, args.concurrency
-                            )
-            print(f"  registrations over HTTP, one worker, {backend:8}: {rate:8.0f} /s")
+                        with service("registry", url, nats_url, workers) as http:
+                            load = registrations(http.url, args.households, args.concurrency)
+            report(f"registrations over HTTP, {backend}, {workers} worker(s)", load)
+        if args.events == 0:
+            return
         with nats_server() as nats_url:
             raw = await raw_publish_async_per_second(nats_url, args.events)
             print(f"  raw nats-py publish_async baseline         : {raw:8.0f} msg/s")
