@@ -28,6 +28,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.sql.dml import Update
 
@@ -192,6 +193,9 @@ def alembic_config(version_locations: list[Path]) -> Config:
     return cfg
 
 
+MIGRATION_LOCK = 0x6261_6E6D  # "banm"
+
+
 async def migrate(
     engine: AsyncEngine, version_locations: list[Path], target: str = "heads"
 ) -> None:
@@ -203,6 +207,10 @@ async def migrate(
         command.upgrade(cfg, target)
 
     async with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # Workers of one service start together: one migrates, the others wait for it
+            # and then find nothing to do.
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK})
         await conn.run_sync(_upgrade)
 
 
@@ -231,6 +239,10 @@ async def ensure_database(url: str) -> None:
                 text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": parsed.database}
             )
             if not exists:
-                await conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+                try:
+                    await conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+                except DBAPIError as exc:
+                    if "already exists" not in str(exc):  # another worker made it first
+                        raise
     finally:
         await admin.dispose()

@@ -37,8 +37,10 @@ def runtime(request: Request) -> Runtime:
     return rt
 
 
-def settings(request: Request) -> Any:
-    """The service's settings (annotate with its own class: `Annotated[XSettings, ...]`)."""
+async def settings(request: Request) -> Any:
+    """The service's settings (annotate with its own class: `Annotated[XSettings, ...]`).
+    Dependencies are `async def` even when they await nothing: FastAPI runs a plain `def`
+    in a worker thread, a hand-off that cost more than most of them do."""
     return request.app.state.settings
 
 
@@ -77,7 +79,7 @@ def public_work() -> Any:
     return Depends(dependency)
 
 
-def if_match(request: Request) -> int | None:
+async def if_match(request: Request) -> int | None:
     """Optimistic concurrency over HTTP: `If-Match: "<version>"` from a previous ETag."""
     raw = request.headers.get("if-match")
     if raw is None:

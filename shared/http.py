@@ -4,6 +4,7 @@ error shape with statuses from the error catalogue, health and readiness."""
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -218,10 +219,10 @@ def create_app(spec: ServiceSpec, settings: CommonSettings, version: str = "0.1.
     async def ready() -> Response:
         checks = await runtime.readiness()
         ok = all(v == "ok" for v in checks.values())
-        return JSONResponse(
-            {"status": "ready" if ok else "not_ready", "checks": checks},
-            status_code=200 if ok else 503,
-        )
+        body: dict[str, Any] = {"status": "ready" if ok else "not_ready", "checks": checks}
+        if runtime.settings.http_workers > 1:  # which worker answered, and what it runs
+            body["worker"] = {"pid": os.getpid(), "background": runtime.leading}
+        return JSONResponse(body, status_code=200 if ok else 503)
 
     @app.get(
         "/asyncapi.json",

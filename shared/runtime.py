@@ -27,6 +27,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("bansos.runtime")
 
+BACKGROUND_LOCK = 0x6261_6E62  # "banb": held by the worker that runs consumers and tasks
+LEADER_POLL_S = 2.0
+
 
 def freeze_startup_heap() -> None:
     """What exists at startup (modules, models, app) lives as long as the process: keep it
@@ -52,6 +55,7 @@ class Runtime:
         self.tasks: list[Callable[[], Coroutine[Any, Any, None]]] = []
         self._tasks: list[asyncio.Task[Any]] = []
         self.nats_started = asyncio.Event()
+        self.leading = settings.http_workers == 1  # runs the consumers and tasks
         self.consumers = [
             (
                 ProjectionConsumer(c.name, self.sessions, c.handle, handle_batch=c.handle_batch),
@@ -131,13 +135,65 @@ class Runtime:
         freeze_startup_heap()
         self._tasks = [
             asyncio.create_task(self._start_messaging(), name="messaging"),
+            # Every worker runs a relay: they elect one publisher among themselves.
             asyncio.create_task(self.relay.run(), name="outbox-relay"),
+        ]
+        if self.settings.http_workers > 1:
+            self._tasks.append(asyncio.create_task(self._lead(), name="background-leader"))
+        else:
+            self._tasks += self._background()
+
+    def _background(self) -> list[asyncio.Task[Any]]:
+        """What one process of the service runs besides answering requests: its consumers
+        and the service's own tasks (the registry's imports, the audit's ingest)."""
+        return [
             *(
                 asyncio.create_task(self._consume(consumer, subject), name=consumer.name)
                 for consumer, subject in self.consumers
             ),
             *(asyncio.create_task(task(), name=task.__name__) for task in self.tasks),
         ]
+
+    async def _lead(self) -> None:
+        """Among several HTTP workers (`BANSOS_HTTP_WORKERS`), the one holding a session
+        advisory lock runs the background work; the others answer requests only and take
+        over when its connection, and so its lock, goes. A leader whose lock connection
+        fails stops its background work before it tries again: durable consumers and the
+        import's job cursor stay correct if two ran for that moment, but a single one is
+        what keeps a projection's events in stream order."""
+        backoff = 0.5
+        while True:
+            running: list[asyncio.Task[Any]] = []
+            try:
+                async with self.engine.connect() as conn:
+                    while not await conn.scalar(
+                        text("SELECT pg_try_advisory_lock(:k)"), {"k": BACKGROUND_LOCK}
+                    ):
+                        await conn.commit()
+                        await asyncio.sleep(LEADER_POLL_S)
+                    await conn.commit()
+                    log.info("%s: this worker runs the background work", self.spec.name)
+                    running = self._background()
+                    self.leading = True
+                    backoff = 0.5
+                    while True:  # hold the lock; find out soon if its connection goes
+                        await asyncio.sleep(LEADER_POLL_S)
+                        await conn.execute(text("SELECT 1"))
+                        await conn.commit()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning(
+                    "%s: background leadership lost (%s); trying again", self.spec.name, exc
+                )
+            finally:
+                self.leading = False
+                for task in running:
+                    task.cancel()
+                if running:
+                    await asyncio.wait(running, timeout=10)
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 5.0)
 
     async def _consume(self, consumer: ProjectionConsumer, subject: str) -> None:
         await self.nats_started.wait()

@@ -46,6 +46,10 @@ class CommonSettings(BaseSettings):
 
     http_host: str = "127.0.0.1"
     http_port: int = 8000
+    # Processes answering HTTP on that port (PostgreSQL only; shared/serve.py): a busy
+    # service's requests spread over the cores. One of them, elected by an advisory lock,
+    # also runs the consumers and background tasks.
+    http_workers: int = Field(default=1, ge=1, le=16)
     # A request body larger than this is refused with 413 before it is read in full.
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     # Where public endpoints count requests per client (shared/ratelimit.py): memory:// per

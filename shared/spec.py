@@ -51,6 +51,9 @@ class ServiceSpec:
     lends: Callable[[Mapping[str, str]], Mapping[str, str]] | None = None
     # Start hooks and background tasks beyond the kernel's (the audit's ledger and ingest).
     setup: Callable[[Runtime, FastAPI], None] | None = None
+    # Its routes read what only the process running its background work holds in memory
+    # (the audit's tree and oversight fold): it refuses BANSOS_HTTP_WORKERS above 1.
+    one_process: bool = False
 
     def app(self, settings: CommonSettings | None = None) -> FastAPI:
         from shared.http import create_app  # the edge imports the spec, not the reverse

@@ -94,4 +94,5 @@ SERVICE = ServiceSpec(
     reads=[("bansos.>", "the ledger's ingest: every message of the stream, in stream order")],
     setup=setup,
     lends=lends,
+    one_process=True,  # the routes read the ingest's tree and the oversight fold
 )

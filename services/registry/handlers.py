@@ -67,7 +67,7 @@ async def register_household(uow: UnitOfWork, form: HouseholdIn, keys: Commitmen
             today=clock.today(),
             taken=taken,
         )
-        outcome = await uow.execute(households, household_id, command, must_exist=False)
+        outcome = await uow.create(households, household_id, command)
         await private.keep_household(
             uow.session,
             household_id,
@@ -77,7 +77,7 @@ async def register_household(uow: UnitOfWork, form: HouseholdIn, keys: Commitmen
             dtks_ref=form.dtks_ref,
         )
         people = list(zip(member_ids, form.members, strict=True))
-        await private.keep_members(uow.session, household_id, people)
+        await private.keep_members(uow.session, household_id, people, first=0)
     return Registered(outcome, member_ids)
 
 

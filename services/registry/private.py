@@ -108,15 +108,23 @@ async def keep_household(
 
 
 async def keep_members(
-    session: AsyncSession, household_id: UUID, people: Sequence[tuple[UUID, Person]]
+    session: AsyncSession,
+    household_id: UUID,
+    people: Sequence[tuple[UUID, Person]],
+    *,
+    first: int | None = None,
 ) -> None:
-    """Members in the order given, after those the household already has."""
-    first = int(
-        await session.scalar(
-            select(func.count()).select_from(members).where(members.c.household_id == household_id)
+    """Members in the order given, after those the household already has (`first`, the
+    count, when the caller knows it: 0 for a household just registered)."""
+    if first is None:
+        first = int(
+            await session.scalar(
+                select(func.count())
+                .select_from(members)
+                .where(members.c.household_id == household_id)
+            )
+            or 0
         )
-        or 0
-    )
     await session.execute(
         insert(members),
         [

@@ -23,7 +23,7 @@ from shared.uow import Caller, UnitOfWork
 TOKEN_ERRORS = (TOKEN_MISSING, TOKEN_INVALID, TOKEN_EXPIRED, ROLE_NOT_ALLOWED)
 
 
-def ledger(request: Request) -> Ledger:
+async def ledger(request: Request) -> Ledger:
     """The running ledger (service.setup opens it): its key and its stream cursor."""
     opened: Ledger = request.app.state.ledger
     return opened
