@@ -152,10 +152,12 @@ class Importer:
         loop = asyncio.get_running_loop()
         prev: _Flight | None = None
         done = 0
+        ended = False
         try:
             while max_batches is None or done < max_batches:
                 checked = await next_checked()
                 if checked is None:
+                    ended = True
                     break
                 mine = InFlight(batch_keys(checked), loop.create_future(), loop.create_future())
                 if prev is not None and (not two or prev.flight.keys & mine.keys):
@@ -169,15 +171,10 @@ class Importer:
                 done += 1
                 if done & (done - 1) == 0:  # after batches 1, 2, 4, 8, …: a doubled table
                     await analyse(self.runtime.engine, GROWN)
-            else:
-                if prev is not None:
-                    await self._settle(job, prev)
-                    prev = None
-                return False
             if prev is not None:
                 await self._settle(job, prev)
                 prev = None
-            return True
+            return ended
         finally:
             if prev is not None:  # a failure before it: it cannot commit
                 prev.task.cancel()
