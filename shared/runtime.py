@@ -183,9 +183,8 @@ class Runtime:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                log.warning(
-                    "%s: background leadership lost (%s); trying again", self.spec.name, exc
-                )
+                what = "lost its background lock" if running else "cannot take the background lock"
+                log.warning("%s: this worker %s (%s); trying again", self.spec.name, what, exc)
             finally:
                 self.leading = False
                 for task in running:

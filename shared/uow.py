@@ -4,14 +4,16 @@ A handler (services/<name>/handlers.py) reads as the command does:
 
     async with uow:
         await queries.refuse_taken_niks(uow.session, facts)       # facts of read models
-        outcome = await uow.execute(households, household_id, command, must_exist=False)
+        outcome = await uow.create(households, household_id, command)
         await personal_data.keep(uow.session, household_id, form)  # what is not an event
     return outcome
 
-`execute` loads the aggregate, runs its pure decider, appends the events with their outbox
-rows and projects them into the service's read models — all in the block's transaction, so
-they commit together with the handler's other writes or not at all
-(docs/architecture.md#the-write-path). Leaving the
+`create` decides the command that makes an aggregate under a freshly minted id; `execute`
+locks and loads an existing one (or, `must_exist=False`, one whose id is derived, such as
+a budget's from its programme and period). Either runs its pure decider, appends the
+events with their outbox rows and projects them into the service's read models — all in
+the block's transaction, so they commit together with the handler's other writes or not
+at all (docs/architecture.md#the-write-path). Leaving the
 block commits and wakes the outbox relay; an exception rolls everything back. A unique
 constraint of the service's tables that refuses a write becomes the error the service
 declared for that constraint (by name, never by matching the database's text).
@@ -170,7 +172,8 @@ class UnitOfWork:
         """Decide `command` on the aggregate's history and store what it decided.
 
         `expected_version` (from If-Match) guards against lost updates: a stale one is
-        `version_stale` (412). `must_exist=False` for the command that creates the aggregate;
+        `version_stale` (412). `must_exist=False` for a command that creates the aggregate under
+        an id derived from its facts (`create` for a freshly minted one);
         otherwise an aggregate without history is `<aggregate_type>_not_found` (the one
         place existence is checked)."""
         with tracer.start_as_current_span(

@@ -47,7 +47,7 @@ async def erase(uow: UnitOfWork, form: ErasureIn, keys: Commitments) -> Erased:
             target=target,
             indices=tuple(indices),
         )
-        outcome = await uow.execute(erasures, erasure_id, command, must_exist=False)
+        outcome = await uow.create(erasures, erasure_id, command)
         now = outcome.events[0].occurred_at
         await private.erase(uow.session, indices, erasure_id, now)
         await private.record_erasure(

@@ -46,7 +46,7 @@ async def file_appeal(uow: UnitOfWork, form: AppealIn, keys: Commitments) -> Fil
         )
         try:
             async with uow:
-                outcome = await uow.execute(appeals, appeal_id, command, must_exist=False)
+                outcome = await uow.create(appeals, appeal_id, command)
                 await private.keep_text(uow.session, outcome.events[0], description)
             return Filed(code, outcome)
         except DomainError as refused:  # the code's unique constraint (appeal_projections.py)

@@ -74,7 +74,7 @@ async def file_complaint(uow: UnitOfWork, form: ComplaintIn, keys: Commitments) 
         )
         try:
             async with uow:
-                outcome = await uow.execute(complaints, complaint_id, command, must_exist=False)
+                outcome = await uow.create(complaints, complaint_id, command)
                 await private.keep_text(uow.session, outcome.events[0], description)
                 await private.keep_contact(uow.session, complaint_id, reporter)
             return Filed(ticket, outcome)
@@ -146,7 +146,7 @@ async def give_feedback(uow: UnitOfWork, form: FeedbackIn, keys: Commitments) ->
             anonymous=form.name is None,
             comment_commitment=comment.commitment if comment else None,
         )
-        outcome = await uow.execute(feedback, feedback_id, command, must_exist=False)
+        outcome = await uow.create(feedback, feedback_id, command)
         await private.keep_text(uow.session, outcome.events[0], comment)
         if form.name:
             await private.keep_author(uow.session, feedback_id, form.name)
@@ -168,7 +168,7 @@ async def record_meeting(uow: UnitOfWork, form: MeetingIn) -> Outcome[Meeting]:
         topic_codes=tuple(form.topic_codes),
     )
     async with uow:
-        return await uow.execute(meetings, uuid4(), command, must_exist=False)
+        return await uow.create(meetings, uuid4(), command)
 
 
 @retried

@@ -97,7 +97,7 @@ async def schedule_round(uow: UnitOfWork, form: RoundIn) -> Outcome[Round]:
             poskos=tuple(form.poskos),
             today=clock.today(),
         )
-        return await uow.execute(rounds, uuid4(), command, must_exist=False)
+        return await uow.create(rounds, uuid4(), command)
 
 
 @retried

@@ -47,7 +47,7 @@ async def open_course(
         completion_threshold_pct=form.completion_threshold_pct or default_threshold_pct,
     )
     async with uow:
-        outcome = await uow.execute(courses, course_id, command, must_exist=False)
+        outcome = await uow.create(courses, course_id, command)
         await private.keep_trainer(uow.session, course_id, form.trainer)
     return outcome
 
