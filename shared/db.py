@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,7 +30,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.sql.dml import Update
 
 if TYPE_CHECKING:
@@ -194,6 +200,16 @@ def alembic_config(version_locations: list[Path]) -> Config:
 
 
 MIGRATION_LOCK = 0x6261_6E6D  # "banm"
+
+
+async def take_advisory_lock(conn: AsyncConnection, key: int, poll_s: float) -> None:
+    """Wait until this connection holds the session advisory lock `key` (PostgreSQL),
+    asking again every `poll_s`: how one process among several is elected for a job
+    (the outbox relay, a service's background work). Held until the connection closes."""
+    while not await conn.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}):
+        await conn.commit()
+        await asyncio.sleep(poll_s)
+    await conn.commit()
 
 
 async def migrate(

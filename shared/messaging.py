@@ -17,11 +17,11 @@ from nats.js import JetStreamContext
 from nats.js.api import StorageType, StreamConfig
 from nats.js.errors import NotFoundError
 from opentelemetry import propagate, trace
-from sqlalchemy import select, text, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared.bulk import one_of
-from shared.db import is_sqlite, outbox
+from shared.db import is_sqlite, outbox, take_advisory_lock
 from shared.events import utcnow
 from shared.settings import CommonSettings
 
@@ -120,7 +120,7 @@ class OutboxRelay:
                     await self._loop()
                 else:
                     async with self._engine.connect() as lock_conn:
-                        await self._become_leader(lock_conn)
+                        await take_advisory_lock(lock_conn, self.LOCK_KEY, poll_s=2.0)
                         await self._loop()
             except asyncio.CancelledError:
                 raise
@@ -128,17 +128,6 @@ class OutboxRelay:
                 log.warning("outbox relay paused: %s", exc)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
-
-    async def _become_leader(self, conn: AsyncConnection) -> None:
-        """Hold a session advisory lock for as long as this connection lives."""
-        while True:
-            leader = await conn.scalar(
-                text("SELECT pg_try_advisory_lock(:k)"), {"k": self.LOCK_KEY}
-            )
-            await conn.commit()
-            if leader:
-                return
-            await asyncio.sleep(2.0)  # another process leads; poll its lock
 
     async def _loop(self) -> None:
         while True:

@@ -15,7 +15,14 @@ from faststream.specification import AsyncAPI
 from sqlalchemy import text
 
 from shared.consumers import ProjectionConsumer
-from shared.db import ensure_database, make_engine, migrate, read_only, sessionmaker
+from shared.db import (
+    ensure_database,
+    make_engine,
+    migrate,
+    read_only,
+    sessionmaker,
+    take_advisory_lock,
+)
 from shared.events import PAYLOAD_TYPES, Envelope, subject_for
 from shared.messaging import OutboxRelay, connected, ensure_stream, make_broker
 from shared.settings import CommonSettings
@@ -166,12 +173,7 @@ class Runtime:
             running: list[asyncio.Task[Any]] = []
             try:
                 async with self.engine.connect() as conn:
-                    while not await conn.scalar(
-                        text("SELECT pg_try_advisory_lock(:k)"), {"k": BACKGROUND_LOCK}
-                    ):
-                        await conn.commit()
-                        await asyncio.sleep(LEADER_POLL_S)
-                    await conn.commit()
+                    await take_advisory_lock(conn, BACKGROUND_LOCK, LEADER_POLL_S)
                     log.info("%s: this worker runs the background work", self.spec.name)
                     running = self._background()
                     self.leading = True
