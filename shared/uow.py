@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from functools import wraps
 from types import TracebackType
@@ -176,13 +177,7 @@ class UnitOfWork:
         an id derived from its facts (`create` for a freshly minted one);
         otherwise an aggregate without history is `<aggregate_type>_not_found` (the one
         place existence is checked)."""
-        with tracer.start_as_current_span(
-            f"{decider.aggregate_type}.{type(command).__name__}",
-            attributes={
-                "bansos.aggregate_id": str(aggregate_id),
-                "bansos.actor": self.caller.actor,
-            },
-        ):
+        with self._span(decider, aggregate_id, command):
             session = self.session
             await eventstore.lock(session, aggregate_id)
             history = await eventstore.load(session, aggregate_id)
@@ -201,16 +196,21 @@ class UnitOfWork:
         (uuid4): it has no history to load and no other writer to wait for, which spares
         a busy create two of its statements. An id that did exist still fails, at the
         append's unique (aggregate_id, aggregate_version)."""
-        with tracer.start_as_current_span(
+        with self._span(decider, aggregate_id, command):
+            outcome = self._decide(decider, aggregate_id, command, [], None)
+            await self._store(outcome.events)
+            return outcome
+
+    def _span(
+        self, decider: Decider[S, C], aggregate_id: UUID, command: C
+    ) -> AbstractContextManager[trace.Span]:
+        return tracer.start_as_current_span(
             f"{decider.aggregate_type}.{type(command).__name__}",
             attributes={
                 "bansos.aggregate_id": str(aggregate_id),
                 "bansos.actor": self.caller.actor,
             },
-        ):
-            outcome = self._decide(decider, aggregate_id, command, [], None)
-            await self._store(outcome.events)
-            return outcome
+        )
 
     async def execute_many(
         self, decider: Decider[S, C], commands: Sequence[tuple[UUID, C]]
