@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.private import household_pii
 from services.registry.projections import households
-from shared.clock import JAKARTA
+from shared.clock import JAKARTA, day_of
 from shared.db import events
 from shared.events import Envelope
 
@@ -72,7 +72,7 @@ def line(envelope: Envelope, pii: dict[str, Any], current: dict[str, Any]) -> Us
     return Usulan(
         id_dtks=pii.get("dtks_ref") or "",
         no_kk=pii.get("kk_number") or "",
-        tanggal=envelope.occurred_at.astimezone(JAKARTA).date().isoformat(),
+        tanggal=day_of(envelope.occurred_at).isoformat(),
         usulan=kind,
         rt=fact("rt"),
         rw=fact("rw"),

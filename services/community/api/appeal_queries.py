@@ -16,11 +16,11 @@ from services.community.api.appeal_schemas import (
     AppealSummary,
     AppealTrackOut,
     RwAppeals,
-    day,
 )
 from services.community.appeal_projections import appeals
 from services.community.domain.appeal import AppealSlaPolicy, AppealSlaState, appeal_sla
 from shared import eventstore
+from shared.clock import day_of
 from shared.events import utcnow
 from shared.events.public import suppressed
 
@@ -40,7 +40,7 @@ async def _steps(session: AsyncSession, appeal_id: UUID) -> list[AppealStepOut]:
     steps = []
     for e in await eventstore.load(session, appeal_id):
         outcome = e.payload.get("outcome") if e.type == "community.appeal_decided" else None
-        steps.append(AppealStepOut(step=STEPS[e.type], on=day(e.occurred_at), outcome=outcome))
+        steps.append(AppealStepOut(step=STEPS[e.type], on=day_of(e.occurred_at), outcome=outcome))
     return steps
 
 
@@ -59,7 +59,7 @@ async def tracked(
         rw=row.rw,
         status=row.status,
         outcome=row.outcome,
-        filed_on=day(row.filed_at),
+        filed_on=day_of(row.filed_at),
         sla=_sla(policy, row, utcnow()),
         steps=await _steps(session, row.appeal_id),
     )

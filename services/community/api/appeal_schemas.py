@@ -10,17 +10,12 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.community.domain.appeal import AppealSla, AppealSlaState
-from shared.clock import JAKARTA
+from shared.clock import day_of
 from shared.events.community_appeals import AppealOutcome, AppealReason
 from shared.pii import code_pattern
 
 APPEAL_CODE = code_pattern("BD")  # BD-XXXX-XXXX (banding): a bearer secret like a ticket
 Status = Literal["acknowledged", "resurvey_scheduled", "decided", "unmatched"]
-
-
-def day(moment: datetime) -> date:
-    """The programme's day (WIB) of a moment: what the public may see of a time."""
-    return moment.astimezone(JAKARTA).date()
 
 
 class AppealIn(BaseModel):
@@ -46,7 +41,7 @@ class AppealSlaOut(BaseModel):
 
     @classmethod
     def of(cls, sla: AppealSla) -> AppealSlaOut:
-        return cls(state=sla.state, decide_by=day(sla.decide_by))
+        return cls(state=sla.state, decide_by=day_of(sla.decide_by))
 
 
 class AppealFiledOut(BaseModel):
