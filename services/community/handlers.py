@@ -131,8 +131,11 @@ async def give_feedback(uow: UnitOfWork, form: FeedbackIn, keys: Commitments) ->
             await projections.receipt_facts(uow.session, receipt) if receipt else (None, False)
         )
         subject_id = form.subject_id or receipt_round
-        known = subject_id is not None and await projections.subject_known(
-            uow.session, form.subject_type, subject_id
+        # A hand-over's round is announced before it: known even if the consumer of
+        # announcements is a moment behind the consumer of hand-overs.
+        known = subject_id is not None and (
+            subject_id == receipt_round
+            or await projections.subject_known(uow.session, form.subject_type, subject_id)
         )
         command = GiveFeedback(
             subject_type=form.subject_type,

@@ -15,11 +15,14 @@ from typing import Any
 import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import delete, insert, select
 
+from services.community.projections import subjects
 from services.community.service import SERVICE
 from services.community.settings import CommunitySettings
 from shared.auth import Role
 from shared.checkpoint import Signer, sign_checkpoint
+from shared.db import make_engine
 from shared.events import decode
 from shared.pii import commitments
 from tests.community.verification_scene import ClosedRound, publish_closed_round
@@ -193,12 +196,22 @@ async def test_verifications_file_complaints_and_show_in_monitoring(
 
 
 async def test_feedback_names_its_hand_over_by_receipt_code(
-    client: httpx.AsyncClient, nats_server: NatsServer
+    client: httpx.AsyncClient, nats_server: NatsServer, database_url: str
 ) -> None:
     scene = await closed_round(client, nats_server.url)
     code = next(iter(scene.received.values()))
+    # Announcements and hand-overs come by two consumers: a receipt's round is known by its
+    # hand-over even while the announcement is still on its way (as if it were not yet here).
+    engine = make_engine(database_url)
+    announced = subjects.c.subject_id == scene.round_id
+    async with engine.begin() as connection:
+        row = (await connection.execute(select(subjects).where(announced))).one()._asdict()
+        await connection.execute(delete(subjects).where(announced))
     rated = await client.post("/feedback", json={"receipt_code": code, "rating": 5})
     assert rated.status_code == 201, rated.text
+    async with engine.begin() as connection:  # the announcement arrives
+        await connection.execute(insert(subjects).values(row))
+    await engine.dispose()
     assert rated.json()["subject_id"] == str(scene.round_id)
     twice = await client.post("/feedback", json={"receipt_code": code, "rating": 1})
     assert twice.status_code == 409 and twice.json()["error"] == "receipt_rated"
