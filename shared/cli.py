@@ -354,8 +354,13 @@ def import_command(
         f"{job['households_refused']:,} refused (a household with a refused row is refused "
         "whole)"
     )
-    if job["rows_refused"]:
-        console.print(f"error report: {url}{job['errors_csv']}", soft_wrap=True)
+    if job["rows_refused"] and job["errors_csv"]:
+        until = job["report_expires_at"][:10] if job["report_expires_at"] else "-"
+        console.print(
+            f"error report: {url}{job['errors_csv']} (it quotes the refused cells, so it is "
+            f"deleted on {until}: download it before then)",
+            soft_wrap=True,
+        )
 
 
 export_app = typer.Typer(help="Exports for the Dinas Sosial.", no_args_is_help=True)

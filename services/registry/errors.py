@@ -15,6 +15,9 @@ DUPLICATE_OF_REQUIRED = declare(
 DUPLICATE_OF_SELF = declare(422, "duplicate_of_self", "a household cannot duplicate itself")
 SURVEYED_ON_FUTURE = declare(422, "surveyed_on_future", "a survey cannot be in the future")
 IMPORT_NOT_FOUND = declare(404, "import_not_found", "no such import job")
+IMPORT_REPORT_EXPIRED = declare(
+    410, "import_report_expired", "the import's error report was deleted after its retention"
+)
 IMPORT_FILE_REQUIRED = declare(
     422, "import_file_required", "send the file as the multipart part `file`"
 )

@@ -3,7 +3,8 @@ import worker. It reads the file as a stream (import_file.py), a batch of rows a
 (`BANSOS_IMPORT_BATCH_ROWS`, never splitting a household), and checks, decides and stores
 each batch in one transaction (import_batch.py, import_checks.py), so a restart resumes
 after the last committed batch. A file it cannot read, or a batch the decider keeps
-refusing, fails its job with the reason, and the worker goes on to the next job.
+refusing, fails its job with the reason, and the worker goes on to the next job. The
+uploaded file is deleted when its job ends; the error report some days later.
 """
 
 from __future__ import annotations
@@ -11,8 +12,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -36,6 +40,7 @@ from shared.runtime import Runtime
 
 log = logging.getLogger("bansos.registry.import")
 ATTEMPTS = 5  # of one batch, while concurrent registrations keep changing its facts
+EXPIRY_INTERVAL_S = 3600  # how often the worker deletes expired error reports
 # The tables an import grows, whose statistics its lookups are planned with.
 GROWN = (
     private.household_pii,
@@ -59,10 +64,14 @@ class Importer:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.wake = asyncio.Event()
+        self._expired_at = -math.inf  # monotonic time of the last expiry pass
 
     async def run(self) -> None:
         while True:
             try:
+                if time.monotonic() - self._expired_at >= EXPIRY_INTERVAL_S:
+                    await self.expire_reports()
+                    self._expired_at = time.monotonic()
                 async with self.runtime.sessions() as session:
                     pending = await jobs.unfinished(session)
                 for job_id in pending:
@@ -75,6 +84,22 @@ class Importer:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.wake.wait(), timeout=5)
                 self.wake.clear()
+
+    async def expire_reports(self, now: datetime | None = None) -> list[UUID]:
+        """Delete the error reports of jobs that ended more than BANSOS_IMPORT_REPORT_DAYS
+        ago (the jobs' counts stay), and any uploaded file left behind by them."""
+        settings = self.runtime.settings
+        assert isinstance(settings, RegistrySettings)
+        now = now or utcnow()
+        async with self.runtime.sessions.begin() as session:
+            expired = await jobs.expire_reports(
+                session, now - timedelta(days=settings.import_report_days), now
+            )
+        for path in expired.values():
+            await asyncio.to_thread(Path(path).unlink, missing_ok=True)
+        if expired:
+            log.info("import error reports deleted: %d jobs", len(expired))
+        return list(expired)
 
     async def process(self, job_id: UUID, max_batches: int | None = None) -> None:
         """Run a job from its cursor to the end (or `max_batches` batches: tests stop
@@ -123,13 +148,15 @@ class Importer:
                     ahead.exception()  # read past where this run stopped: not its failure
         except (FileRefused, BatchRefused, OSError) as exc:
             log.warning("import %s failed: %s", job_id, exc)
-            async with sessions.begin() as session:
-                await jobs.mark(
-                    session, job_id, status="failed", failure=str(exc)[:500], finished_at=utcnow()
-                )
+            await self._end(job_id, path, status="failed", failure=str(exc)[:500])
             return
-        async with sessions.begin() as session:
-            await jobs.mark(session, job_id, status="done", finished_at=utcnow())
+        await self._end(job_id, path, status="done")
+
+    async def _end(self, job_id: UUID, path: Path, **values: Any) -> None:
+        """A job is over, done or failed: neither resumes, so the uploaded file (the whole
+        list's personal data) and the NIKs it read go at once."""
+        async with self.runtime.sessions.begin() as session:
+            await jobs.mark(session, job_id, finished_at=utcnow(), **values)
             await session.execute(
                 jobs.import_niks.delete().where(jobs.import_niks.c.job_id == job_id)
             )
@@ -261,3 +288,11 @@ def eta_seconds(job: dict[str, Any]) -> float | None:
     if not rate or total is None:
         return None
     return round(max(0, int(total) - read) / rate, 1)
+
+
+def report_expires_at(job: dict[str, Any], settings: RegistrySettings) -> datetime | None:
+    """When the job's error report will be deleted; None while it runs or once deleted."""
+    if job["finished_at"] is None or job["report_expired_at"] is not None:
+        return None
+    ended: datetime = job["finished_at"]
+    return ended + timedelta(days=settings.import_report_days)

@@ -1,10 +1,13 @@
 """Import jobs: the uploaded file's place on disk, how far the worker got (the cursor,
 committed with each batch's events) and the rows it refused. Operators' data: the error
-report quotes cells of the file (NIKs among them) and never leaves the registry."""
+report quotes cells of the file (NIKs and names among them, of people the registry
+refused) and never leaves the registry; it is deleted some days after its job ended
+(`expire_reports`), as the uploaded file is the moment the job ends."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -15,6 +18,7 @@ from sqlalchemy import (
     String,
     Table,
     Uuid,
+    delete,
     insert,
     select,
     update,
@@ -54,6 +58,8 @@ import_jobs = Table(
     Column("created_at", UTCDateTime(), nullable=False),
     Column("started_at", UTCDateTime()),
     Column("finished_at", UTCDateTime()),
+    # The error report is deleted some days after the job ends (BANSOS_IMPORT_REPORT_DAYS).
+    Column("report_expired_at", UTCDateTime()),
 )
 
 # One line of the error report per refused cell (or per row of a household refused whole).
@@ -192,3 +198,27 @@ async def remember(session: AsyncSession, job_id: UUID, niks: Mapping[str, int])
             import_niks,
             [{"job_id": job_id, "nik_commitment": c, "row": r} for c, r in niks.items()],
         )
+
+
+async def expire_reports(
+    session: AsyncSession, ended_before: datetime, now: datetime
+) -> dict[UUID, str]:
+    """Delete the error reports (and any NIKs left) of the jobs that ended before
+    `ended_before`; the jobs and their counts stay, marked with when. Answers the jobs'
+    file paths (a job that failed before failing deleted its file left it behind)."""
+    expired = {
+        job_id: path
+        for job_id, path in await session.execute(
+            select(import_jobs.c.job_id, import_jobs.c.path)
+            .where(import_jobs.c.finished_at < ended_before)
+            .where(import_jobs.c.report_expired_at.is_(None))
+        )
+    }
+    if expired:
+        ids = list(expired)
+        await session.execute(delete(import_errors).where(import_errors.c.job_id.in_(ids)))
+        await session.execute(delete(import_niks).where(import_niks.c.job_id.in_(ids)))
+        await session.execute(
+            update(import_jobs).where(import_jobs.c.job_id.in_(ids)).values(report_expired_at=now)
+        )
+    return expired

@@ -25,6 +25,9 @@ class RegistrySettings(CommonSettings):
     # decisions with the other's database work, 1 stores one after the other.
     import_in_flight: int = Field(default=2, ge=1, le=2)
     import_worker: bool = True
+    # An error report quotes the refused cells (NIKs and names of people never registered):
+    # it is deleted this many days after its job ended; download it before then.
+    import_report_days: int = Field(default=30, ge=1, le=366)
 
     def policy(self) -> EligibilityPolicy:
         return EligibilityPolicy(

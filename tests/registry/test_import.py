@@ -7,8 +7,9 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Sequence
 from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -17,7 +18,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from services.registry import importer
+from services.registry import importer, jobs
 from services.registry.import_batch import RunAfter, run_batch
 from services.registry.importer import Importer
 from services.registry.service import SERVICE
@@ -26,7 +27,7 @@ from shared import eventstore
 from shared.auth import Role
 from shared.db import events
 from shared.domain import DomainError
-from shared.events import Envelope
+from shared.events import Envelope, utcnow
 from tests.conftest import fresh_postgres_database
 from tests.helpers import NatsServer, bearer, eventually, serve_app
 
@@ -408,6 +409,8 @@ async def test_a_batch_refused_every_time_fails_its_job_and_the_next_job_runs(
 
         failed = await eventually(lambda: finished(poisoned))
         assert failed["status"] == "failed" and failed["finished_at"] is not None
+        # A failed job never resumes: its file (the list's personal data) is gone at once.
+        assert not list((tmp_path / "imports").glob(f"{poisoned}.*"))
         assert "nik_already_registered: taken again meanwhile" in failed["failure"]
         assert attempts == [2] * importer.ATTEMPTS  # tried again, then given up
         done = await eventually(lambda: finished(later))
@@ -463,3 +466,67 @@ async def test_two_batches_in_flight_leave_what_one_at_a_time_does(
     assert ran_after == [3]  # Sri's row found Budi's household beside the batch before it
     assert results[0] == results[1]
     assert results[0]["counts"]["rows_read"] == 5
+
+
+async def _age(runtime: Any, job: str, days: int) -> None:
+    """As if the job had ended `days` days ago."""
+    async with runtime.sessions.begin() as session:
+        await jobs.mark(session, UUID(job), finished_at=utcnow() - timedelta(days=days))
+
+
+async def test_an_error_report_is_deleted_after_its_retention_and_the_counts_stay(
+    database_url: str, nats_server: NatsServer, tmp_path: Path
+) -> None:
+    settings = settings_for(database_url, nats_server, tmp_path, import_report_days=30)
+    async with registry(settings) as (client, runtime):
+        old = await run_import(client, runtime, dtks_csv(GOOD + BAD))
+        recent = await run_import(client, runtime, dtks_csv(BAD[:1]))
+        ends = datetime.fromisoformat(recent["report_expires_at"])
+        assert ends - datetime.fromisoformat(recent["finished_at"]) == timedelta(days=30)
+        await _age(runtime, old["job_id"], 31)
+        await _age(runtime, recent["job_id"], 29)
+
+        assert await Importer(runtime).expire_reports() == [UUID(old["job_id"])]
+        assert await Importer(runtime).expire_reports() == []  # once
+        gone = (await client.get(f"/imports/{old['job_id']}", headers=OPERATOR)).json()
+        assert (gone["errors"], gone["errors_csv"], gone["report_expires_at"]) == ([], None, None)
+        assert gone["report_expired_at"] is not None
+        assert counts(gone) == counts(old)  # what the import did stays
+        refused = await client.get(f"/imports/{old['job_id']}/errors.csv", headers=OPERATOR)
+        assert (refused.status_code, refused.json()["error"]) == (410, "import_report_expired")
+        assert refused.json()["details"][0]["field"] == "job_id"
+        async with runtime.sessions() as session:  # no cell of the file is left behind
+            left = await session.scalar(
+                select(func.count())
+                .select_from(jobs.import_errors)
+                .where(jobs.import_errors.c.job_id == UUID(old["job_id"]))
+            )
+        assert left == 0
+        # The younger report is whole.
+        assert await report(client, recent["job_id"]) == [("2", *REPORT[0][1:])]
+
+
+async def test_the_worker_deletes_expired_reports(
+    database_url: str, nats_server: NatsServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(importer, "EXPIRY_INTERVAL_S", 0)  # a pass each time it wakes
+    settings = settings_for(database_url, nats_server, tmp_path, import_worker=True)
+    async with registry(settings) as (client, runtime):
+
+        async def job(job_id: str) -> dict[str, Any]:
+            got: dict[str, Any] = (await client.get(f"/imports/{job_id}", headers=OPERATOR)).json()
+            return got
+
+        first = await upload(client, dtks_csv(BAD[:1]))
+        await eventually(lambda: _status(job(first), "done"))
+        await _age(runtime, first, 31)
+        await upload(client, dtks_csv(GOOD[:1]))  # wakes the worker
+
+        async def expired() -> bool:
+            return (await job(first))["report_expired_at"] is not None
+
+        await eventually(expired)
+
+
+async def _status(got: Awaitable[dict[str, Any]], status: str) -> bool:
+    return (await got)["status"] == status

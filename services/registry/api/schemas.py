@@ -219,7 +219,14 @@ class ImportOut(BaseModel):
     finished_at: datetime | None
     failure: str | None
     errors: list[ImportErrorOut] = Field(description="the first lines of the error report")
-    errors_csv: str = Field(description="the whole error report (CSV: row,column,value,rule)")
+    errors_csv: str | None = Field(
+        description="the whole error report (CSV: row,column,value,rule); None once deleted"
+    )
+    report_expires_at: datetime | None = Field(
+        description="when the error report, which quotes the refused cells, will be deleted "
+        "(BANSOS_IMPORT_REPORT_DAYS after the job ended)"
+    )
+    report_expired_at: datetime | None = Field(description="when it was deleted")
 
 
 class ResurveyOut(BaseModel):

@@ -24,7 +24,9 @@ from services.registry.errors import (
     IMPORT_FILE_REQUIRED,
     IMPORT_FILE_UNREADABLE,
     IMPORT_NOT_FOUND,
+    IMPORT_REPORT_EXPIRED,
 )
+from services.registry.settings import RegistrySettings
 from shared.deps import Reads
 from shared.domain import DomainError
 from shared.errors import errors
@@ -64,7 +66,7 @@ def _save(sent: UploadFile, path: Path) -> None:
         shutil.copyfileobj(sent.file, out, CHUNK)  # from the spooled upload, by chunks
 
 
-async def _job(session: Reads, job_id: UUID) -> ImportOut:
+async def _job(session: Reads, settings: RegistrySettings, job_id: UUID) -> ImportOut:
     job = await jobs.get(session, job_id)
     if job is None:
         raise DomainError(IMPORT_NOT_FOUND, f"no import {job_id}", field="job_id")
@@ -74,7 +76,8 @@ async def _job(session: Reads, job_id: UUID) -> ImportOut:
         rows_per_s=importer.rows_per_second(job),
         eta_s=importer.eta_seconds(job),
         errors=[ImportErrorOut(row=r, column=c, value=v, rule=rule) for r, _, c, v, rule in shown],
-        errors_csv=f"/imports/{job_id}/errors.csv",
+        errors_csv=None if job["report_expired_at"] else f"/imports/{job_id}/errors.csv",
+        report_expires_at=importer.report_expires_at(job, settings),
     )
 
 
@@ -127,7 +130,7 @@ async def upload(
     if worker is not None:
         worker.wake.set()
     response.headers["Location"] = f"/imports/{job_id}"
-    return await _job(session, job_id)
+    return await _job(session, settings, job_id)
 
 
 @router.get(
@@ -136,19 +139,33 @@ async def upload(
     summary="An import's progress, counts and the first lines of its error report",
     responses=errors(IMPORT_NOT_FOUND),
 )
-async def get_import(job_id: UUID, session: Reads, principal: Reader) -> ImportOut:
-    return await _job(session, job_id)
+async def get_import(
+    job_id: UUID, session: Reads, principal: Reader, settings: Settings
+) -> ImportOut:
+    return await _job(session, settings, job_id)
 
 
 @router.get(
     "/imports/{job_id}/errors.csv",
     response_class=StreamingResponse,
     summary="An import's whole error report as CSV: row,column,value,rule",
-    responses={200: {"content": {"text/csv": {}}}, **errors(IMPORT_NOT_FOUND)},
+    responses={
+        200: {"content": {"text/csv": {}}},
+        **errors(IMPORT_NOT_FOUND, IMPORT_REPORT_EXPIRED),
+    },
 )
 async def import_errors(job_id: UUID, session: Reads, principal: Reader) -> StreamingResponse:
-    if await jobs.get(session, job_id) is None:
+    job = await jobs.get(session, job_id)
+    if job is None:
         raise DomainError(IMPORT_NOT_FOUND, f"no import {job_id}", field="job_id")
+    if job["report_expired_at"] is not None:
+        raise DomainError(
+            IMPORT_REPORT_EXPIRED,
+            f"the error report of import {job_id} was deleted on "
+            f"{job['report_expired_at']:%Y-%m-%d}: it quoted personal data, kept only for a "
+            "while after the job; import the corrected file again for a new report",
+            field="job_id",
+        )
 
     async def report() -> AsyncIterator[str]:
         yield usulan.text([("row", "column", "value", "rule")])
