@@ -363,6 +363,41 @@ def import_command(
         )
 
 
+@app.command("imports")
+def imports_command(
+    url: UrlOption = REGISTRY_URL,
+    token: TokenOption = None,
+    limit: Annotated[int, typer.Option(min=1, max=200, help="how many, newest first")] = 20,
+) -> None:
+    """List the registry's imports: when, which file, how far, and until when each error
+    report is kept."""
+    headers = {"Authorization": f"Bearer {_operator_token(token, 'cli.import')}"}
+    try:
+        reply = httpx.get(f"{url}/imports", params={"limit": limit}, headers=headers, timeout=30)
+    except httpx.TransportError as exc:
+        raise _fail(f"cannot reach the registry at {url}: {exc}") from exc
+    if reply.status_code != 200:
+        raise _fail(f"cannot list imports: {_refused(reply)}")
+    table = Table("started (UTC)", "file", "status", "households", "rows refused", "report")
+    for job in reply.json()["items"]:
+        if job["report_expired_at"]:
+            report = f"deleted {job['report_expired_at'][:10]}"
+        elif job["rows_refused"] and job["report_expires_at"]:
+            report = f"{job['errors_csv']} until {job['report_expires_at'][:10]}"
+        else:
+            report = "-"
+        table.add_row(
+            job["created_at"][:16].replace("T", " "),
+            job["filename"],
+            job["status"] if job["status"] != "failed" else f"failed: {job['failure']}",
+            f"{job['households_registered']:,} new, {job['households_updated']:,} updated, "
+            f"{job['households_refused']:,} refused",
+            f"{job['rows_refused']:,}",
+            report,
+        )
+    console.print(table)
+
+
 export_app = typer.Typer(help="Exports for the Dinas Sosial.", no_args_is_help=True)
 app.add_typer(export_app, name="export")
 

@@ -101,6 +101,18 @@ async def get(session: AsyncSession, job_id: UUID) -> dict[str, Any] | None:
     return dict(row._mapping) if row else None
 
 
+async def recent(
+    session: AsyncSession, *, before: datetime | None, limit: int, status: str | None
+) -> list[dict[str, Any]]:
+    """Jobs newest first, created before `before` (a page's last), with `status` if given."""
+    query = select(import_jobs).order_by(import_jobs.c.created_at.desc()).limit(limit)
+    if before is not None:
+        query = query.where(import_jobs.c.created_at < before)
+    if status is not None:
+        query = query.where(import_jobs.c.status == status)
+    return [dict(row._mapping) for row in await session.execute(query)]
+
+
 async def unfinished(session: AsyncSession) -> list[UUID]:
     rows = await session.execute(
         select(import_jobs.c.job_id)

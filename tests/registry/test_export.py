@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import astuple
+from datetime import timedelta
 from pathlib import Path
 
 import uvicorn
@@ -15,6 +17,7 @@ import uvicorn
 from services.registry import usulan
 from services.registry.service import SERVICE
 from shared import clock
+from shared.events import utcnow
 from shared.launcher import free_port
 from tests.helpers import NatsServer, eventually
 from tests.registry.test_import import (
@@ -102,15 +105,26 @@ async def test_bansos_import_and_export_against_a_running_registry(
 ) -> None:
     database = f"sqlite+aiosqlite:///{tmp_path / 'registry.db'}"
     async with listening(database, nats_server, tmp_path) as url:
+        started = utcnow()
         code, lines = await bansos("import", str(SAMPLE), "--url", url, cwd=tmp_path)
         assert code == 0, lines
+        # The report is kept 30 days from the job's end, a moment between these two.
+        until = "|".join({(t + timedelta(days=30)).date().isoformat() for t in (started, utcnow())})
         assert lines[-3:-1] == [
             "rows: 181 read, 175 accepted, 0 updated, 0 unchanged, 6 refused",
             "households: 50 registered, 0 updated, 0 unchanged, 5 refused (a household with a "
             "refused row is refused whole)",
         ]
         assert lines[-1].startswith(f"error report: {url}/imports/")
+        assert re.search(rf"deleted on ({until}): download it before then\)$", lines[-1])
         assert "181/181 rows" in "\n".join(lines)
+
+        code, lines = await bansos("imports", "--url", url, cwd=tmp_path)
+        assert code == 0, lines
+        [row] = [line for line in lines if "dtks-sample.csv" in line]
+        cells = [c.strip() for c in row.strip("│ ").split("│")]
+        assert cells[1:5] == ["dtks-sample.csv", "done", "50 new, 0 updated, 5 refused", "6"]
+        assert re.fullmatch(rf"/imports/[0-9a-f-]{{36}}/errors\.csv until ({until})", cells[5])
 
         out = tmp_path / "usulan.csv"
         since = clock.today().isoformat()

@@ -530,3 +530,36 @@ async def test_the_worker_deletes_expired_reports(
 
 async def _status(got: Awaitable[dict[str, Any]], status: str) -> bool:
     return (await got)["status"] == status
+
+
+async def test_imports_are_listed_newest_first_a_page_at_a_time(
+    database_url: str, nats_server: NatsServer, tmp_path: Path
+) -> None:
+    async with registry(settings_for(database_url, nats_server, tmp_path)) as (client, runtime):
+        first = await run_import(client, runtime, dtks_csv(GOOD + BAD))
+        second = await run_import(client, runtime, dtks_csv(GOOD))
+        queued = await upload(client, dtks_csv(BAD[:1]), "later.csv")
+
+        listed = (await client.get("/imports", headers=OPERATOR)).json()
+        assert [j["job_id"] for j in listed["items"]] == [queued, second["job_id"], first["job_id"]]
+        assert listed["next_cursor"] is None
+        shown = listed["items"][2]
+        assert "errors" not in shown  # the report's lines only on the job itself
+        assert shown["status"] == "done" and counts(shown) == counts(first)
+        assert shown["errors_csv"] == f"/imports/{first['job_id']}/errors.csv"
+        assert shown["report_expires_at"] == first["report_expires_at"] is not None
+
+        pages, cursor = [], None
+        while True:
+            params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+            got = (await client.get("/imports", params=params, headers=OPERATOR)).json()
+            pages.append([j["job_id"] for j in got["items"]])
+            if (cursor := got["next_cursor"]) is None:
+                break
+        assert pages == [[queued, second["job_id"]], [first["job_id"]]]
+
+        done = await client.get("/imports?status=queued", headers=OPERATOR)
+        assert [j["job_id"] for j in done.json()["items"]] == [queued]
+        assert (await client.get("/imports")).status_code == 401
+        bad = await client.get("/imports?cursor=!!", headers=OPERATOR)
+        assert (bad.status_code, bad.json()["error"]) == (422, "cursor_invalid")

@@ -197,7 +197,9 @@ class ImportErrorOut(BaseModel):
     rule: str
 
 
-class ImportOut(BaseModel):
+class ImportSummaryOut(BaseModel):
+    """An import job as the list shows it: what it did, not its report's lines."""
+
     job_id: UUID
     filename: str
     format: Literal["csv", "xlsx"]
@@ -218,7 +220,6 @@ class ImportOut(BaseModel):
     started_at: datetime | None
     finished_at: datetime | None
     failure: str | None
-    errors: list[ImportErrorOut] = Field(description="the first lines of the error report")
     errors_csv: str | None = Field(
         description="the whole error report (CSV: row,column,value,rule); None once deleted"
     )
@@ -227,6 +228,12 @@ class ImportOut(BaseModel):
         "(BANSOS_IMPORT_REPORT_DAYS after the job ended)"
     )
     report_expired_at: datetime | None = Field(description="when it was deleted")
+
+
+class ImportOut(ImportSummaryOut):
+    """An import job with the first lines of its error report."""
+
+    errors: list[ImportErrorOut] = Field(description="the first lines of the error report")
 
 
 class ResurveyOut(BaseModel):

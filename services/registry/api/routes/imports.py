@@ -8,9 +8,9 @@ from __future__ import annotations
 import asyncio
 import shutil
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, Literal
 from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Query, Request, Response
@@ -19,7 +19,7 @@ from starlette.datastructures import UploadFile
 
 from services.registry import import_file, importer, jobs, usulan
 from services.registry.api.deps import Operator, Reader, Settings
-from services.registry.api.schemas import ImportErrorOut, ImportOut
+from services.registry.api.schemas import ImportErrorOut, ImportOut, ImportSummaryOut
 from services.registry.errors import (
     IMPORT_FILE_REQUIRED,
     IMPORT_FILE_UNREADABLE,
@@ -27,9 +27,9 @@ from services.registry.errors import (
     IMPORT_REPORT_EXPIRED,
 )
 from services.registry.settings import RegistrySettings
-from shared.deps import Reads
+from shared.deps import Cursor, Page, Reads, decode_cursor, page
 from shared.domain import DomainError
-from shared.errors import errors
+from shared.errors import CURSOR_INVALID, errors
 from shared.events import utcnow
 
 router = APIRouter(tags=["imports"])
@@ -38,6 +38,7 @@ router = APIRouter(tags=["imports"])
 IMPORT_MAX_BYTES = 1024 * 1024 * 1024
 CHUNK = 1024 * 1024
 SHOWN_ERRORS = 100
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # a page of jobs ends at its last's creation (µs)
 UPLOAD = {
     "requestBody": {
         "required": True,
@@ -66,19 +67,51 @@ def _save(sent: UploadFile, path: Path) -> None:
         shutil.copyfileobj(sent.file, out, CHUNK)  # from the spooled upload, by chunks
 
 
+def _summary(job: dict[str, Any], settings: RegistrySettings) -> dict[str, Any]:
+    return {
+        **{k: job[k] for k in ImportSummaryOut.model_fields if k in job},
+        "rows_per_s": importer.rows_per_second(job),
+        "eta_s": importer.eta_seconds(job),
+        "errors_csv": None if job["report_expired_at"] else f"/imports/{job['job_id']}/errors.csv",
+        "report_expires_at": importer.report_expires_at(job, settings),
+    }
+
+
 async def _job(session: Reads, settings: RegistrySettings, job_id: UUID) -> ImportOut:
     job = await jobs.get(session, job_id)
     if job is None:
         raise DomainError(IMPORT_NOT_FOUND, f"no import {job_id}", field="job_id")
     shown = await jobs.errors(session, job_id, limit=SHOWN_ERRORS)
     return ImportOut(
-        **{k: job[k] for k in ImportOut.model_fields if k in job},
-        rows_per_s=importer.rows_per_second(job),
-        eta_s=importer.eta_seconds(job),
+        **_summary(job, settings),
         errors=[ImportErrorOut(row=r, column=c, value=v, rule=rule) for r, _, c, v, rule in shown],
-        errors_csv=None if job["report_expired_at"] else f"/imports/{job_id}/errors.csv",
-        report_expires_at=importer.report_expires_at(job, settings),
     )
+
+
+@router.get(
+    "/imports",
+    response_model=Page[ImportSummaryOut],
+    summary="Import jobs, newest first: status, counts and until when each report is kept",
+    responses=errors(CURSOR_INVALID),
+)
+async def list_imports(
+    session: Reads,
+    principal: Reader,
+    settings: Settings,
+    status: Literal["queued", "running", "done", "failed"] | None = None,
+    cursor: Cursor = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> Page[ImportSummaryOut]:
+    before = EPOCH + timedelta(microseconds=decode_cursor(cursor)) if cursor else None
+    found = await jobs.recent(session, before=before, limit=limit + 1, status=status)
+    return page(
+        [(_micros(j["created_at"]), ImportSummaryOut(**_summary(j, settings))) for j in found],
+        limit,
+    )
+
+
+def _micros(moment: datetime) -> int:
+    return (moment - EPOCH) // timedelta(microseconds=1)
 
 
 @router.post(
