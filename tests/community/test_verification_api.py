@@ -204,8 +204,14 @@ async def test_feedback_names_its_hand_over_by_receipt_code(
     # hand-over even while the announcement is still on its way (as if it were not yet here).
     engine = make_engine(database_url)
     announced = subjects.c.subject_id == scene.round_id
+
+    async def announcement() -> dict[str, Any] | None:
+        async with engine.connect() as connection:
+            row = (await connection.execute(select(subjects).where(announced))).first()
+        return row._asdict() if row else None
+
+    row = await eventually(announcement)  # learnt (so never learnt again), then taken away
     async with engine.begin() as connection:
-        row = (await connection.execute(select(subjects).where(announced))).one()._asdict()
         await connection.execute(delete(subjects).where(announced))
     rated = await client.post("/feedback", json={"receipt_code": code, "rating": 5})
     assert rated.status_code == 201, rated.text
