@@ -27,6 +27,13 @@ def file_format(filename: str, head: bytes) -> str:
 
 def records(path: Path, fmt: str) -> Iterator[Row]:
     """The file's non-empty rows, streamed, numbered as a spreadsheet numbers them."""
+    try:
+        yield from _records(path, fmt)
+    except OSError as exc:  # the file, not the database: the job cannot go on
+        raise FileRefused(f"cannot read the file: {exc}") from exc
+
+
+def _records(path: Path, fmt: str) -> Iterator[Row]:
     if fmt == "xlsx":
         from openpyxl import load_workbook
 

@@ -70,8 +70,8 @@ class Importer:
         while True:
             try:
                 if time.monotonic() - self._expired_at >= EXPIRY_INTERVAL_S:
-                    await self.expire_reports()
-                    self._expired_at = time.monotonic()
+                    self._expired_at = time.monotonic()  # tried once an interval, come what may
+                    await self._expire_reports_logged()
                 async with self.runtime.sessions() as session:
                     pending = await jobs.unfinished(session)
                 for job_id in pending:
@@ -85,6 +85,14 @@ class Importer:
                     await asyncio.wait_for(self.wake.wait(), timeout=5)
                 self.wake.clear()
 
+    async def _expire_reports_logged(self) -> None:
+        """The expiry pass, whose failure never holds up the imports (it runs again in an
+        interval)."""
+        try:
+            await self.expire_reports()
+        except Exception:
+            log.exception("import error reports: the expiry pass failed; next in an hour")
+
     async def expire_reports(self, now: datetime | None = None) -> list[UUID]:
         """Delete the error reports of jobs that ended more than BANSOS_IMPORT_REPORT_DAYS
         ago (the jobs' counts stay), and any uploaded file left behind by them."""
@@ -96,7 +104,10 @@ class Importer:
                 session, now - timedelta(days=settings.import_report_days), now
             )
         for path in expired.values():
-            await asyncio.to_thread(Path(path).unlink, missing_ok=True)
+            try:
+                await asyncio.to_thread(Path(path).unlink, missing_ok=True)
+            except OSError as exc:  # the others still go; this one is for the operator
+                log.error("import file %s could not be deleted: %s", path, exc)
         if expired:
             log.info("import error reports deleted: %d jobs", len(expired))
         return list(expired)
@@ -146,7 +157,7 @@ class Importer:
                 ahead.cancel()
                 if ahead.done() and not ahead.cancelled():
                     ahead.exception()  # read past where this run stopped: not its failure
-        except (FileRefused, BatchRefused, OSError) as exc:
+        except (FileRefused, BatchRefused) as exc:  # a database error: run() retries
             log.warning("import %s failed: %s", job_id, exc)
             await self._end(job_id, path, status="failed", failure=str(exc)[:500])
             return
@@ -291,8 +302,11 @@ def eta_seconds(job: dict[str, Any]) -> float | None:
 
 
 def report_expires_at(job: dict[str, Any], settings: RegistrySettings) -> datetime | None:
-    """When the job's error report will be deleted; None while it runs or once deleted."""
+    """When the job's error report will be deleted (the worker's next hourly pass after
+    that); None while the job runs, when it refused nothing, or once deleted."""
     if job["finished_at"] is None or job["report_expired_at"] is not None:
+        return None
+    if not job["rows_refused"]:
         return None
     ended: datetime = job["finished_at"]
     return ended + timedelta(days=settings.import_report_days)

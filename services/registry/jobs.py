@@ -20,7 +20,9 @@ from sqlalchemy import (
     Uuid,
     delete,
     insert,
+    literal,
     select,
+    tuple_,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -102,12 +104,19 @@ async def get(session: AsyncSession, job_id: UUID) -> dict[str, Any] | None:
 
 
 async def recent(
-    session: AsyncSession, *, before: datetime | None, limit: int, status: str | None
+    session: AsyncSession,
+    *,
+    after: tuple[datetime, UUID] | None,
+    limit: int,
+    status: str | None,
 ) -> list[dict[str, Any]]:
-    """Jobs newest first, created before `before` (a page's last), with `status` if given."""
-    query = select(import_jobs).order_by(import_jobs.c.created_at.desc()).limit(limit)
-    if before is not None:
-        query = query.where(import_jobs.c.created_at < before)
+    """Jobs newest first (ties by id), after `after` (a page's last job's created_at and
+    id), with `status` if given."""
+    order = (import_jobs.c.created_at, import_jobs.c.job_id)
+    query = select(import_jobs).order_by(*(c.desc() for c in order)).limit(limit)
+    if after is not None:
+        bound = (literal(value, column.type) for value, column in zip(after, order, strict=True))
+        query = query.where(tuple_(*order) < tuple_(*bound))
     if status is not None:
         query = query.where(import_jobs.c.status == status)
     return [dict(row._mapping) for row in await session.execute(query)]

@@ -210,14 +210,16 @@ async def test_feedback_names_its_hand_over_by_receipt_code(
             row = (await connection.execute(select(subjects).where(announced))).first()
         return row._asdict() if row else None
 
-    row = await eventually(announcement)  # learnt (so never learnt again), then taken away
-    async with engine.begin() as connection:
-        await connection.execute(delete(subjects).where(announced))
-    rated = await client.post("/feedback", json={"receipt_code": code, "rating": 5})
+    try:
+        row = await eventually(announcement)  # learnt (never learnt again), then taken away
+        async with engine.begin() as connection:
+            await connection.execute(delete(subjects).where(announced))
+        rated = await client.post("/feedback", json={"receipt_code": code, "rating": 5})
+        async with engine.begin() as connection:  # the announcement arrives
+            await connection.execute(insert(subjects).values(row))
+    finally:
+        await engine.dispose()
     assert rated.status_code == 201, rated.text
-    async with engine.begin() as connection:  # the announcement arrives
-        await connection.execute(insert(subjects).values(row))
-    await engine.dispose()
     assert rated.json()["subject_id"] == str(scene.round_id)
     twice = await client.post("/feedback", json={"receipt_code": code, "rating": 1})
     assert twice.status_code == 409 and twice.json()["error"] == "receipt_rated"

@@ -108,15 +108,17 @@ async def test_bansos_import_and_export_against_a_running_registry(
         started = utcnow()
         code, lines = await bansos("import", str(SAMPLE), "--url", url, cwd=tmp_path)
         assert code == 0, lines
-        # The report is kept 30 days from the job's end, a moment between these two.
-        until = "|".join({(t + timedelta(days=30)).date().isoformat() for t in (started, utcnow())})
+        # The report is kept 30 days from the job's end, a moment between these two (days
+        # as Jakarta names them).
+        ends = (started, utcnow())
+        until = "|".join({clock.day_of(t + timedelta(days=30)).isoformat() for t in ends})
         assert lines[-3:-1] == [
             "rows: 181 read, 175 accepted, 0 updated, 0 unchanged, 6 refused",
             "households: 50 registered, 0 updated, 0 unchanged, 5 refused (a household with a "
             "refused row is refused whole)",
         ]
         assert lines[-1].startswith(f"error report: {url}/imports/")
-        assert re.search(rf"deleted on ({until}): download it before then\)$", lines[-1])
+        assert re.search(rf"download it by ({until}), after which it is deleted\)$", lines[-1])
         assert "181/181 rows" in "\n".join(lines)
 
         code, lines = await bansos("imports", "--url", url, cwd=tmp_path)
@@ -124,7 +126,7 @@ async def test_bansos_import_and_export_against_a_running_registry(
         [row] = [line for line in lines if "dtks-sample.csv" in line]
         cells = [c.strip() for c in row.strip("│ ").split("│")]
         assert cells[1:5] == ["dtks-sample.csv", "done", "50 new, 0 updated, 5 refused", "6"]
-        assert re.fullmatch(rf"/imports/[0-9a-f-]{{36}}/errors\.csv until ({until})", cells[5])
+        assert re.fullmatch(rf"{url}/imports/[0-9a-f-]{{36}}/errors\.csv until ({until})", cells[5])
 
         out = tmp_path / "usulan.csv"
         since = clock.today().isoformat()

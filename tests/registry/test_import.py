@@ -4,6 +4,7 @@ and imported households' events equal to those of `POST /households`."""
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import json
@@ -528,6 +529,38 @@ async def test_the_worker_deletes_expired_reports(
         await eventually(expired)
 
 
+async def test_imports_go_on_when_the_expiry_pass_fails(
+    database_url: str, nats_server: NatsServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def failing(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("statement timeout")
+
+    monkeypatch.setattr(jobs, "expire_reports", failing)
+    monkeypatch.setattr(importer, "EXPIRY_INTERVAL_S", 0)  # and it fails on every pass
+    settings = settings_for(database_url, nats_server, tmp_path, import_worker=True)
+    async with registry(settings) as (client, _):
+        job = await upload(client, dtks_csv(GOOD))
+
+        async def done() -> bool:
+            got = (await client.get(f"/imports/{job}", headers=OPERATOR)).json()
+            return bool(got["status"] == "done")
+
+        await eventually(done)
+
+
+async def test_an_import_whose_file_is_gone_fails_with_the_reason(
+    database_url: str, nats_server: NatsServer, tmp_path: Path
+) -> None:
+    async with registry(settings_for(database_url, nats_server, tmp_path)) as (client, runtime):
+        job = await upload(client, dtks_csv(GOOD))
+        for path in (tmp_path / "imports").iterdir():
+            path.unlink()  # as a full disk or a lost volume would leave it
+        await Importer(runtime).process(UUID(job))
+        failed = (await client.get(f"/imports/{job}", headers=OPERATOR)).json()
+        assert failed["status"] == "failed"
+        assert failed["failure"].startswith("cannot read the file:")
+
+
 async def _status(got: Awaitable[dict[str, Any]], status: str) -> bool:
     return (await got)["status"] == status
 
@@ -558,8 +591,24 @@ async def test_imports_are_listed_newest_first_a_page_at_a_time(
                 break
         assert pages == [[queued, second["job_id"]], [first["job_id"]]]
 
-        done = await client.get("/imports?status=queued", headers=OPERATOR)
-        assert [j["job_id"] for j in done.json()["items"]] == [queued]
+        waiting = await client.get("/imports?status=queued", headers=OPERATOR)
+        assert [j["job_id"] for j in waiting.json()["items"]] == [queued]
         assert (await client.get("/imports")).status_code == 401
-        bad = await client.get("/imports?cursor=!!", headers=OPERATOR)
-        assert (bad.status_code, bad.json()["error"]) == (422, "cursor_invalid")
+        huge = base64.urlsafe_b64encode((10**18).to_bytes(8, "big") + bytes(16)).decode()
+        for cursor in ("!!", "AAAA", huge):  # not base64, too short, beyond the calendar
+            bad = await client.get("/imports", params={"cursor": cursor}, headers=OPERATOR)
+            assert (bad.status_code, bad.json()["error"]) == (422, "cursor_invalid"), cursor
+
+        # Jobs uploaded in the same microsecond: each is shown once, a page at a time.
+        async with runtime.sessions.begin() as session:
+            at = utcnow()
+            for job in (first["job_id"], second["job_id"], queued):
+                await jobs.mark(session, UUID(job), created_at=at)
+        done_pages, cursor = [], None
+        while True:
+            params = {"limit": 1, "status": "done", **({"cursor": cursor} if cursor else {})}
+            got = (await client.get("/imports", params=params, headers=OPERATOR)).json()
+            done_pages += [j["job_id"] for j in got["items"]]
+            if (cursor := got["next_cursor"]) is None:
+                break
+        assert done_pages == sorted([first["job_id"], second["job_id"]], reverse=True)

@@ -6,6 +6,8 @@ Each route reads: parse, authorise, call the importer or a query, reply."""
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import shutil
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
@@ -27,7 +29,7 @@ from services.registry.errors import (
     IMPORT_REPORT_EXPIRED,
 )
 from services.registry.settings import RegistrySettings
-from shared.deps import Cursor, Page, Reads, decode_cursor, page
+from shared.deps import Cursor, Page, Reads
 from shared.domain import DomainError
 from shared.errors import CURSOR_INVALID, errors
 from shared.events import utcnow
@@ -38,7 +40,7 @@ router = APIRouter(tags=["imports"])
 IMPORT_MAX_BYTES = 1024 * 1024 * 1024
 CHUNK = 1024 * 1024
 SHOWN_ERRORS = 100
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # a page of jobs ends at its last's creation (µs)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 UPLOAD = {
     "requestBody": {
         "required": True,
@@ -102,16 +104,35 @@ async def list_imports(
     cursor: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> Page[ImportSummaryOut]:
-    before = EPOCH + timedelta(microseconds=decode_cursor(cursor)) if cursor else None
-    found = await jobs.recent(session, before=before, limit=limit + 1, status=status)
-    return page(
-        [(_micros(j["created_at"]), ImportSummaryOut(**_summary(j, settings))) for j in found],
-        limit,
+    found = await jobs.recent(session, after=_after(cursor), limit=limit + 1, status=status)
+    shown = found[:limit]
+    return Page(
+        items=[ImportSummaryOut(**_summary(job, settings)) for job in shown],
+        next_cursor=_cursor(shown[-1]) if len(found) > limit else None,
     )
 
 
-def _micros(moment: datetime) -> int:
-    return (moment - EPOCH) // timedelta(microseconds=1)
+# A page ends at its last job: (created_at in µs, job_id), so jobs created in the same
+# microsecond are neither skipped nor shown twice.
+def _cursor(job: dict[str, Any]) -> str:
+    micros = (job["created_at"] - EPOCH) // timedelta(microseconds=1)
+    raw = micros.to_bytes(8, "big", signed=True) + job["job_id"].bytes
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _after(cursor: str | None) -> tuple[datetime, UUID] | None:
+    if not cursor:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        if len(raw) != 24:
+            raise ValueError(len(raw))
+        micros = int.from_bytes(raw[:8], "big", signed=True)
+        return EPOCH + timedelta(microseconds=micros), UUID(bytes=raw[8:])
+    except (ValueError, OverflowError, binascii.Error) as exc:
+        raise DomainError(
+            CURSOR_INVALID, "cursor is not one this API returned", field="cursor"
+        ) from exc
 
 
 @router.post(
@@ -148,17 +169,21 @@ async def upload(
         path.unlink(missing_ok=True)
         raise DomainError(IMPORT_FILE_UNREADABLE, str(refused), field="file") from refused
     runtime = request.app.state.runtime
-    async with runtime.sessions.begin() as writing:
-        await jobs.create(
-            writing,
-            job_id=job_id,
-            filename=filename,
-            path=str(path),
-            format=fmt,
-            actor=principal.sub,
-            actor_role=principal.role.value,
-            created_at=utcnow(),
-        )
+    try:
+        async with runtime.sessions.begin() as writing:
+            await jobs.create(
+                writing,
+                job_id=job_id,
+                filename=filename,
+                path=str(path),
+                format=fmt,
+                actor=principal.sub,
+                actor_role=principal.role.value,
+                created_at=utcnow(),
+            )
+    except BaseException:  # no job points to the file: nothing else would ever delete it
+        path.unlink(missing_ok=True)
+        raise
     worker = getattr(request.app.state, "importer", None)
     if worker is not None:
         worker.wake.set()
