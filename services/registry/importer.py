@@ -95,7 +95,8 @@ class Importer:
 
     async def expire_reports(self, now: datetime | None = None) -> list[UUID]:
         """Delete the error reports of jobs that ended more than BANSOS_IMPORT_REPORT_DAYS
-        ago (the jobs' counts stay), and any uploaded file left behind by them."""
+        ago (the jobs' counts stay), and any uploaded file an ended job left behind (a job
+        that failed before failed jobs' files were deleted at once, say)."""
         settings = self.runtime.settings
         assert isinstance(settings, RegistrySettings)
         now = now or utcnow()
@@ -103,7 +104,8 @@ class Importer:
             expired = await jobs.expire_reports(
                 session, now - timedelta(days=settings.import_report_days), now
             )
-        for path in expired.values():
+            ended = await jobs.ended_files(session)
+        for path in sorted({*expired.values(), *ended}):
             try:
                 await asyncio.to_thread(Path(path).unlink, missing_ok=True)
             except OSError as exc:  # the others still go; this one is for the operator

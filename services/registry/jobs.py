@@ -122,6 +122,12 @@ async def recent(
     return [dict(row._mapping) for row in await session.execute(query)]
 
 
+async def ended_files(session: AsyncSession) -> list[str]:
+    """The uploaded files' paths of the jobs that ended (to delete, if any is left)."""
+    query = select(import_jobs.c.path).where(import_jobs.c.finished_at.is_not(None))
+    return list((await session.execute(query)).scalars())
+
+
 async def unfinished(session: AsyncSession) -> list[UUID]:
     rows = await session.execute(
         select(import_jobs.c.job_id)

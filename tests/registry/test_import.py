@@ -505,6 +505,11 @@ async def test_an_error_report_is_deleted_after_its_retention_and_the_counts_sta
         assert left == 0
         # The younger report is whole.
         assert await report(client, recent["job_id"]) == [("2", *REPORT[0][1:])]
+        # A file an ended job left behind (as a failed one did before) goes on the pass.
+        left = tmp_path / "imports" / f"{recent['job_id']}.csv"
+        left.write_bytes(dtks_csv(BAD[:1]))
+        assert await Importer(runtime).expire_reports() == []
+        assert not left.exists()
 
 
 async def test_the_worker_deletes_expired_reports(
