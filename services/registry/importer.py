@@ -104,15 +104,15 @@ class Importer:
             expired = await jobs.expire_reports(
                 session, now - timedelta(days=settings.import_report_days), now
             )
-            ended = await jobs.ended_files(session)
-        for path in sorted({*expired.values(), *ended}):
+            ended = await jobs.ended_files(session)  # the expired jobs' among them
+        for path in ended:
             try:
                 await asyncio.to_thread(Path(path).unlink, missing_ok=True)
             except OSError as exc:  # the others still go; this one is for the operator
                 log.error("import file %s could not be deleted: %s", path, exc)
         if expired:
             log.info("import error reports deleted: %d jobs", len(expired))
-        return list(expired)
+        return expired
 
     async def process(self, job_id: UUID, max_batches: int | None = None) -> None:
         """Run a job from its cursor to the end (or `max_batches` batches: tests stop
@@ -306,9 +306,7 @@ def eta_seconds(job: dict[str, Any]) -> float | None:
 def report_expires_at(job: dict[str, Any], settings: RegistrySettings) -> datetime | None:
     """When the job's error report will be deleted (the worker's next hourly pass after
     that); None while the job runs, when it refused nothing, or once deleted."""
-    if job["finished_at"] is None or job["report_expired_at"] is not None:
+    ended: datetime | None = job["finished_at"]
+    if ended is None or job["report_expired_at"] is not None or not job["rows_refused"]:
         return None
-    if not job["rows_refused"]:
-        return None
-    ended: datetime = job["finished_at"]
     return ended + timedelta(days=settings.import_report_days)

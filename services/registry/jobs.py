@@ -229,23 +229,24 @@ async def remember(session: AsyncSession, job_id: UUID, niks: Mapping[str, int])
 
 async def expire_reports(
     session: AsyncSession, ended_before: datetime, now: datetime
-) -> dict[UUID, str]:
+) -> list[UUID]:
     """Delete the error reports (and any NIKs left) of the jobs that ended before
-    `ended_before`; the jobs and their counts stay, marked with when. Answers the jobs'
-    file paths (a job that failed before failing deleted its file left it behind)."""
-    expired = {
-        job_id: path
-        for job_id, path in await session.execute(
-            select(import_jobs.c.job_id, import_jobs.c.path)
-            .where(import_jobs.c.finished_at < ended_before)
-            .where(import_jobs.c.report_expired_at.is_(None))
-        )
-    }
+    `ended_before`; the jobs and their counts stay, marked with when."""
+    expired = list(
+        (
+            await session.execute(
+                select(import_jobs.c.job_id)
+                .where(import_jobs.c.finished_at < ended_before)
+                .where(import_jobs.c.report_expired_at.is_(None))
+            )
+        ).scalars()
+    )
     if expired:
-        ids = list(expired)
-        await session.execute(delete(import_errors).where(import_errors.c.job_id.in_(ids)))
-        await session.execute(delete(import_niks).where(import_niks.c.job_id.in_(ids)))
+        await session.execute(delete(import_errors).where(import_errors.c.job_id.in_(expired)))
+        await session.execute(delete(import_niks).where(import_niks.c.job_id.in_(expired)))
         await session.execute(
-            update(import_jobs).where(import_jobs.c.job_id.in_(ids)).values(report_expired_at=now)
+            update(import_jobs)
+            .where(import_jobs.c.job_id.in_(expired))
+            .values(report_expired_at=now)
         )
     return expired

@@ -29,6 +29,7 @@ from services.registry.errors import (
     IMPORT_REPORT_EXPIRED,
 )
 from services.registry.settings import RegistrySettings
+from shared import clock
 from shared.deps import Cursor, Page, Reads
 from shared.domain import DomainError
 from shared.errors import CURSOR_INVALID, errors
@@ -220,7 +221,7 @@ async def import_errors(job_id: UUID, session: Reads, principal: Reader) -> Stre
         raise DomainError(
             IMPORT_REPORT_EXPIRED,
             f"the error report of import {job_id} was deleted on "
-            f"{job['report_expired_at']:%Y-%m-%d}: it quoted personal data, kept only for a "
+            f"{clock.day_of(job['report_expired_at'])}: it quoted personal data, kept only for a "
             "while after the job; import the corrected file again for a new report",
             field="job_id",
         )
